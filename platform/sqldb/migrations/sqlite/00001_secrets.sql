@@ -1,0 +1,9 @@
+-- +goose Up
+-- Keys a service generates once and keeps across restarts (page-token signing, for example).
+CREATE TABLE msisync_secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+
+-- +goose Down
+DROP TABLE msisync_secrets;
