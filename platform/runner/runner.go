@@ -1,0 +1,122 @@
+// Package runner is the main of every msisync binary: it reads the process-wide settings,
+// sets up logging and telemetry, builds the service(s), runs them until SIGINT or SIGTERM,
+// and stops them gracefully. Errors are printed once and the process exits once.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/logging"
+	"github.com/msisync/msisync/platform/telemetry"
+)
+
+// Service is a built, validated service ready to run.
+type Service interface {
+	// Run serves until ctx ends, then stops gracefully.
+	Run(ctx context.Context) error
+	// Close releases what the service holds (its database); called after Run returns.
+	Close() error
+}
+
+// Process holds the settings every msisync process reads.
+type Process struct {
+	// Log configures the logs.
+	Log config.Log
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on this address (the
+	// gateway always serves them on its own address too).
+	MetricsAddr string `env:"METRICS_ADDR"`
+}
+
+// Env is what a service's build function receives.
+type Env struct {
+	// Log is the process logger.
+	Log *slog.Logger
+	// Telemetry owns the tracer and meter providers; its Metrics handler serves /metrics.
+	Telemetry *telemetry.Telemetry
+}
+
+// Main runs the services that build returns and exits the process: 0 after a clean stop, 1
+// after an error. name identifies the binary in logs and traces.
+func Main(name string, build func(ctx context.Context, env Env) ([]Service, error)) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, name, build)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, name string, build func(ctx context.Context, env Env) ([]Service, error)) error {
+	var p Process
+	if err := config.Load(&p); err != nil {
+		return err
+	}
+	if err := p.Log.Validate(); err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, p.Log)
+	slog.SetDefault(log)
+	tel, err := telemetry.Setup(ctx, "msisync-"+name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			log.Warn("flushing telemetry", "error", err)
+		}
+	}()
+
+	services, err := build(ctx, Env{Log: log, Telemetry: tel})
+	defer func() {
+		for _, s := range services {
+			if err := s.Close(); err != nil {
+				log.Warn("closing service", "error", err)
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range services {
+		g.Go(func() error { return s.Run(gctx) })
+	}
+	if p.MetricsAddr != "" {
+		g.Go(func() error { return serveMetrics(gctx, p.MetricsAddr, tel.Metrics) })
+	}
+	log.Info("msisync started", "binary", name)
+	err = g.Wait()
+	log.Info("msisync stopped", "binary", name)
+	return err
+}
+
+func serveMetrics(ctx context.Context, addr string, h http.Handler) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving metrics on %s: %w", addr, err)
+	}
+	return nil
+}

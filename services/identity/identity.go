@@ -1,0 +1,81 @@
+// Package identity is the msisync identity service: it owns the sales persons (CRM users),
+// step 1 of the MSI sync order, and serves msisync.identity.v1.SalesPersonService over gRPC.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/identity/internal/server"
+	"github.com/msisync/msisync/services/identity/internal/store/sqlstore"
+)
+
+// Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
+const Name = "identity"
+
+// Config is the identity service's configuration, read from MSISYNC_* variables.
+type Config struct {
+	// Addr is where the gRPC server listens (MSISYNC_IDENTITY_ADDR).
+	Addr string `env:"IDENTITY_ADDR" envDefault:"127.0.0.1:9101"`
+	// DatabaseURL, when set, overrides MSISYNC_DATABASE_URL for this service
+	// (MSISYNC_IDENTITY_DATABASE_URL).
+	DatabaseURL config.Secret `env:"IDENTITY_DATABASE_URL"`
+	// Store is the shared storage configuration.
+	Store config.Store
+}
+
+// Validate reports a setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("MSISYNC_IDENTITY_ADDR %q is not host:port", c.Addr))
+	}
+	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	return errors.Join(errs...)
+}
+
+// Service is a built identity service.
+type Service struct {
+	cfg   Config
+	store *sqlstore.Store
+	srv   *grpcserver.Server
+}
+
+var _ runner.Service = (*Service)(nil)
+
+// New opens and migrates the identity store and builds the gRPC server.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
+	if err != nil {
+		return nil, fmt.Errorf("identity store: %w", err)
+	}
+	key, err := st.Secret(ctx, "page-token")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srv := grpcserver.New(Name, log)
+	identityv1.RegisterSalesPersonServiceServer(srv.GRPC, server.New(st, key))
+	return &Service{cfg: cfg, store: st, srv: srv}, nil
+}
+
+// Run implements runner.Service.
+func (s *Service) Run(ctx context.Context) error { return s.srv.Serve(ctx, s.cfg.Addr) }
+
+// Serve serves on lis until ctx ends (tests use it with a listener on a free port).
+func (s *Service) Serve(ctx context.Context, lis net.Listener) error {
+	return s.srv.ServeListener(ctx, lis)
+}
+
+// Close implements runner.Service.
+func (s *Service) Close() error { return s.store.Close() }
