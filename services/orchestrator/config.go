@@ -1,0 +1,85 @@
+package orchestrator
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/msisync/msisync/platform/config"
+)
+
+// Config is the orchestrator's configuration, read from MSISYNC_* variables.
+type Config struct {
+	// Addr is where the orchestrator's gRPC server listens (MSISYNC_ORCHESTRATOR_ADDR).
+	Addr string `env:"ORCHESTRATOR_ADDR" envDefault:"127.0.0.1:9100"`
+	// HTTPAddr is where the REST gateway listens (MSISYNC_HTTP_ADDR).
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// IdentityAddr is the identity service's gRPC address (MSISYNC_IDENTITY_ADDR).
+	IdentityAddr string `env:"IDENTITY_ADDR" envDefault:"127.0.0.1:9101"`
+	// AccountAddr is the account service's gRPC address (MSISYNC_ACCOUNT_ADDR).
+	AccountAddr string `env:"ACCOUNT_ADDR" envDefault:"127.0.0.1:9102"`
+	// PersonAddr is the person service's gRPC address (MSISYNC_PERSON_ADDR).
+	PersonAddr string `env:"PERSON_ADDR" envDefault:"127.0.0.1:9103"`
+	// OpportunityAddr is the opportunity service's gRPC address (MSISYNC_OPPORTUNITY_ADDR).
+	OpportunityAddr string `env:"OPPORTUNITY_ADDR" envDefault:"127.0.0.1:9104"`
+	// ScoringAddr is the scoring service's gRPC address (MSISYNC_SCORING_ADDR).
+	ScoringAddr string `env:"SCORING_ADDR" envDefault:"127.0.0.1:9105"`
+	// DatabaseURL, when set, overrides MSISYNC_DATABASE_URL for this service
+	// (MSISYNC_ORCHESTRATOR_DATABASE_URL).
+	DatabaseURL config.Secret `env:"ORCHESTRATOR_DATABASE_URL"`
+	// Store is the shared storage configuration.
+	Store config.Store
+	// ClientID and ClientSecret define an API client, created or updated at start-up
+	// (MSISYNC_CLIENT_ID, MSISYNC_CLIENT_SECRET). When both are unset and no client exists
+	// yet, one is generated, printed once and saved to <data dir>/credentials.env.
+	ClientID string `env:"CLIENT_ID"`
+	// ClientSecret is the API client's secret; only its hash is stored.
+	ClientSecret config.Secret `env:"CLIENT_SECRET"`
+	// TokenTTL is how long an access token lives (MSISYNC_TOKEN_TTL, Marketo: 1h).
+	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"1h"`
+	// AllowAccessTokenParam accepts the deprecated access_token query parameter besides
+	// the Authorization header (MSISYNC_ALLOW_ACCESS_TOKEN_PARAM).
+	AllowAccessTokenParam bool `env:"ALLOW_ACCESS_TOKEN_PARAM" envDefault:"false"`
+}
+
+// minSecretLength is the shortest client secret accepted.
+const minSecretLength = 16
+
+// Validate reports a setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	addrs := map[string]string{
+		"MSISYNC_ORCHESTRATOR_ADDR": c.Addr, "MSISYNC_HTTP_ADDR": c.HTTPAddr,
+		"MSISYNC_IDENTITY_ADDR": c.IdentityAddr, "MSISYNC_ACCOUNT_ADDR": c.AccountAddr,
+		"MSISYNC_PERSON_ADDR": c.PersonAddr, "MSISYNC_OPPORTUNITY_ADDR": c.OpportunityAddr,
+		"MSISYNC_SCORING_ADDR": c.ScoringAddr,
+	}
+	for name, addr := range addrs {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q is not host:port", name, addr))
+		}
+	}
+	if (c.ClientID == "") != (c.ClientSecret == "") {
+		errs = append(errs, errors.New("set both MSISYNC_CLIENT_ID and MSISYNC_CLIENT_SECRET, or neither"))
+	}
+	if c.ClientSecret != "" && len(c.ClientSecret.Value()) < minSecretLength {
+		errs = append(errs, fmt.Errorf("MSISYNC_CLIENT_SECRET is too short: use at least %d characters", minSecretLength))
+	}
+	if c.TokenTTL < time.Minute || c.TokenTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("MSISYNC_TOKEN_TTL %v is out of range: use 1m to 24h", c.TokenTTL))
+	}
+	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	return errors.Join(errs...)
+}
+
+// downstream maps each downstream service to its address.
+func (c Config) downstream() map[string]string {
+	return map[string]string{
+		"identity":    c.IdentityAddr,
+		"account":     c.AccountAddr,
+		"person":      c.PersonAddr,
+		"opportunity": c.OpportunityAddr,
+		"scoring":     c.ScoringAddr,
+	}
+}

@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/status"
+
+	"github.com/msisync/msisync/platform/marketo"
+)
+
+// envelope is the Marketo response envelope of a failed request.
+type envelope struct {
+	RequestID string          `json:"requestId"`
+	Success   bool            `json:"success"`
+	Result    []any           `json:"result"`
+	Errors    []envelopeError `json:"errors"`
+	Warnings  []any           `json:"warnings"`
+}
+
+type envelopeError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeEnvelopeError answers with the Marketo envelope carrying one response-level error.
+// Marketo answers API errors with HTTP 200; only 413 and 414 use the HTTP status.
+func writeEnvelopeError(w http.ResponseWriter, r *http.Request, httpStatus int, code, message string) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(httpStatus)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(envelope{
+		RequestID: requestIDOf(r),
+		Success:   false,
+		Result:    []any{},
+		Errors:    []envelopeError{{Code: code, Message: message}},
+		Warnings:  []any{},
+	})
+}
+
+// errorHandler renders a failed call. On the Marketo REST paths the error becomes the
+// envelope with its Marketo code; on the identity path it is an OAuth-style error with
+// the HTTP status of grpc-gateway's table (401 for bad credentials); on msisync's own
+// /v1/ API it is grpc-gateway's standard google.rpc.Status body and HTTP status.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/rest/"):
+		code, message := marketo.FromError(err)
+		writeEnvelopeError(w, r, http.StatusOK, code, message)
+	case strings.HasPrefix(r.URL.Path, "/identity/"):
+		st := status.Convert(err)
+		httpStatus := runtime.HTTPStatusFromCode(st.Code())
+		kind := "invalid_request"
+		if httpStatus == http.StatusUnauthorized {
+			kind = "unauthorized"
+		} else if httpStatus >= 500 {
+			kind = "server_error"
+		}
+		body, _ := json.Marshal(map[string]string{"error": kind, "error_description": st.Message()})
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(httpStatus)
+		_, _ = w.Write(body)
+	default:
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	}
+}
+
+// routingErrorHandler answers requests no route takes: on the Marketo paths with 610
+// (unknown resource) or 605 (method not supported), elsewhere as grpc-gateway does.
+func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if strings.HasPrefix(r.URL.Path, "/rest/") || strings.HasPrefix(r.URL.Path, "/identity/") {
+		if httpStatus == http.StatusMethodNotAllowed {
+			writeEnvelopeError(w, r, http.StatusOK, marketo.CodeMethodNotSupported, "HTTP Method not supported: "+r.Method+" "+r.URL.Path)
+			return
+		}
+		writeEnvelopeError(w, r, http.StatusOK, marketo.CodeResourceNotFound, "Requested resource not found: "+r.URL.Path)
+		return
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
+}

@@ -1,0 +1,286 @@
+package marketoapi
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/marketo"
+)
+
+// SalesPersons implements orchestratorv1.MarketoSalesPersonService over the identity
+// service.
+type SalesPersons struct {
+	orchestratorv1.UnimplementedMarketoSalesPersonServiceServer
+	identity identityv1.SalesPersonServiceClient
+}
+
+var _ orchestratorv1.MarketoSalesPersonServiceServer = (*SalesPersons)(nil)
+
+// NewSalesPersons returns the service over an identity client.
+func NewSalesPersons(identity identityv1.SalesPersonServiceClient) *SalesPersons {
+	return &SalesPersons{identity: identity}
+}
+
+// SyncSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
+func (s *SalesPersons) SyncSalesPersons(ctx context.Context, req *orchestratorv1.SyncSalesPersonsRequest) (*orchestratorv1.SyncSalesPersonsResponse, error) {
+	if err := checkInput(len(req.GetInput())); err != nil {
+		return nil, err
+	}
+	action, err := parseAction(req.GetAction())
+	if err != nil {
+		return nil, err
+	}
+	dedupe, err := parseDedupeBy("dedupeBy", req.GetDedupeBy())
+	if err != nil {
+		return nil, err
+	}
+	results := make([]*orchestratorv1.MarketoRecordResult, len(req.GetInput()))
+	var inputs []*identityv1.SalesPersonInput
+	var seqs []int
+	for i, rec := range req.GetInput() {
+		in, why := salesPersonInput(rec)
+		if why != nil {
+			results[i] = skippedResult(i, why)
+			continue
+		}
+		inputs = append(inputs, in)
+		seqs = append(seqs, i)
+	}
+	if len(inputs) > 0 {
+		resp, err := s.identity.SyncSalesPersons(ctx, &identityv1.SyncSalesPersonsRequest{Action: action, DedupeBy: dedupe, Input: inputs})
+		if err != nil {
+			return nil, err
+		}
+		for n, r := range resp.GetResults() {
+			results[seqs[n]] = recordResult(seqs[n], r)
+		}
+	}
+	return &orchestratorv1.SyncSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: results}, nil
+}
+
+// salesPersonInput converts one Marketo record, or says why it is skipped.
+func salesPersonInput(rec *structpb.Struct) (*identityv1.SalesPersonInput, *commonv1.Reason) {
+	in := &identityv1.SalesPersonInput{}
+	for _, name := range sortedFields(rec) {
+		v := rec.GetFields()[name]
+		if name == "id" {
+			if _, null := v.GetKind().(*structpb.Value_NullValue); null {
+				continue
+			}
+			n, why := int32Value(name, v)
+			if why != nil {
+				return nil, why
+			}
+			in.Id = &n
+			continue
+		}
+		target := salesPersonString(in, name)
+		if target == nil {
+			if f, ok := salesPersonObject.field(name); ok && !f.updateable {
+				return nil, reason(marketo.CodeInvalidData, "Invalid data: field '%s' is set by msisync and cannot be written", name)
+			}
+			return nil, reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+		}
+		str, why := stringValue(name, v)
+		if why != nil {
+			return nil, why
+		}
+		*target = &str
+	}
+	return in, nil
+}
+
+// salesPersonString returns where the named string field of in is stored, or nil.
+func salesPersonString(in *identityv1.SalesPersonInput, name string) **string {
+	switch name {
+	case "externalSalesPersonId":
+		return &in.ExternalSalesPersonId
+	case "email":
+		return &in.Email
+	case "firstName":
+		return &in.FirstName
+	case "lastName":
+		return &in.LastName
+	case "title":
+		return &in.Title
+	case "phone":
+		return &in.Phone
+	case "mobilePhone":
+		return &in.MobilePhone
+	case "fax":
+		return &in.Fax
+	}
+	return nil
+}
+
+// salesPersonFilters maps Marketo filterType names (with the idField and dedupeFields
+// aliases) to the identity service's searchable fields.
+var salesPersonFilters = map[string]identityv1.SalesPersonField{
+	"externalsalespersonid": identityv1.SalesPersonField_SALES_PERSON_FIELD_EXTERNAL_SALES_PERSON_ID,
+	"dedupefields":          identityv1.SalesPersonField_SALES_PERSON_FIELD_EXTERNAL_SALES_PERSON_ID,
+	"id":                    identityv1.SalesPersonField_SALES_PERSON_FIELD_ID,
+	"idfield":               identityv1.SalesPersonField_SALES_PERSON_FIELD_ID,
+	"email":                 identityv1.SalesPersonField_SALES_PERSON_FIELD_EMAIL,
+}
+
+// GetSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
+func (s *SalesPersons) GetSalesPersons(ctx context.Context, req *orchestratorv1.GetSalesPersonsRequest) (*orchestratorv1.GetSalesPersonsResponse, error) {
+	if strings.TrimSpace(req.GetFilterType()) == "" {
+		return nil, requestError(marketo.CodeCannotBeBlank, "filterType cannot be blank: use externalSalesPersonId, id or email")
+	}
+	field, ok := salesPersonFilters[strings.ToLower(strings.TrimSpace(req.GetFilterType()))]
+	if !ok {
+		return nil, requestError(marketo.CodeInvalidData, "Invalid filterType '%s': use externalSalesPersonId, id or email", req.GetFilterType())
+	}
+	values := splitList(req.GetFilterValues())
+	if len(values) == 0 {
+		return nil, requestError(marketo.CodeCannotBeBlank, "filterValues cannot be blank")
+	}
+	if len(values) > maxRecords {
+		return nil, requestError(marketo.CodeInvalidData, "Invalid data: %d filterValues, at most %d", len(values), maxRecords)
+	}
+	fields := splitList(req.GetFields())
+	for _, f := range fields {
+		if _, ok := salesPersonObject.field(f); !ok {
+			return nil, requestError(marketo.CodeFieldNotFound, "Field '%s' not found", f)
+		}
+	}
+	if b := req.GetBatchSize(); b < 0 || b > maxRecords {
+		return nil, requestError(marketo.CodeInvalidData, "Invalid batchSize %d: use 1 to %d", b, maxRecords)
+	}
+	page, err := s.identity.ListSalesPersons(ctx, &identityv1.ListSalesPersonsRequest{
+		FilterField:  field,
+		FilterValues: values,
+		PageSize:     req.GetBatchSize(),
+		PageToken:    req.GetNextPageToken(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &orchestratorv1.GetSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: make([]*structpb.Struct, len(page.GetSalesPersons()))}
+	for i, p := range page.GetSalesPersons() {
+		resp.Result[i] = salesPersonRecord(i, p, fields)
+	}
+	if tok := page.GetNextPageToken(); tok != "" {
+		more := true
+		resp.MoreResult = &more
+		resp.NextPageToken = &tok
+	}
+	return resp, nil
+}
+
+// salesPersonRecord renders a sales person as a Marketo query result: seq and id, then the
+// requested fields (null when empty), or every populated field when none are requested.
+func salesPersonRecord(seq int, p *identityv1.SalesPerson, fields []string) *structpb.Struct {
+	all := map[string]string{
+		"externalSalesPersonId": p.GetExternalSalesPersonId(),
+		"email":                 p.GetEmail(),
+		"firstName":             p.GetFirstName(),
+		"lastName":              p.GetLastName(),
+		"title":                 p.GetTitle(),
+		"phone":                 p.GetPhone(),
+		"mobilePhone":           p.GetMobilePhone(),
+		"fax":                   p.GetFax(),
+		"createdAt":             p.GetCreateTime().AsTime().UTC().Format(time.RFC3339),
+		"updatedAt":             p.GetUpdateTime().AsTime().UTC().Format(time.RFC3339),
+	}
+	out := map[string]*structpb.Value{
+		"seq": structpb.NewNumberValue(float64(seq)),
+		"id":  structpb.NewNumberValue(float64(p.GetId())),
+	}
+	if len(fields) == 0 {
+		for k, v := range all {
+			if v != "" {
+				out[k] = structpb.NewStringValue(v)
+			}
+		}
+		return &structpb.Struct{Fields: out}
+	}
+	for _, f := range fields {
+		if f == "id" {
+			continue
+		}
+		if v := all[f]; v != "" {
+			out[f] = structpb.NewStringValue(v)
+		} else {
+			out[f] = structpb.NewNullValue()
+		}
+	}
+	return &structpb.Struct{Fields: out}
+}
+
+// DeleteSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
+func (s *SalesPersons) DeleteSalesPersons(ctx context.Context, req *orchestratorv1.DeleteSalesPersonsRequest) (*orchestratorv1.DeleteSalesPersonsResponse, error) {
+	if err := checkInput(len(req.GetInput())); err != nil {
+		return nil, err
+	}
+	by, err := parseDedupeBy("deleteBy", req.GetDeleteBy())
+	if err != nil {
+		return nil, err
+	}
+	byID := by == commonv1.DedupeBy_DEDUPE_BY_ID_FIELD
+	results := make([]*orchestratorv1.MarketoRecordResult, len(req.GetInput()))
+	var keys []*identityv1.SalesPersonKey
+	var seqs []int
+	for i, rec := range req.GetInput() {
+		key, why := salesPersonKey(rec, byID)
+		if why != nil {
+			results[i] = skippedResult(i, why)
+			continue
+		}
+		keys = append(keys, key)
+		seqs = append(seqs, i)
+	}
+	if len(keys) > 0 {
+		resp, err := s.identity.DeleteSalesPersons(ctx, &identityv1.DeleteSalesPersonsRequest{Keys: keys})
+		if err != nil {
+			return nil, err
+		}
+		for n, r := range resp.GetResults() {
+			results[seqs[n]] = recordResult(seqs[n], r)
+		}
+	}
+	return &orchestratorv1.DeleteSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: results}, nil
+}
+
+// salesPersonKey reads the key of a delete input record.
+func salesPersonKey(rec *structpb.Struct, byID bool) (*identityv1.SalesPersonKey, *commonv1.Reason) {
+	if byID {
+		v, ok := rec.GetFields()["id"]
+		if !ok {
+			return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'id'")
+		}
+		n, why := int32Value("id", v)
+		if why != nil {
+			return nil, why
+		}
+		return &identityv1.SalesPersonKey{Key: &identityv1.SalesPersonKey_Id{Id: n}}, nil
+	}
+	v, ok := rec.GetFields()["externalSalesPersonId"]
+	if !ok {
+		return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalSalesPersonId'")
+	}
+	str, why := stringValue("externalSalesPersonId", v)
+	if why != nil {
+		return nil, why
+	}
+	if strings.TrimSpace(str) == "" {
+		return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalSalesPersonId'")
+	}
+	return &identityv1.SalesPersonKey{Key: &identityv1.SalesPersonKey_ExternalSalesPersonId{ExternalSalesPersonId: str}}, nil
+}
+
+// DescribeSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
+func (s *SalesPersons) DescribeSalesPersons(ctx context.Context, _ *orchestratorv1.DescribeSalesPersonsRequest) (*orchestratorv1.DescribeSalesPersonsResponse, error) {
+	return &orchestratorv1.DescribeSalesPersonsResponse{
+		RequestId: requestID(ctx),
+		Success:   true,
+		Result:    []*orchestratorv1.ObjectMetadata{salesPersonObject.metadata()},
+	}, nil
+}

@@ -1,0 +1,80 @@
+package marketoapi
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	"github.com/msisync/msisync/platform/marketo"
+)
+
+// reason builds a record-level reason.
+func reason(code, format string, args ...any) *commonv1.Reason {
+	return &commonv1.Reason{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// sortedFields returns a record's field names in a fixed order, so that the first problem
+// reported for a record is always the same one.
+func sortedFields(rec *structpb.Struct) []string {
+	names := make([]string, 0, len(rec.GetFields()))
+	for name := range rec.GetFields() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// stringValue reads a string field. Numbers and booleans are accepted in their JSON text
+// form; null reads as "" (which clears the field).
+func stringValue(name string, v *structpb.Value) (string, *commonv1.Reason) {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		return k.StringValue, nil
+	case *structpb.Value_NullValue:
+		return "", nil
+	case *structpb.Value_NumberValue:
+		return strconv.FormatFloat(k.NumberValue, 'f', -1, 64), nil
+	case *structpb.Value_BoolValue:
+		return strconv.FormatBool(k.BoolValue), nil
+	}
+	return "", reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
+}
+
+// int32Value reads an integer field, given as a JSON number or a string of digits.
+func int32Value(name string, v *structpb.Value) (int32, *commonv1.Reason) {
+	bad := reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		f := k.NumberValue
+		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return 0, bad
+		}
+		return int32(f), nil
+	case *structpb.Value_StringValue:
+		n, err := strconv.ParseInt(strings.TrimSpace(k.StringValue), 10, 32)
+		if err != nil {
+			return 0, bad
+		}
+		return int32(n), nil
+	}
+	return 0, bad
+}
+
+// splitList flattens repeated, comma-separated query values ("a,b" and "a&b" alike),
+// trimming blanks.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,74 @@
+// Package store defines what the orchestrator keeps: API clients and their access tokens
+// (later also sync runs and parked records). The doc comments of Store are the contract
+// every implementation meets; storetest checks it against each.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the record asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Role is what an API client may do.
+type Role string
+
+// The roles.
+const (
+	// RoleReadWrite may read and write.
+	RoleReadWrite Role = "read_write"
+	// RoleReadOnly may only read.
+	RoleReadOnly Role = "read_only"
+)
+
+// Client is an API client: the holder of a client id and secret.
+type Client struct {
+	// ID is the client id sent to the token endpoint.
+	ID string
+	// SecretHash is the SHA-256 of the client secret; the secret itself is never stored.
+	SecretHash []byte
+	// Role is what the client may do.
+	Role Role
+	// CreatedAt is when the client was first stored.
+	CreatedAt time.Time
+}
+
+// Token is an issued access token. Only its hash is stored.
+type Token struct {
+	// Hash is the SHA-256 of the token string.
+	Hash []byte
+	// ID is the token's public id, from which the token string is re-derived when the same
+	// token is issued again before it expires.
+	ID string
+	// ClientID is the client the token acts as.
+	ClientID string
+	// IssuedAt is when the token was first issued.
+	IssuedAt time.Time
+	// ExpiresAt is when the token stops being valid.
+	ExpiresAt time.Time
+}
+
+// Store keeps API clients and tokens. Implementations are safe for concurrent use, also
+// across replicas sharing one database.
+type Store interface {
+	// PutClient creates the client or replaces its secret hash and role.
+	PutClient(ctx context.Context, c Client) error
+	// GetClient returns the client with the id, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// CountClients returns how many clients exist.
+	CountClients(ctx context.Context) (int, error)
+	// IssueToken returns the client's newest token that is still valid at now, if there is
+	// one (created false); otherwise it stores fresh and returns it (created true). Two
+	// concurrent calls for one client never both create.
+	IssueToken(ctx context.Context, fresh Token, now time.Time) (tok Token, created bool, err error)
+	// GetToken returns the token with the hash, expired or not, or ErrNotFound.
+	GetToken(ctx context.Context, hash []byte) (Token, error)
+	// DeleteExpiredTokens removes tokens that expired before cutoff and returns how many.
+	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int, error)
+	// Secret returns the named persisted random key, creating it on first use.
+	Secret(ctx context.Context, name string) ([]byte, error)
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,192 @@
+// Package orchestrator is the msisync orchestrator: the suite's only public entry point.
+// It enforces the MSI sync order, issues and checks access tokens, serves the
+// Marketo-compatible API and msisync's own API over gRPC, and exposes both over HTTP
+// through its REST gateway.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/grpcclient"
+	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/orchestrator/internal/auth"
+	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
+	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
+	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
+)
+
+// Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
+const Name = "orchestrator"
+
+// tokenKeyName names the persisted key that signs access-token ids.
+const tokenKeyName = "access-token"
+
+// Service is a built orchestrator.
+type Service struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *sqlstore.Store
+	auth   *auth.Authenticator
+	grpc   *grpcserver.Server
+	conns  map[string]*grpc.ClientConn // downstream services, by name
+	metric http.Handler
+}
+
+var _ runner.Service = (*Service)(nil)
+
+// New opens the orchestrator store, makes sure an API client exists (see Config), connects
+// to the downstream services and builds the gRPC server. metrics serves /metrics on the
+// gateway.
+func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler) (_ *Service, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator store: %w", err)
+	}
+	s := &Service{cfg: cfg, log: log.With("service", Name), store: st, conns: map[string]*grpc.ClientConn{}, metric: metrics}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := ensureClient(ctx, cfg, st, log); err != nil {
+		return nil, err
+	}
+	key, err := st.Secret(ctx, tokenKeyName)
+	if err != nil {
+		return nil, err
+	}
+	s.auth = auth.New(st, key, cfg.TokenTTL)
+
+	for name, addr := range cfg.downstream() {
+		conn, err := grpcclient.Dial(addr)
+		if err != nil {
+			return nil, err
+		}
+		s.conns[name] = conn
+	}
+
+	s.grpc = grpcserver.New(Name, log, s.auth.UnaryInterceptor())
+	g := s.grpc.GRPC
+	orchestratorv1.RegisterAuthServiceServer(g, auth.NewServer(s.auth))
+	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(identityv1.NewSalesPersonServiceClient(s.conns["identity"])))
+	// The services below answer UNIMPLEMENTED until their behaviour lands.
+	orchestratorv1.RegisterMarketoCompanyServiceServer(g, orchestratorv1.UnimplementedMarketoCompanyServiceServer{})
+	orchestratorv1.RegisterMarketoLeadServiceServer(g, orchestratorv1.UnimplementedMarketoLeadServiceServer{})
+	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, orchestratorv1.UnimplementedMarketoOpportunityServiceServer{})
+	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, orchestratorv1.UnimplementedMarketoOpportunityRoleServiceServer{})
+	orchestratorv1.RegisterMarketoActivityServiceServer(g, orchestratorv1.UnimplementedMarketoActivityServiceServer{})
+	orchestratorv1.RegisterSyncRunServiceServer(g, orchestratorv1.UnimplementedSyncRunServiceServer{})
+	orchestratorv1.RegisterInsightServiceServer(g, orchestratorv1.UnimplementedInsightServiceServer{})
+	return s, nil
+}
+
+// Run implements runner.Service: it listens on the configured gRPC and HTTP addresses.
+func (s *Service) Run(ctx context.Context) error {
+	grpcLis, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("orchestrator: listening on %s: %w", s.cfg.Addr, err)
+	}
+	httpLis, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("orchestrator: listening on %s (MSISYNC_HTTP_ADDR): %w", s.cfg.HTTPAddr, err)
+	}
+	return s.Serve(ctx, grpcLis, httpLis)
+}
+
+// Serve serves gRPC on grpcLis and the REST gateway on httpLis until ctx ends.
+func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error {
+	self, err := grpcclient.Dial(dialable(grpcLis.Addr()))
+	if err != nil {
+		return err
+	}
+	defer self.Close()
+	services := map[string]*grpc.ClientConn{Name: self}
+	for name, conn := range s.conns {
+		services[name] = conn
+	}
+	handler, err := gateway.New(ctx, gateway.Config{
+		AllowAccessTokenParam: s.cfg.AllowAccessTokenParam,
+		MaxBodyBytes:          gateway.DefaultConfig.MaxBodyBytes,
+		MaxURIBytes:           gateway.DefaultConfig.MaxURIBytes,
+	}, self, gateway.Health{Services: services}, s.metric)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.grpc.ServeListener(gctx, grpcLis) })
+	g.Go(func() error {
+		s.log.InfoContext(gctx, "REST gateway listening", "addr", httpLis.Addr().String())
+		if err := srv.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("orchestrator: serving HTTP: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), grpcserver.ShutdownGrace)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	g.Go(func() error { s.pruneTokens(gctx); return nil })
+	return g.Wait()
+}
+
+// pruneTokens deletes tokens that expired more than a day ago, once an hour.
+func (s *Service) pruneTokens(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.store.DeleteExpiredTokens(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+				s.log.WarnContext(ctx, "pruning expired tokens", "error", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "pruned expired tokens", "count", n)
+			}
+		}
+	}
+}
+
+// Close implements runner.Service.
+func (s *Service) Close() error {
+	var errs []error
+	for _, c := range s.conns {
+		errs = append(errs, c.Close())
+	}
+	errs = append(errs, s.store.Close())
+	return errors.Join(errs...)
+}
+
+// dialable turns a listener address into one a client can dial: a wildcard host becomes
+// loopback.
+func dialable(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+

@@ -1,0 +1,25 @@
+// Command scoring runs the msisync scoring service on its own. See the README for its
+// MSISYNC_* settings.
+package main
+
+import (
+	"context"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/scoring"
+)
+
+func main() {
+	runner.Main(scoring.Name, func(ctx context.Context, env runner.Env) ([]runner.Service, error) {
+		var cfg scoring.Config
+		if err := config.Load(&cfg); err != nil {
+			return nil, err
+		}
+		svc, err := scoring.New(ctx, cfg, env.Log)
+		if err != nil {
+			return nil, err
+		}
+		return []runner.Service{svc}, nil
+	})
+}

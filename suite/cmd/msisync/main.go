@@ -1,0 +1,59 @@
+// Command msisync runs the whole suite in one process — the six services, each on its own
+// gRPC listener, talking to each other over real gRPC on loopback — with the REST gateway
+// on MSISYNC_HTTP_ADDR and SQLite under MSISYNC_DATA_DIR (or PostgreSQL with
+// MSISYNC_DATABASE_URL). It is what `make run` starts. See the README for every setting.
+package main
+
+import (
+	"context"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/account"
+	"github.com/msisync/msisync/services/identity"
+	"github.com/msisync/msisync/services/opportunity"
+	"github.com/msisync/msisync/services/orchestrator"
+	"github.com/msisync/msisync/services/person"
+	"github.com/msisync/msisync/services/scoring"
+)
+
+// suiteConfig gathers every service's configuration; each reads its own MSISYNC_* names.
+type suiteConfig struct {
+	Identity     identity.Config
+	Account      account.Config
+	Person       person.Config
+	Opportunity  opportunity.Config
+	Scoring      scoring.Config
+	Orchestrator orchestrator.Config
+}
+
+func main() {
+	runner.Main("msisync", func(ctx context.Context, env runner.Env) ([]runner.Service, error) {
+		var cfg suiteConfig
+		if err := config.Load(&cfg); err != nil {
+			return nil, err
+		}
+		var built []runner.Service
+		add := func(s runner.Service, err error) error {
+			if err != nil {
+				return err
+			}
+			built = append(built, s)
+			return nil
+		}
+		steps := []func() error{
+			func() error { return add(identity.New(ctx, cfg.Identity, env.Log)) },
+			func() error { return add(account.New(ctx, cfg.Account, env.Log)) },
+			func() error { return add(person.New(ctx, cfg.Person, env.Log)) },
+			func() error { return add(opportunity.New(ctx, cfg.Opportunity, env.Log)) },
+			func() error { return add(scoring.New(ctx, cfg.Scoring, env.Log)) },
+			func() error { return add(orchestrator.New(ctx, cfg.Orchestrator, env.Log, env.Telemetry.Metrics)) },
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return built, err
+			}
+		}
+		return built, nil
+	})
+}
