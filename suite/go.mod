@@ -15,6 +15,7 @@ replace (
 )
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/msisync/msisync/platform v0.0.0-00010101000000-000000000000
 	github.com/msisync/msisync/services/account v0.0.0-00010101000000-000000000000
 	github.com/msisync/msisync/services/identity v0.0.0-00010101000000-000000000000
@@ -22,6 +23,7 @@ require (
 	github.com/msisync/msisync/services/orchestrator v0.0.0-00010101000000-000000000000
 	github.com/msisync/msisync/services/person v0.0.0-00010101000000-000000000000
 	github.com/msisync/msisync/services/scoring v0.0.0-00010101000000-000000000000
+	google.golang.org/grpc v1.85.0
 )
 
 require (
@@ -73,7 +75,6 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
-	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.2 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

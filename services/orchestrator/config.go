@@ -66,8 +66,8 @@ func (c Config) Validate() error {
 	if c.ClientSecret != "" && len(c.ClientSecret.Value()) < minSecretLength {
 		errs = append(errs, fmt.Errorf("MSISYNC_CLIENT_SECRET is too short: use at least %d characters", minSecretLength))
 	}
-	if c.TokenTTL < time.Minute || c.TokenTTL > 24*time.Hour {
-		errs = append(errs, fmt.Errorf("MSISYNC_TOKEN_TTL %v is out of range: use 1m to 24h", c.TokenTTL))
+	if c.TokenTTL < time.Second || c.TokenTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("MSISYNC_TOKEN_TTL %v is out of range: use 1s to 24h", c.TokenTTL))
 	}
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)
