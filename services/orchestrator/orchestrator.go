@@ -189,4 +189,3 @@ func dialable(addr net.Addr) string {
 	}
 	return net.JoinHostPort(host, port)
 }
-
