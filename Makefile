@@ -37,8 +37,15 @@ lint: ## buf lint and format, gofmt, go vet.
 	@out=$$(gofmt -l $(filter-out gen,$(MODULES))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet $(PACKAGES)
 
+.PHONY: check-modules
+check-modules: ## Each module is tidy and builds on its own (GOWORK=off, through its replace directives).
+	@for m in $(MODULES); do \
+		(cd $$m && GOWORK=off go mod tidy -diff >/dev/null && GOWORK=off go build ./...) \
+		|| { echo "module $$m is not tidy or does not build with GOWORK=off: run 'cd $$m && GOWORK=off go mod tidy'"; exit 1; }; \
+	done
+
 .PHONY: test
-test: check-generate lint ## Everything CI checks: generated code, lint, vet, and every module's tests.
+test: check-generate lint check-modules ## Everything CI checks: generated code, lint, vet, tidy modules, every module's tests.
 	go test -count=1 $(PACKAGES)
 
 .PHONY: build
