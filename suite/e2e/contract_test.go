@@ -1,0 +1,463 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// contractsDir finds Adobe's Marketo swagger files: ../shared/contracts/marketo relative to
+// the repository root, the first directory above the working directory holding go.work.
+func contractsDir(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			contracts := filepath.Join(dir, "..", "shared", "contracts", "marketo")
+			if _, err := os.Stat(filepath.Join(contracts, "swagger-mapi.json")); err != nil {
+				t.Fatalf("the Marketo contract is missing: repository root %s has no ../shared/contracts/marketo/swagger-mapi.json: %v", dir, err)
+			}
+			return contracts
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatalf("no go.work in %s or any directory above it; cannot locate ../shared/contracts/marketo", wd)
+		}
+	}
+}
+
+// contract is one swagger file converted to OpenAPI 3, with a router for the running suite.
+type contract struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// loadContract reads a Swagger 2.0 file, converts it to OpenAPI 3 and routes it at base.
+//
+// The files load and pass doc.Validate unmodified. The only change is the server: the
+// swagger says host localhost:8080, scheme https, basePath /, which ToV3 turns into
+// https://localhost:8080/; it is replaced with the suite's own http://127.0.0.1:<port> so
+// the router matches real requests.
+func loadContract(t *testing.T, dir, file, base string) contract {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatalf("reading the contract: %v", err)
+	}
+	var v2 openapi2.T
+	if err := json.Unmarshal(raw, &v2); err != nil {
+		t.Fatalf("%s is not a Swagger 2.0 document: %v", file, err)
+	}
+	doc, err := openapi2conv.ToV3(&v2)
+	if err != nil {
+		t.Fatalf("converting %s to OpenAPI 3: %v", file, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("%s converted to OpenAPI 3 is not valid: %v", file, err)
+	}
+	doc.Servers = openapi3.Servers{{URL: base}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("routing %s: %v", file, err)
+	}
+	return contract{doc: doc, router: router}
+}
+
+// auth says which Authorization header a contract case sends.
+type auth int
+
+const (
+	validToken auth = iota
+	noToken
+	invalidToken
+)
+
+// contractCase is one request to the running suite and the swagger operation its answer
+// must satisfy.
+type contractCase struct {
+	name        string
+	spec        string // "mapi" or "identity"
+	operationID string // the swagger operation the request must route to
+	method      string
+	// routeMethod, when set, is the method used to find the swagger operation: Marketo's
+	// POST …?_method=GET tunnel answers as the GET operation, which the swagger omits.
+	routeMethod string
+	path        string        // used when pathFn is nil
+	pathFn      func() string // for paths that depend on an earlier answer
+	contentType string
+	body        any
+	auth        auth
+	// offSpec, when set, says why the request itself deliberately does not match the
+	// swagger (error cases, Marketo-accepted variants the swagger omits). Otherwise the
+	// request is validated too, so each case exercises the operation as Adobe describes it.
+	offSpec string
+	// check asserts the answer is the situation the case claims to cover (created,
+	// skipped, a next page, error 601…), so a passing validation means something.
+	check func(t *testing.T, r response)
+}
+
+func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
+	t.Parallel()
+	dir := contractsDir(t)
+	s := startSuite(t, "")
+	contracts := map[string]contract{
+		"mapi":     loadContract(t, dir, "swagger-mapi.json", s.base),
+		"identity": loadContract(t, dir, "swagger-identity.json", s.base),
+	}
+	tok := s.token()
+	creds := url.Values{"grant_type": {"client_credentials"}, "client_id": {testClientID}, "client_secret": {testClientSecret}}.Encode()
+
+	var pageToken string // set by the first page of the paging query
+	// The cases run in order against one suite: the sync cases create what the query,
+	// paging and delete cases read.
+	cases := []contractCase{
+		{
+			name: "token GET", spec: "identity", operationID: "identityUsingGET",
+			method: http.MethodGet, path: "/identity/oauth/token?" + creds, auth: noToken,
+			check: wantBody("token_type", "bearer"),
+		},
+		{
+			name: "token POST query", spec: "identity", operationID: "identityUsingPOST",
+			method: http.MethodPost, path: "/identity/oauth/token?" + creds, auth: noToken,
+			check: wantBody("token_type", "bearer"),
+		},
+		{
+			name: "token POST form", spec: "identity", operationID: "identityUsingPOST",
+			method: http.MethodPost, path: "/identity/oauth/token", auth: noToken,
+			contentType: "application/x-www-form-urlencoded", body: creds,
+			offSpec: "the swagger only lists the credentials as query parameters; Marketo also takes a form body",
+			check:   wantBody("token_type", "bearer"),
+		},
+		{
+			name: "sync created and skipped", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json",
+			body: map[string]any{"input": []map[string]any{
+				{"externalSalesPersonId": "C-1", "email": "c1@example.com", "firstName": "Cee", "lastName": "One"},
+				{"externalSalesPersonId": "C-2", "email": "c2@example.com"},
+				{"externalSalesPersonId": "C-3"},
+				{"externalSalesPersonId": "C-4"},
+				{"externalSalesPersonId": "C-5"},
+				{"externalSalesPersonId": "C-1"},
+				{"email": "nokey@example.com"},
+				{"externalSalesPersonId": "C-x", "shoeSize": 44},
+			}},
+			check: wantOutcomes("created", "created", "created", "created", "created", "skipped 1036", "skipped 1002", "skipped 1006"),
+		},
+		{
+			name: "sync updated", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json",
+			body: map[string]any{"action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": []map[string]any{
+				{"externalSalesPersonId": "C-1", "title": "AE"},
+				{"externalSalesPersonId": "C-6"},
+			}},
+			check: wantOutcomes("updated", "created"),
+		},
+		{
+			name: "sync createOnly skipped", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json",
+			body:  map[string]any{"action": "createOnly", "input": []map[string]any{{"externalSalesPersonId": "C-2"}}},
+			check: wantOutcomes("skipped 1017"),
+		},
+		{
+			name: "query with results", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=externalSalesPersonId&filterValues=C-1,C-2",
+			check: wantResults(2, false),
+		},
+		{
+			name: "query with fields", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=email&filterValues=c1@example.com,c2@example.com&fields=email,phone,title",
+			check: wantResults(2, false),
+		},
+		{
+			name: "query empty", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=externalSalesPersonId&filterValues=never-synced",
+			check: wantResults(0, false),
+		},
+		{
+			name: "query first page", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=externalSalesPersonId&filterValues=C-1,C-2,C-3,C-4,C-5&batchSize=2",
+			check: func(t *testing.T, r response) {
+				wantResults(2, true)(t, r)
+				pageToken, _ = r.body["nextPageToken"].(string)
+			},
+		},
+		{
+			name: "query next page", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string {
+				return "/rest/v1/salespersons.json?filterType=externalSalesPersonId&filterValues=C-1,C-2,C-3,C-4,C-5&batchSize=2&nextPageToken=" + url.QueryEscape(pageToken)
+			},
+			check: wantResults(2, true),
+		},
+		{
+			name: "query POST _method=GET", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodPost, routeMethod: http.MethodGet, path: "/rest/v1/salespersons.json?_method=GET",
+			contentType: "application/x-www-form-urlencoded",
+			body:        url.Values{"filterType": {"externalSalesPersonId"}, "filterValues": {"C-1,C-2,C-3,C-4,C-5"}, "batchSize": {"4"}}.Encode(),
+			offSpec:     "the swagger has no POST ?_method=GET form for queries; the answer must still be a query's",
+			check:       wantResults(4, true),
+		},
+		{
+			name: "describe", spec: "mapi", operationID: "describeUsingGET_5",
+			method: http.MethodGet, path: "/rest/v1/salespersons/describe.json",
+			check: wantResults(1, false),
+		},
+		{
+			name: "delete deleted and skipped", spec: "mapi", operationID: "deleteSalesPersonUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons/delete.json",
+			body: map[string]any{"deleteBy": "dedupeFields", "input": []map[string]any{
+				{"externalSalesPersonId": "C-3"},
+				{"externalSalesPersonId": "never-synced"},
+			}},
+			check: wantOutcomes("deleted", "skipped 1013"),
+		},
+		{
+			name: "error 600 no token", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=id&filterValues=1", auth: noToken,
+			check: wantError("600"),
+		},
+		{
+			name: "error 601 invalid token", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=id&filterValues=1", auth: invalidToken,
+			check: wantError("601"),
+		},
+		{
+			name: "error 601 invalid token on sync", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json", auth: invalidToken,
+			body:  map[string]any{"input": []map[string]any{{"externalSalesPersonId": "C-601"}}},
+			check: wantError("601"),
+		},
+		{
+			name: "error 609 invalid JSON", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json", contentType: "application/json",
+			body:    `{"input":[{"externalSalesPersonId":"bad-json"`,
+			offSpec: "the body is deliberately not JSON",
+			check:   wantError("609"),
+		},
+		{
+			name: "error 1003 bad action", spec: "mapi", operationID: "syncSalesPersonsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/salespersons.json",
+			body:    map[string]any{"action": "upsertMaybe", "input": []map[string]any{{"externalSalesPersonId": "bad-action"}}},
+			offSpec: "action is deliberately outside the swagger's enum",
+			check:   wantError("1003"),
+		},
+		{
+			name: "error 1003 unknown filterType", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=shoeSize&filterValues=44",
+			check: wantError("1003"),
+		},
+		{
+			name: "error 1006 unknown field", spec: "mapi", operationID: "getSalesPersonUsingGET",
+			method: http.MethodGet, path: "/rest/v1/salespersons.json?filterType=id&filterValues=1&fields=shoeSize",
+			check: wantError("1006"),
+		},
+	}
+
+	for _, tc := range cases {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			path := tc.path
+			if tc.pathFn != nil {
+				path = tc.pathFn()
+			}
+			token := ""
+			switch tc.auth {
+			case validToken:
+				token = tok
+			case invalidToken:
+				token = "not-a-token"
+			}
+			r := s.call(tc.method, path, token, tc.contentType, tc.body)
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+			c := contracts[tc.spec]
+			req, reqBody := contractRequest(t, s.base, tc.method, path, token, tc.contentType, tc.body)
+			routeReq := req
+			if tc.routeMethod != "" {
+				routeReq = req.Clone(req.Context())
+				routeReq.Method = tc.routeMethod
+			}
+			route, pathParams, err := c.router.FindRoute(routeReq)
+			if err != nil {
+				t.Fatalf("%s %s matches no operation of swagger-%s.json: %v", tc.method, path, tc.spec, err)
+			}
+			if route.Operation.OperationID != tc.operationID {
+				t.Fatalf("%s %s routes to %s, want %s", tc.method, path, route.Operation.OperationID, tc.operationID)
+			}
+			ctx := context.Background()
+			reqInput := &openapi3filter.RequestValidationInput{
+				Request:    routeReq,
+				PathParams: pathParams,
+				Route:      route,
+				Options: &openapi3filter.Options{
+					MultiError:         true,
+					AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+				},
+			}
+			if tc.offSpec == "" {
+				if err := openapi3filter.ValidateRequest(ctx, reqInput); err != nil {
+					t.Errorf("the test's own request does not match %s in swagger-%s.json:\n%s\nrequest body: %s",
+						tc.operationID, tc.spec, validationErrors(err), reqBody)
+				}
+			}
+			validate := func(body []byte) error {
+				return openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
+					RequestValidationInput: reqInput,
+					Status:                 r.status,
+					Header:                 r.header,
+					Body:                   io.NopCloser(bytes.NewReader(body)),
+					Options: &openapi3filter.Options{
+						MultiError:            true,
+						IncludeResponseStatus: true,
+					},
+				})
+			}
+			if err := validate(r.raw); err != nil {
+				t.Errorf("%s %s: the answer (HTTP %d, Content-Type %q) does not match %s in swagger-%s.json:\n%s\nbody: %s",
+					tc.method, truncate([]byte(path)), r.status, r.header.Get("Content-Type"), tc.operationID, tc.spec, validationErrors(err), r.raw)
+				return
+			}
+			// Control: the same answer without a key the swagger requires must fail, so a
+			// pass above cannot come from an operation whose response has no schema.
+			required := map[string]string{"identity": "access_token", "mapi": "requestId"}[tc.spec]
+			broken := map[string]any{}
+			for k, v := range r.body {
+				broken[k] = v
+			}
+			delete(broken, required)
+			mutated, err := json.Marshal(broken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(mutated); err == nil {
+				t.Errorf("the validator accepted the answer without %q; it is not checking %s's schema", required, tc.operationID)
+			}
+		})
+	}
+}
+
+// contractRequest rebuilds the request s.call sent, for routing and request validation.
+func contractRequest(t *testing.T, base, method, path, token, contentType string, body any) (*http.Request, []byte) {
+	t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = j
+		if contentType == "" {
+			contentType = "application/json"
+		}
+	}
+	var rd io.Reader
+	if raw != nil {
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req, raw
+}
+
+// validationErrors lists every failure inside a kin-openapi error, one a line, each with
+// the JSON pointer of the offending value.
+func validationErrors(err error) string {
+	var lines []string
+	var walk func(prefix string, err error)
+	walk = func(prefix string, err error) {
+		var multi openapi3.MultiError
+		var respErr *openapi3filter.ResponseError
+		var reqErr *openapi3filter.RequestError
+		var schemaErr *openapi3.SchemaError
+		switch {
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				walk(prefix, e)
+			}
+		case errors.As(err, &respErr) && respErr.Err != nil:
+			walk(prefix+respErr.Reason+": ", respErr.Err)
+		case errors.As(err, &reqErr) && reqErr.Err != nil:
+			what := reqErr.Reason
+			if reqErr.Parameter != nil {
+				what = fmt.Sprintf("parameter %q", reqErr.Parameter.Name)
+			}
+			walk(prefix+what+": ", reqErr.Err)
+		case errors.As(err, &schemaErr):
+			value, _ := json.Marshal(schemaErr.Value)
+			lines = append(lines, fmt.Sprintf("  %s/%s: %s (schema field %q, value %s)",
+				prefix, strings.Join(schemaErr.JSONPointer(), "/"), schemaErr.Reason, schemaErr.SchemaField, truncate(value)))
+		default:
+			lines = append(lines, "  "+prefix+err.Error())
+		}
+	}
+	walk("", err)
+	return strings.Join(lines, "\n")
+}
+
+func wantBody(key string, want any) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		if r.status != http.StatusOK || r.body[key] != want {
+			t.Errorf("HTTP %d %s; want 200 with %s = %v", r.status, r.raw, key, want)
+		}
+	}
+}
+
+func wantOutcomes(want ...string) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		if got := outcomes(r); r.body["success"] != true || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("outcomes %v, want %v: %s", got, want, r.raw)
+		}
+	}
+}
+
+func wantResults(n int, more bool) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		gotMore, _ := r.body["moreResult"].(bool)
+		next, _ := r.body["nextPageToken"].(string)
+		if r.body["success"] != true || len(r.results()) != n || gotMore != more || (more && next == "") {
+			t.Errorf("want success with %d results and moreResult %v (with a nextPageToken if true): %s", n, more, r.raw)
+		}
+	}
+}
+
+func wantError(code string) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		if r.status != http.StatusOK || r.body["success"] != false || r.errorCode() != code {
+			t.Errorf("HTTP %d %s; want 200 with error %s", r.status, r.raw, code)
+		}
+	}
+}
