@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -22,11 +21,9 @@ import (
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/identity/internal/store"
 )
-
-// maxFieldLength is the longest value a string field takes (Marketo's string length).
-const maxFieldLength = 255
 
 // Server implements identityv1.SalesPersonServiceServer.
 type Server struct {
@@ -44,17 +41,17 @@ func New(s store.Store, pageTokenKey []byte) *Server {
 
 // SyncSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSalesPersonsRequest) (*identityv1.SyncSalesPersonsResponse, error) {
-	if err := checkBatch(len(req.GetInput())); err != nil {
+	if err := records.CheckBatch(len(req.GetInput())); err != nil {
 		return nil, err
 	}
-	mode, byID, err := writeMode(req.GetAction(), req.GetDedupeBy())
+	mode, byID, err := records.ParseSync(req.GetAction(), req.GetDedupeBy())
 	if err != nil {
 		return nil, err
 	}
 	results := make([]*commonv1.RecordResult, len(req.GetInput()))
 	writes := make([]store.Write, 0, len(req.GetInput()))
 	writeIndex := make([]int, 0, len(req.GetInput()))
-	seen := make(map[string]bool, len(req.GetInput()))
+	seen := records.Repeats{}
 	for i, in := range req.GetInput() {
 		w, reason := toWrite(in, mode, byID)
 		if reason == nil {
@@ -62,13 +59,12 @@ func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSales
 			if byID {
 				key = "#" + strconv.Itoa(int(w.ID))
 			}
-			if seen[key] {
-				reason = &commonv1.Reason{Code: marketo.CodeDuplicateInInput, Message: "Duplicate object found in input: " + describeKey(in, byID) + " appears earlier in this request"}
+			if seen.Seen(key) {
+				reason = records.Duplicate(describeKey(in, byID))
 			}
-			seen[key] = true
 		}
 		if reason != nil {
-			results[i] = skipped(i, 0, reason)
+			results[i] = records.Skipped(i, 0, reason)
 			continue
 		}
 		writes = append(writes, w)
@@ -87,7 +83,7 @@ func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSales
 		}
 		for n, r := range out {
 			i := writeIndex[n]
-			results[i] = writeResult(i, r, req.GetInput()[i], byID)
+			results[i] = records.Result(i, r.Outcome, r.ID, "sales person with "+describeKey(req.GetInput()[i], byID))
 		}
 	}
 	return &identityv1.SyncSalesPersonsResponse{Results: results}, nil
@@ -119,7 +115,7 @@ func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*identity
 		if in.ExternalSalesPersonId == nil || !ok || extid.Key(in.GetExternalSalesPersonId()) == cur {
 			continue
 		}
-		results[idx[n]] = skipped(idx[n], w.ID, &commonv1.Reason{Code: marketo.CodeInvalidData,
+		results[idx[n]] = records.Skipped(idx[n], w.ID, &commonv1.Reason{Code: marketo.CodeInvalidData,
 			Message: "externalSalesPersonId cannot be changed once created; leave it out when updating by id"})
 	}
 	return nil
@@ -138,35 +134,12 @@ func compact(writes []store.Write, idx []int, results []*commonv1.RecordResult) 
 	return w2, i2
 }
 
-func writeMode(action commonv1.SyncAction, dedupe commonv1.DedupeBy) (store.Mode, bool, error) {
-	mode := store.CreateOrUpdate
-	switch action {
-	case commonv1.SyncAction_SYNC_ACTION_CREATE_ONLY:
-		mode = store.CreateOnly
-	case commonv1.SyncAction_SYNC_ACTION_UPDATE_ONLY:
-		mode = store.UpdateOnly
-	case commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.SyncAction_SYNC_ACTION_CREATE_OR_UPDATE:
-	default:
-		return 0, false, status.Errorf(codes.InvalidArgument, "unknown action %v", action)
-	}
-	switch dedupe {
-	case commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_DEDUPE_FIELDS:
-		return mode, false, nil
-	case commonv1.DedupeBy_DEDUPE_BY_ID_FIELD:
-		if mode != store.UpdateOnly {
-			return 0, false, status.Error(codes.InvalidArgument, "dedupeBy idField works only with action updateOnly: records are created by externalSalesPersonId")
-		}
-		return mode, true, nil
-	}
-	return 0, false, status.Errorf(codes.InvalidArgument, "unknown dedupeBy %v", dedupe)
-}
-
 // toWrite validates one input record and returns its write, or the reason it is skipped.
-func toWrite(in *identityv1.SalesPersonInput, mode store.Mode, byID bool) (store.Write, *commonv1.Reason) {
+func toWrite(in *identityv1.SalesPersonInput, mode records.Mode, byID bool) (store.Write, *commonv1.Reason) {
 	w := store.Write{Mode: mode, Fields: make(map[store.Field]string, len(store.Fields))}
 	if byID {
 		if in.Id == nil {
-			return w, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'id'"}
+			return w, records.Missing("id")
 		}
 		if in.GetId() <= 0 {
 			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: fmt.Sprintf("Invalid value '%d'. Required of type 'integer' greater than 0", in.GetId())}
@@ -174,7 +147,7 @@ func toWrite(in *identityv1.SalesPersonInput, mode store.Mode, byID bool) (store
 		w.ID = in.GetId()
 	} else {
 		if in.ExternalSalesPersonId == nil || strings.TrimSpace(in.GetExternalSalesPersonId()) == "" {
-			return w, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId'"}
+			return w, records.Missing("externalSalesPersonId")
 		}
 		id, err := extid.Normalize(in.GetExternalSalesPersonId())
 		if err != nil {
@@ -199,25 +172,17 @@ func toWrite(in *identityv1.SalesPersonInput, mode store.Mode, byID bool) (store
 		if f.value == nil {
 			continue
 		}
-		v := strings.TrimSpace(*f.value)
-		if !utf8.ValidString(v) {
-			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: fmt.Sprintf("Invalid value for '%s': not valid UTF-8", f.name)}
+		check := func(name, v string) (string, *commonv1.Reason) { return records.Text(name, v, records.MaxTextLength) }
+		if f.field == store.FieldEmail {
+			check = records.Email
 		}
-		if n := utf8.RuneCountInString(v); n > maxFieldLength {
-			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: fmt.Sprintf("Invalid value for '%s': %d characters, at most %d", f.name, n, maxFieldLength)}
-		}
-		if f.field == store.FieldEmail && v != "" && !plausibleEmail(v) {
-			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: fmt.Sprintf("Invalid value '%s'. Required of type 'email'", v)}
+		v, why := check(f.name, *f.value)
+		if why != nil {
+			return w, why
 		}
 		w.Fields[f.field] = v
 	}
 	return w, nil
-}
-
-// plausibleEmail accepts one @ with something on each side and no spaces.
-func plausibleEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t") && !strings.Contains(domain, "@")
 }
 
 func describeKey(in *identityv1.SalesPersonInput, byID bool) string {
@@ -225,23 +190,6 @@ func describeKey(in *identityv1.SalesPersonInput, byID bool) string {
 		return fmt.Sprintf("id %d", in.GetId())
 	}
 	return fmt.Sprintf("externalSalesPersonId '%s'", strings.TrimSpace(in.GetExternalSalesPersonId()))
-}
-
-func writeResult(i int, r store.WriteResult, in *identityv1.SalesPersonInput, byID bool) *commonv1.RecordResult {
-	switch r.Outcome {
-	case store.Created:
-		return &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_CREATED, Id: r.ID}
-	case store.Updated:
-		return &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_UPDATED, Id: r.ID}
-	case store.AlreadyExists:
-		return skipped(i, r.ID, &commonv1.Reason{Code: marketo.CodeObjectExists, Message: "Object already exists: a sales person with " + describeKey(in, byID) + " exists (action createOnly)"})
-	default:
-		return skipped(i, 0, &commonv1.Reason{Code: marketo.CodeObjectNotFound, Message: "Object not found: no sales person with " + describeKey(in, byID) + " (action updateOnly)"})
-	}
-}
-
-func skipped(i int, id int32, reason *commonv1.Reason) *commonv1.RecordResult {
-	return &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_SKIPPED, Id: id, Reasons: []*commonv1.Reason{reason}}
 }
 
 // listCursor is where the next page of a ListSalesPersons query starts.
@@ -323,7 +271,7 @@ func (s *Server) ListSalesPersons(ctx context.Context, req *identityv1.ListSales
 
 // BatchGetSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) BatchGetSalesPersons(ctx context.Context, req *identityv1.BatchGetSalesPersonsRequest) (*identityv1.BatchGetSalesPersonsResponse, error) {
-	if err := checkBatch(len(req.GetKeys())); err != nil {
+	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
 		return nil, err
 	}
 	ids, keys := splitKeys(req.GetKeys())
@@ -340,7 +288,7 @@ func (s *Server) BatchGetSalesPersons(ctx context.Context, req *identityv1.Batch
 
 // DeleteSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) DeleteSalesPersons(ctx context.Context, req *identityv1.DeleteSalesPersonsRequest) (*identityv1.DeleteSalesPersonsResponse, error) {
-	if err := checkBatch(len(req.GetKeys())); err != nil {
+	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
 		return nil, err
 	}
 	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
@@ -353,12 +301,12 @@ func (s *Server) DeleteSalesPersons(ctx context.Context, req *identityv1.DeleteS
 		case *identityv1.SalesPersonKey_ExternalSalesPersonId:
 			key := extid.Key(v.ExternalSalesPersonId)
 			if key == "" {
-				results[i] = skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId'"})
+				results[i] = records.Skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId'"})
 				continue
 			}
 			keys = append(keys, store.Key{ExternalKey: key})
 		default:
-			results[i] = skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId' or 'id'"})
+			results[i] = records.Skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId' or 'id'"})
 			continue
 		}
 		idx = append(idx, i)
@@ -370,11 +318,7 @@ func (s *Server) DeleteSalesPersons(ctx context.Context, req *identityv1.DeleteS
 		}
 		for n, r := range out {
 			i := idx[n]
-			if r.Deleted {
-				results[i] = &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_DELETED, Id: r.ID}
-			} else {
-				results[i] = skipped(i, 0, &commonv1.Reason{Code: marketo.CodeObjectNotFound, Message: "Record not found"})
-			}
+			results[i] = records.Deleted(i, r.ID, r.Deleted)
 		}
 	}
 	return &identityv1.DeleteSalesPersonsResponse{Results: results}, nil
@@ -394,16 +338,6 @@ func splitKeys(keys []*identityv1.SalesPersonKey) ([]int32, []string) {
 		}
 	}
 	return ids, ext
-}
-
-func checkBatch(n int) error {
-	if n == 0 {
-		return status.Error(codes.InvalidArgument, "the batch is empty; send 1 to 300 records")
-	}
-	if n > store.MaxBatch {
-		return status.Errorf(codes.InvalidArgument, "the batch has %d records; send at most %d per call", n, store.MaxBatch)
-	}
-	return nil
 }
 
 // storeError maps a store error to a status: contract violations are the caller's fault,

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/platform/extid"
+	"github.com/msisync/msisync/platform/records"
 )
 
-// MaxBatch is the most records one call takes (Marketo's limit).
-const MaxBatch = 300
+// MaxBatch is the most records one call takes.
+const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract (no key, too many records, an
 // unknown field); nothing is written.
@@ -49,23 +50,10 @@ const (
 // Fields lists the writable fields in a fixed order.
 var Fields = []Field{FieldEmail, FieldFirstName, FieldLastName, FieldTitle, FieldPhone, FieldMobilePhone, FieldFax}
 
-// Mode says what a write does with a record that exists or not.
-type Mode int
-
-// The write modes.
-const (
-	// CreateOnly inserts a missing record; an existing one is left alone (AlreadyExists).
-	CreateOnly Mode = iota + 1
-	// UpdateOnly changes an existing record; a missing one is left alone (NotFound).
-	UpdateOnly
-	// CreateOrUpdate inserts or changes.
-	CreateOrUpdate
-)
-
 // Write is one record of a batch write.
 type Write struct {
 	// Mode is what to do.
-	Mode Mode
+	Mode records.Mode
 	// ID is the key when set (UpdateOnly only); otherwise ExternalID is.
 	ID int32
 	// ExternalID is the key when ID is 0; it is required to create.
@@ -75,22 +63,9 @@ type Write struct {
 	Fields map[Field]string
 }
 
-// Outcome is what a write did.
-type Outcome int
-
-// The outcomes.
-const (
-	Created Outcome = iota + 1
-	Updated
-	// NotFound: UpdateOnly found no record with the key.
-	NotFound
-	// AlreadyExists: CreateOnly found a record with the key.
-	AlreadyExists
-)
-
 // WriteResult is the outcome of one Write.
 type WriteResult struct {
-	Outcome Outcome
+	Outcome records.Outcome
 	// ID is the record's id; 0 for NotFound.
 	ID int32
 }
@@ -138,7 +113,7 @@ type Store interface {
 	// Write applies up to MaxBatch writes in one transaction and returns one result per
 	// write, in order. Keys must be distinct within the batch. Either every write is
 	// applied and committed before Write returns, or none is and Write returns an error.
-	// A write without a key, or an UpdateOnly-less write by ID, returns ErrInvalid.
+	// A write without a key, or a write by ID that is not UpdateOnly, returns ErrInvalid.
 	Write(ctx context.Context, writes []Write) ([]WriteResult, error)
 	// List returns the records matching any value of f, with id > f.AfterID, ordered by id,
 	// at most f.Limit of them.

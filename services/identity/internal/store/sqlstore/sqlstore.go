@@ -14,6 +14,7 @@ import (
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/extid"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/platform/sqldb"
 	"github.com/msisync/msisync/services/identity/internal/store"
 )
@@ -23,6 +24,9 @@ var migrations embed.FS
 
 // serviceName names the SQLite file and the PostgreSQL schema.
 const serviceName = "identity"
+
+// insertColumns are the columns a create sets, in argument order.
+var insertColumns = []string{"external_id", "external_key", "email", "email_key", "first_name", "last_name", "title", "phone", "mobile_phone", "fax", "created_at", "updated_at"}
 
 // columns lists what every read selects, in scan order.
 const columns = "id, external_id, email, first_name, last_name, title, phone, mobile_phone, fax, created_at, updated_at"
@@ -64,7 +68,7 @@ func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteR
 		if w.ID == 0 && w.ExternalID.Key == "" {
 			return nil, fmt.Errorf("%w: write %d has no key", store.ErrInvalid, i)
 		}
-		if w.ID != 0 && w.Mode != store.UpdateOnly {
+		if w.ID != 0 && w.Mode != records.UpdateOnly {
 			return nil, fmt.Errorf("%w: write %d is keyed by id but does not update only", store.ErrInvalid, i)
 		}
 		for f := range w.Fields {
@@ -89,16 +93,14 @@ func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteR
 			} else {
 				found = id != 0
 			}
-			switch {
-			case found && w.Mode == store.CreateOnly:
-				results[i] = store.WriteResult{Outcome: store.AlreadyExists, ID: id}
-			case found:
-				results[i] = store.WriteResult{Outcome: store.Updated, ID: id}
-				updates = append(updates, i)
-			case w.Mode == store.UpdateOnly:
-				results[i] = store.WriteResult{Outcome: store.NotFound}
-			default:
+			switch outcome := records.Decide(w.Mode, found); outcome {
+			case records.Created:
 				inserts = append(inserts, i)
+			case records.Updated:
+				updates = append(updates, i)
+				fallthrough
+			default:
+				results[i] = store.WriteResult{Outcome: outcome, ID: id}
 			}
 		}
 		raced, err := s.insert(ctx, tx, writes, inserts, results, now)
@@ -112,12 +114,11 @@ func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteR
 			if err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT id FROM sales_persons WHERE external_key = ?"), writes[i].ExternalID.Key).Scan(&id); err != nil {
 				return fmt.Errorf("reading concurrently created sales person: %w", err)
 			}
-			if writes[i].Mode == store.CreateOnly {
-				results[i] = store.WriteResult{Outcome: store.AlreadyExists, ID: id}
-				continue
+			outcome := records.Decide(writes[i].Mode, true)
+			results[i] = store.WriteResult{Outcome: outcome, ID: id}
+			if outcome == records.Updated {
+				updates = append(updates, i)
 			}
-			results[i] = store.WriteResult{Outcome: store.Updated, ID: id}
-			updates = append(updates, i)
 		}
 		for _, i := range updates {
 			if err := s.update(ctx, tx, results[i].ID, writes[i].Fields, now); err != nil {
@@ -134,8 +135,8 @@ func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteR
 
 // existing finds which of the writes' keys are already stored.
 func (s *Store) existing(ctx context.Context, tx *sql.Tx, writes []store.Write) (map[string]int32, map[int32]bool, error) {
-	var keys []any
-	var ids []any
+	var keys []string
+	var ids []int32
 	for _, w := range writes {
 		if w.ID != 0 {
 			ids = append(ids, w.ID)
@@ -146,7 +147,8 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, writes []store.Write) 
 	byKey := make(map[string]int32, len(keys))
 	byID := make(map[int32]bool, len(ids))
 	if len(keys) > 0 {
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, external_key FROM sales_persons WHERE external_key IN ("+sqldb.Placeholders(len(keys))+")"), keys...)
+		in, args := sqldb.In(keys)
+		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, external_key FROM sales_persons WHERE external_key IN ("+in+")"), args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
 		}
@@ -164,7 +166,8 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, writes []store.Write) 
 		}
 	}
 	if len(ids) > 0 {
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id FROM sales_persons WHERE id IN ("+sqldb.Placeholders(len(ids))+")"), ids...)
+		in, args := sqldb.In(ids)
+		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id FROM sales_persons WHERE id IN ("+in+")"), args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
 		}
@@ -189,23 +192,16 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, writes []store.Write, id
 	if len(idx) == 0 {
 		return nil, nil
 	}
-	const perRow = 13
-	var q strings.Builder
-	q.WriteString("INSERT INTO sales_persons (external_id, external_key, email, email_key, first_name, last_name, title, phone, mobile_phone, fax, created_at, updated_at) VALUES ")
-	args := make([]any, 0, len(idx)*perRow)
-	for n, i := range idx {
-		if n > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	args := make([]any, 0, len(idx)*len(insertColumns))
+	for _, i := range idx {
 		w := writes[i]
 		email := w.Fields[store.FieldEmail]
 		args = append(args, w.ExternalID.Canonical, w.ExternalID.Key, email, extid.Fold(email),
 			w.Fields[store.FieldFirstName], w.Fields[store.FieldLastName], w.Fields[store.FieldTitle],
 			w.Fields[store.FieldPhone], w.Fields[store.FieldMobilePhone], w.Fields[store.FieldFax], now, now)
 	}
-	q.WriteString(" ON CONFLICT (external_key) DO NOTHING RETURNING id, external_key")
-	rows, err := tx.QueryContext(ctx, s.db.Rebind(q.String()), args...)
+	q := sqldb.InsertRows("sales_persons", insertColumns, len(idx)) + " ON CONFLICT (external_key) DO NOTHING RETURNING id, external_key"
+	rows, err := tx.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("creating sales persons: %w", err)
 	}
@@ -225,7 +221,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, writes []store.Write, id
 	var raced []int
 	for _, i := range idx {
 		if id, ok := created[writes[i].ExternalID.Key]; ok {
-			results[i] = store.WriteResult{Outcome: store.Created, ID: id}
+			results[i] = store.WriteResult{Outcome: records.Created, ID: id}
 		} else {
 			raced = append(raced, i)
 		}
@@ -235,23 +231,23 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, writes []store.Write, id
 
 // update sets the given fields of one record.
 func (s *Store) update(ctx context.Context, tx *sql.Tx, id int32, fields map[store.Field]string, now int64) error {
-	var set strings.Builder
+	var cols []string
 	args := make([]any, 0, len(fields)+3)
 	for _, f := range store.Fields {
 		v, ok := fields[f]
 		if !ok {
 			continue
 		}
-		set.WriteString(string(f) + " = ?, ")
+		cols = append(cols, string(f))
 		args = append(args, v)
 		if f == store.FieldEmail {
-			set.WriteString("email_key = ?, ")
+			cols = append(cols, "email_key")
 			args = append(args, extid.Fold(v))
 		}
 	}
-	set.WriteString("updated_at = ?")
+	cols = append(cols, "updated_at")
 	args = append(args, now, id)
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE sales_persons SET "+set.String()+" WHERE id = ?"), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE sales_persons SET "+sqldb.SetList(cols)+" WHERE id = ?"), args...); err != nil {
 		return fmt.Errorf("updating sales person %d: %w", id, err)
 	}
 	return nil
@@ -290,17 +286,12 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.SalesPerson, 
 	return s.query(ctx, s.db, q, args...)
 }
 
-// querier is what reads need: the database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
 	return s.get(ctx, s.db, ids, externalKeys)
 }
 
-func (s *Store) get(ctx context.Context, q querier, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
+func (s *Store) get(ctx context.Context, q sqldb.Querier, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
 	var conds []string
 	var args []any
 	if len(ids) > 0 {
@@ -321,7 +312,7 @@ func (s *Store) get(ctx context.Context, q querier, ids []int32, externalKeys []
 	return s.query(ctx, q, "SELECT "+columns+" FROM sales_persons WHERE "+strings.Join(conds, " OR "), args...)
 }
 
-func (s *Store) query(ctx context.Context, db querier, q string, args ...any) ([]store.SalesPerson, error) {
+func (s *Store) query(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.SalesPerson, error) {
 	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading sales persons: %w", err)

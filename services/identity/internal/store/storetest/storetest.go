@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/msisync/msisync/platform/extid"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/identity/internal/store"
 )
 
@@ -64,8 +65,8 @@ func write(t *testing.T, s store.Store, writes ...store.Write) []store.WriteResu
 	return res
 }
 
-func outcomes(res []store.WriteResult) []store.Outcome {
-	out := make([]store.Outcome, len(res))
+func outcomes(res []store.WriteResult) []records.Outcome {
+	out := make([]records.Outcome, len(res))
 	for i, r := range res {
 		out[i] = r.Outcome
 	}
@@ -87,22 +88,22 @@ func getOne(t *testing.T, s store.Store, key string) store.SalesPerson {
 func testWriteModes(t *testing.T, s store.Store) {
 	a, b := id(t, "sp-a"), id(t, "sp-b")
 	res := write(t, s,
-		store.Write{Mode: store.CreateOnly, ExternalID: a, Fields: map[store.Field]string{store.FieldEmail: "a@x.io"}},
-		store.Write{Mode: store.UpdateOnly, ExternalID: b},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "sp-c")},
+		store.Write{Mode: records.CreateOnly, ExternalID: a, Fields: map[store.Field]string{store.FieldEmail: "a@x.io"}},
+		store.Write{Mode: records.UpdateOnly, ExternalID: b},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "sp-c")},
 	)
-	if diff := cmp.Diff([]store.Outcome{store.Created, store.NotFound, store.Created}, outcomes(res)); diff != "" {
+	if diff := cmp.Diff([]records.Outcome{records.Created, records.NotFound, records.Created}, outcomes(res)); diff != "" {
 		t.Fatalf("first batch outcomes (-want +got):\n%s", diff)
 	}
 	if res[0].ID == 0 || res[2].ID == 0 || res[0].ID == res[2].ID || res[1].ID != 0 {
 		t.Fatalf("ids = %+v, want two distinct non-zero ids and 0 for the miss", res)
 	}
 	res2 := write(t, s,
-		store.Write{Mode: store.CreateOnly, ExternalID: a},
-		store.Write{Mode: store.UpdateOnly, ExternalID: id(t, "sp-c"), Fields: map[store.Field]string{store.FieldTitle: "AE"}},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: b},
+		store.Write{Mode: records.CreateOnly, ExternalID: a},
+		store.Write{Mode: records.UpdateOnly, ExternalID: id(t, "sp-c"), Fields: map[store.Field]string{store.FieldTitle: "AE"}},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: b},
 	)
-	if diff := cmp.Diff([]store.Outcome{store.AlreadyExists, store.Updated, store.Created}, outcomes(res2)); diff != "" {
+	if diff := cmp.Diff([]records.Outcome{records.AlreadyExists, records.Updated, records.Created}, outcomes(res2)); diff != "" {
 		t.Fatalf("second batch outcomes (-want +got):\n%s", diff)
 	}
 	if res2[0].ID != res[0].ID || res2[1].ID != res[2].ID {
@@ -119,14 +120,14 @@ func testWriteModes(t *testing.T, s store.Store) {
 func testCaseInsensitive(t *testing.T, s store.Store) {
 	const guid = "6f9619ff-8b86-d011-b42d-00c04fc964ff"
 	res := write(t, s,
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "{6F9619FF-8B86-D011-B42D-00C04FC964FF}")},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "SF-USER-1")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "{6F9619FF-8B86-D011-B42D-00C04FC964FF}")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "SF-USER-1")},
 	)
 	res2 := write(t, s,
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, guid)},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "sf-user-1")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, guid)},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "sf-user-1")},
 	)
-	if diff := cmp.Diff([]store.Outcome{store.Updated, store.Updated}, outcomes(res2)); diff != "" {
+	if diff := cmp.Diff([]records.Outcome{records.Updated, records.Updated}, outcomes(res2)); diff != "" {
 		t.Fatalf("case variants (-want +got):\n%s", diff)
 	}
 	if res[0].ID != res2[0].ID || res[1].ID != res2[1].ID {
@@ -142,11 +143,11 @@ func testCaseInsensitive(t *testing.T, s store.Store) {
 
 func testPartialUpdate(t *testing.T, s store.Store) {
 	k := id(t, "sp-1")
-	write(t, s, store.Write{Mode: store.CreateOrUpdate, ExternalID: k, Fields: map[store.Field]string{
+	write(t, s, store.Write{Mode: records.CreateOrUpdate, ExternalID: k, Fields: map[store.Field]string{
 		store.FieldEmail: "Ann@X.io", store.FieldFirstName: "Ann", store.FieldLastName: "Lee", store.FieldPhone: "1",
 	}})
 	before := getOne(t, s, k.Key)
-	write(t, s, store.Write{Mode: store.CreateOrUpdate, ExternalID: k, Fields: map[store.Field]string{
+	write(t, s, store.Write{Mode: records.CreateOrUpdate, ExternalID: k, Fields: map[store.Field]string{
 		store.FieldLastName: "Li", store.FieldPhone: "",
 	}})
 	got := getOne(t, s, k.Key)
@@ -160,12 +161,12 @@ func testPartialUpdate(t *testing.T, s store.Store) {
 }
 
 func testUpdateByID(t *testing.T, s store.Store) {
-	res := write(t, s, store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "sp-9")})
+	res := write(t, s, store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "sp-9")})
 	res2 := write(t, s,
-		store.Write{Mode: store.UpdateOnly, ID: res[0].ID, Fields: map[store.Field]string{store.FieldFax: "9"}},
-		store.Write{Mode: store.UpdateOnly, ID: res[0].ID + 1000},
+		store.Write{Mode: records.UpdateOnly, ID: res[0].ID, Fields: map[store.Field]string{store.FieldFax: "9"}},
+		store.Write{Mode: records.UpdateOnly, ID: res[0].ID + 1000},
 	)
-	if diff := cmp.Diff([]store.Outcome{store.Updated, store.NotFound}, outcomes(res2)); diff != "" {
+	if diff := cmp.Diff([]records.Outcome{records.Updated, records.NotFound}, outcomes(res2)); diff != "" {
 		t.Fatalf("update by id (-want +got):\n%s", diff)
 	}
 	if got := getOne(t, s, "sp-9"); got.Fax != "9" {
@@ -177,7 +178,7 @@ func testList(t *testing.T, s store.Store) {
 	var writes []store.Write
 	for i := range 25 {
 		email := fmt.Sprintf("rep%d@x.io", i%5)
-		writes = append(writes, store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, fmt.Sprintf("sp-%02d", i)), Fields: map[store.Field]string{store.FieldEmail: email}})
+		writes = append(writes, store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, fmt.Sprintf("sp-%02d", i)), Fields: map[store.Field]string{store.FieldEmail: email}})
 	}
 	res := write(t, s, writes...)
 	ctx := context.Background()
@@ -233,8 +234,8 @@ func testList(t *testing.T, s store.Store) {
 
 func testGet(t *testing.T, s store.Store) {
 	res := write(t, s,
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "g-1")},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "g-2")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "g-1")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "g-2")},
 	)
 	got, err := s.Get(context.Background(), []int32{res[0].ID, 123456}, []string{"g-1", "g-2", "missing"})
 	if err != nil {
@@ -252,8 +253,8 @@ func testGet(t *testing.T, s store.Store) {
 
 func testDelete(t *testing.T, s store.Store) {
 	res := write(t, s,
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "d-1")},
-		store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "d-2")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "d-1")},
+		store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "d-2")},
 	)
 	got, err := s.Delete(context.Background(), []store.Key{
 		{ExternalKey: "d-1"}, {ID: res[1].ID}, {ExternalKey: "d-1"}, {ExternalKey: "missing"},
@@ -270,7 +271,7 @@ func testDelete(t *testing.T, s store.Store) {
 		t.Errorf("after delete Get = %+v, %v; want nothing", left, err)
 	}
 	// Ids are never reused.
-	again := write(t, s, store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, "d-1")})
+	again := write(t, s, store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, "d-1")})
 	if again[0].ID == res[0].ID || again[0].ID == res[1].ID {
 		t.Errorf("re-created record reused id %d", again[0].ID)
 	}
@@ -280,13 +281,13 @@ func testInvalid(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tooMany := make([]store.Write, store.MaxBatch+1)
 	for i := range tooMany {
-		tooMany[i] = store.Write{Mode: store.CreateOrUpdate, ExternalID: id(t, fmt.Sprintf("x-%d", i))}
+		tooMany[i] = store.Write{Mode: records.CreateOrUpdate, ExternalID: id(t, fmt.Sprintf("x-%d", i))}
 	}
 	calls := map[string][]store.Write{
 		"too many":       tooMany,
-		"no key":         {{Mode: store.CreateOrUpdate, ExternalID: id(t, "ok")}, {Mode: store.CreateOrUpdate}},
-		"id with create": {{Mode: store.CreateOrUpdate, ID: 1}},
-		"unknown field":  {{Mode: store.CreateOrUpdate, ExternalID: id(t, "ok"), Fields: map[store.Field]string{"password": "x"}}},
+		"no key":         {{Mode: records.CreateOrUpdate, ExternalID: id(t, "ok")}, {Mode: records.CreateOrUpdate}},
+		"id with create": {{Mode: records.CreateOrUpdate, ID: 1}},
+		"unknown field":  {{Mode: records.CreateOrUpdate, ExternalID: id(t, "ok"), Fields: map[store.Field]string{"password": "x"}}},
 	}
 	for name, writes := range calls {
 		if _, err := s.Write(ctx, writes); !errors.Is(err, store.ErrInvalid) {
@@ -311,8 +312,8 @@ func testConcurrentCreate(t *testing.T, s store.Store) {
 		go func() {
 			defer wg.Done()
 			batch := []store.Write{
-				{Mode: store.CreateOrUpdate, ExternalID: id(t, "shared-1"), Fields: map[store.Field]string{store.FieldTitle: fmt.Sprint(w)}},
-				{Mode: store.CreateOrUpdate, ExternalID: id(t, "shared-2")},
+				{Mode: records.CreateOrUpdate, ExternalID: id(t, "shared-1"), Fields: map[store.Field]string{store.FieldTitle: fmt.Sprint(w)}},
+				{Mode: records.CreateOrUpdate, ExternalID: id(t, "shared-2")},
 			}
 			if _, err := s.Write(context.Background(), batch); err != nil {
 				errs <- err

@@ -1,0 +1,39 @@
+package records
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTextAndEmail(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want, wantCode string
+		email                    bool
+	}{
+		{name: "trimmed", in: "  Ann ", want: "Ann"},
+		{name: "longest", in: strings.Repeat("é", 255), want: strings.Repeat("é", 255)},
+		{name: "too long", in: strings.Repeat("x", 256), wantCode: "1001"},
+		{name: "not utf-8", in: "a\xffb", wantCode: "1001"},
+		{name: "email", in: " Ann@Example.com ", want: "Ann@Example.com", email: true},
+		{name: "email cleared", in: "", want: "", email: true},
+		{name: "no at", in: "ann.example.com", wantCode: "1001", email: true},
+		{name: "two ats", in: "a@b@c", wantCode: "1001", email: true},
+		{name: "space", in: "a b@c.d", wantCode: "1001", email: true},
+	}
+	for _, tt := range tests {
+		got, why := Text("f", tt.in, MaxTextLength)
+		if tt.email {
+			got, why = Email("f", tt.in)
+		}
+		if tt.wantCode != "" {
+			if why == nil || why.GetCode() != tt.wantCode {
+				t.Errorf("%s: reason %v, want code %s", tt.name, why, tt.wantCode)
+			}
+			continue
+		}
+		if why != nil || got != tt.want {
+			t.Errorf("%s: = %q, %v; want %q", tt.name, got, why, tt.want)
+		}
+	}
+}
