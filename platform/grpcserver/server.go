@@ -143,7 +143,7 @@ func errorBoundary(log *slog.Logger) grpc.UnaryServerInterceptor {
 func ToStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
 	var withStatus interface{ GRPCStatus() *status.Status }
 	switch {
-	case errors.As(err, &withStatus):
+	case errors.As(err, &withStatus) && withStatus.GRPCStatus().Code() != codes.OK:
 		return withStatus.GRPCStatus().Err()
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "the call was cancelled")

@@ -458,3 +458,13 @@ func TestToStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestToStatusWithoutAStatus(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{statusError{nil}, statusError{status.New(codes.OK, "")}} {
+		got := ToStatus(context.Background(), slog.New(slog.DiscardHandler), "/svc/Method", err)
+		if status.Code(got) == codes.OK {
+			t.Errorf("ToStatus(%v) = %v, want a non-OK status", err, got)
+		}
+	}
+}

@@ -31,15 +31,20 @@ type envelopeError struct {
 func writeEnvelopeError(w http.ResponseWriter, r *http.Request, httpStatus int, code, message string) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(httpStatus)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(envelope{
+	writeJSON(w, envelope{
 		RequestID: requestIDOf(r),
 		Success:   false,
 		Result:    []any{},
 		Errors:    []envelopeError{{Code: code, Message: message}},
 		Warnings:  []any{},
 	})
+}
+
+// writeJSON writes v as JSON without HTML escaping ('<' stays '<', as Marketo writes it).
+func writeJSON(w http.ResponseWriter, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // errorHandler renders a failed call. On the Marketo REST paths the error becomes the
@@ -54,17 +59,19 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	case strings.HasPrefix(r.URL.Path, "/identity/"):
 		st := status.Convert(err)
 		httpStatus := runtime.HTTPStatusFromCode(st.Code())
-		kind := "invalid_request"
-		if httpStatus == http.StatusUnauthorized {
+		kind, description := "invalid_request", st.Message()
+		switch {
+		case httpStatus == http.StatusUnauthorized:
 			kind = "unauthorized"
-		} else if httpStatus >= 500 {
-			kind = "server_error"
+		case httpStatus >= 500:
+			// Server-side causes (transport errors naming internal addresses, say) stay in
+			// the logs; the client learns only that it may try again.
+			kind, description = "server_error", "the token service is unavailable; try again later"
 		}
-		body, _ := json.Marshal(map[string]string{"error": kind, "error_description": st.Message()})
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(httpStatus)
-		_, _ = w.Write(body)
+		writeJSON(w, map[string]string{"error": kind, "error_description": description})
 	default:
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}

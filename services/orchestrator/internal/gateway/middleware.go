@@ -56,12 +56,6 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 		q := r.URL.Query()
 		override := strings.EqualFold(q.Get("_method"), "GET")
 		q.Del("_method")
-		if tok := q.Get("access_token"); tok != "" {
-			if cfg.AllowAccessTokenParam && r.Header.Get("Authorization") == "" {
-				r.Header.Set("Authorization", "Bearer "+tok)
-			}
-			q.Del("access_token")
-		}
 		if m := leadByIDPath.FindStringSubmatch(r.URL.Path); m != nil {
 			r.URL.Path = "/rest/v1/lead/" + m[1]
 			r.URL.RawPath = ""
@@ -103,6 +97,13 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 			}
 			r.URL.Path = route
 			r.URL.RawPath = ""
+		}
+		// After the form body joined the query, so a token sent there counts too.
+		if tok := q.Get("access_token"); tok != "" {
+			if cfg.AllowAccessTokenParam && r.Header.Get("Authorization") == "" {
+				r.Header.Set("Authorization", "Bearer "+tok)
+			}
+			q.Del("access_token")
 		}
 		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/rest/") {
 			if !isJSON {
