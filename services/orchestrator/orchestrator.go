@@ -16,13 +16,18 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
+	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/platform/grpcclient"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
 	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
+	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
 )
@@ -83,12 +88,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	s.grpc = grpcserver.New(Name, log, s.auth.UnaryInterceptor())
 	g := s.grpc.GRPC
 	orchestratorv1.RegisterAuthServiceServer(g, auth.NewServer(s.auth))
-	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(identityv1.NewSalesPersonServiceClient(s.conns["identity"])))
+	applier := apply.New(links.Clients{
+		SalesPersons:  identityv1.NewSalesPersonServiceClient(s.conns["identity"]),
+		Companies:     accountv1.NewCompanyServiceClient(s.conns["account"]),
+		Leads:         personv1.NewLeadServiceClient(s.conns["person"]),
+		Opportunities: opportunityv1.NewOpportunityServiceClient(s.conns["opportunity"]),
+		Roles:         opportunityv1.NewOpportunityRoleServiceClient(s.conns["opportunity"]),
+	})
+	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(applier))
+	orchestratorv1.RegisterMarketoCompanyServiceServer(g, marketoapi.NewCompanies(applier))
+	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier))
+	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, marketoapi.NewOpportunities(applier))
+	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, marketoapi.NewRoles(applier))
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
-	orchestratorv1.RegisterMarketoCompanyServiceServer(g, orchestratorv1.UnimplementedMarketoCompanyServiceServer{})
-	orchestratorv1.RegisterMarketoLeadServiceServer(g, orchestratorv1.UnimplementedMarketoLeadServiceServer{})
-	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, orchestratorv1.UnimplementedMarketoOpportunityServiceServer{})
-	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, orchestratorv1.UnimplementedMarketoOpportunityRoleServiceServer{})
 	orchestratorv1.RegisterMarketoActivityServiceServer(g, orchestratorv1.UnimplementedMarketoActivityServiceServer{})
 	orchestratorv1.RegisterSyncRunServiceServer(g, orchestratorv1.UnimplementedSyncRunServiceServer{})
 	orchestratorv1.RegisterInsightServiceServer(g, orchestratorv1.UnimplementedInsightServiceServer{})

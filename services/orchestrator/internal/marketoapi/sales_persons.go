@@ -11,6 +11,7 @@ import (
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 )
 
 // SalesPersons implements orchestratorv1.MarketoSalesPersonService over the identity
@@ -18,13 +19,14 @@ import (
 type SalesPersons struct {
 	orchestratorv1.UnimplementedMarketoSalesPersonServiceServer
 	identity identityv1.SalesPersonServiceClient
+	apply    *apply.Applier
 }
 
 var _ orchestratorv1.MarketoSalesPersonServiceServer = (*SalesPersons)(nil)
 
-// NewSalesPersons returns the service over an identity client.
-func NewSalesPersons(identity identityv1.SalesPersonServiceClient) *SalesPersons {
-	return &SalesPersons{identity: identity}
+// NewSalesPersons returns the service over an Applier.
+func NewSalesPersons(a *apply.Applier) *SalesPersons {
+	return &SalesPersons{identity: a.SalesPersons, apply: a}
 }
 
 // SyncSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
@@ -215,7 +217,8 @@ func salesPersonRecord(seq int, p *identityv1.SalesPerson, fields []string) *str
 	return &structpb.Struct{Fields: out}
 }
 
-// DeleteSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer.
+// DeleteSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer. A sales
+// person who still owns companies, leads or opportunities is skipped with 1022.
 func (s *SalesPersons) DeleteSalesPersons(ctx context.Context, req *orchestratorv1.DeleteSalesPersonsRequest) (*orchestratorv1.DeleteSalesPersonsResponse, error) {
 	if err := checkInput(len(req.GetInput())); err != nil {
 		return nil, err
@@ -238,12 +241,12 @@ func (s *SalesPersons) DeleteSalesPersons(ctx context.Context, req *orchestrator
 		seqs = append(seqs, i)
 	}
 	if len(keys) > 0 {
-		resp, err := s.identity.DeleteSalesPersons(ctx, &identityv1.DeleteSalesPersonsRequest{Keys: keys})
+		outs, err := s.apply.DeleteSalesPersons(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
-		for n, r := range resp.GetResults() {
-			results[seqs[n]] = recordResult(seqs[n], r)
+		for n, o := range outs {
+			results[seqs[n]] = recordResult(seqs[n], o.Result)
 		}
 	}
 	return &orchestratorv1.DeleteSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: results}, nil

@@ -84,3 +84,34 @@ func recordResult(seq int, r *commonv1.RecordResult) *orchestratorv1.MarketoReco
 func skippedResult(seq int, why *commonv1.Reason) *orchestratorv1.MarketoRecordResult {
 	return &orchestratorv1.MarketoRecordResult{Seq: int32(seq), Status: "skipped", Reasons: []*commonv1.Reason{why}}
 }
+
+// parseSync checks a sync request's size, action and dedupeBy.
+func parseSync(n int, action, dedupeBy string) (commonv1.SyncAction, commonv1.DedupeBy, error) {
+	if err := checkInput(n); err != nil {
+		return 0, 0, err
+	}
+	a, err := parseAction(action)
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := parseDedupeBy("dedupeBy", dedupeBy)
+	return a, d, err
+}
+
+// parseDelete checks a delete request's size and deleteBy; byID is true for idField.
+func parseDelete(n int, deleteBy string) (bool, error) {
+	if err := checkInput(n); err != nil {
+		return false, err
+	}
+	d, err := parseDedupeBy("deleteBy", deleteBy)
+	return d == commonv1.DedupeBy_DEDUPE_BY_ID_FIELD, err
+}
+
+// knownFilters lists the keys of a filterType table.
+func knownFilters[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}

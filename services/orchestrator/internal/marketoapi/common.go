@@ -1,0 +1,144 @@
+package marketoapi
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/services/orchestrator/internal/apply"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+)
+
+// decoded is a request's input records after decoding: the inputs that decoded, their
+// positions in the request, and the reasons the others were skipped.
+type decoded[T proto.Message] struct {
+	inputs  []T
+	pos     []int
+	refused map[int]*commonv1.Reason
+}
+
+// decodeAll decodes each Marketo record into a new input message.
+func decodeAll[T proto.Message](obj *objects.Object, recs []*structpb.Struct, newInput func() T) decoded[T] {
+	d := decoded[T]{refused: map[int]*commonv1.Reason{}}
+	for i, rec := range recs {
+		in := newInput()
+		if why := obj.Decode(rec, in); why != nil {
+			d.refused[i] = why
+			continue
+		}
+		d.inputs = append(d.inputs, in)
+		d.pos = append(d.pos, i)
+	}
+	return d
+}
+
+// results turns the outcomes of the decoded records, and the refusals, into Marketo
+// results in input order. A missing parent is a skipped record with its reason.
+func results(n int, refused map[int]*commonv1.Reason, pos []int, outs []apply.Outcome) []*orchestratorv1.MarketoRecordResult {
+	res := make([]*orchestratorv1.MarketoRecordResult, n)
+	for i, why := range refused {
+		res[i] = skippedResult(i, why)
+	}
+	for k, o := range outs {
+		i := pos[k]
+		switch {
+		case o.Missing != nil:
+			res[i] = skippedResult(i, o.Missing.Reason)
+		case o.Result != nil:
+			res[i] = recordResult(i, o.Result)
+		}
+	}
+	return res
+}
+
+// query holds a Marketo query's parsed parameters.
+type query struct {
+	values []string
+	fields []string
+}
+
+// parseQuery checks filterType (returning the lowercase name), filterValues, fields and
+// batchSize for obj.
+func parseQuery(obj *objects.Object, filterType string, filterValues, fields []string, batchSize int32, known map[string]bool) (string, query, error) {
+	ft := strings.ToLower(strings.TrimSpace(filterType))
+	if ft == "" {
+		return "", query{}, requestError(marketo.CodeCannotBeBlank, "filterType cannot be blank")
+	}
+	if !known[ft] {
+		var names []string
+		for _, s := range obj.Searchable {
+			if len(s) == 1 {
+				names = append(names, s[0])
+			}
+		}
+		return "", query{}, requestError(marketo.CodeInvalidData, "Invalid filterType '%s': use one of %s", filterType, strings.Join(names, ", "))
+	}
+	q := query{values: splitList(filterValues), fields: splitList(fields)}
+	if len(q.values) == 0 {
+		return "", query{}, requestError(marketo.CodeCannotBeBlank, "filterValues cannot be blank")
+	}
+	if len(q.values) > maxRecords {
+		return "", query{}, requestError(marketo.CodeInvalidData, "Invalid data: %d filterValues, at most %d", len(q.values), maxRecords)
+	}
+	if err := obj.CheckFields(q.fields); err != nil {
+		return "", query{}, err
+	}
+	if batchSize < 0 || batchSize > maxRecords {
+		return "", query{}, requestError(marketo.CodeInvalidData, "Invalid batchSize %d: use 1 to %d", batchSize, maxRecords)
+	}
+	return ft, q, nil
+}
+
+// encodeAll renders stored records as query results.
+func encodeAll[T proto.Message](obj *objects.Object, recs []T, fields []string) []*structpb.Struct {
+	out := make([]*structpb.Struct, len(recs))
+	for i, r := range recs {
+		out[i] = obj.Encode(r, i, fields)
+	}
+	return out
+}
+
+// paging returns moreResult and nextPageToken for a service's next page token.
+func paging(token string) (*bool, *string) {
+	if token == "" {
+		return nil, nil
+	}
+	more := true
+	return &more, &token
+}
+
+// keyField reads the key of a delete record: its string field name, or with idField the
+// id field (integer or GUID).
+func stringKey(rec *structpb.Struct, field string) (string, *commonv1.Reason) {
+	v, ok := rec.GetFields()[field]
+	if !ok {
+		return "", missing(field)
+	}
+	s, why := stringValue(field, v)
+	if why != nil {
+		return "", why
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", missing(field)
+	}
+	return s, nil
+}
+
+func intKey(rec *structpb.Struct, field string) (int32, *commonv1.Reason) {
+	v, ok := rec.GetFields()[field]
+	if !ok {
+		return 0, missing(field)
+	}
+	if _, null := v.GetKind().(*structpb.Value_NullValue); null {
+		return 0, missing(field)
+	}
+	return int32Value(field, v)
+}
+
+func missing(field string) *commonv1.Reason {
+	return reason(marketo.CodeMissingValue, "Missing value for the required parameter '%s'", field)
+}

@@ -1,0 +1,120 @@
+package marketoapi
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/services/orchestrator/internal/apply"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+)
+
+// Opportunities implements orchestratorv1.MarketoOpportunityService over the opportunity
+// service.
+type Opportunities struct {
+	orchestratorv1.UnimplementedMarketoOpportunityServiceServer
+	apply *apply.Applier
+}
+
+var _ orchestratorv1.MarketoOpportunityServiceServer = (*Opportunities)(nil)
+
+// NewOpportunities returns the service over an Applier.
+func NewOpportunities(a *apply.Applier) *Opportunities { return &Opportunities{apply: a} }
+
+// opportunityFilters maps Marketo filterType names (and aliases) to the service's.
+var opportunityFilters = map[string]opportunityv1.OpportunityField{
+	"marketoguid":           opportunityv1.OpportunityField_OPPORTUNITY_FIELD_MARKETO_GUID,
+	"idfield":               opportunityv1.OpportunityField_OPPORTUNITY_FIELD_MARKETO_GUID,
+	"externalopportunityid": opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_OPPORTUNITY_ID,
+	"dedupefields":          opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_OPPORTUNITY_ID,
+	"externalcompanyid":     opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_COMPANY_ID,
+	"externalsalespersonid": opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_SALES_PERSON_ID,
+}
+
+// SyncOpportunities implements orchestratorv1.MarketoOpportunityServiceServer. An
+// opportunity whose owner is not synced is skipped with 718, one whose company is not
+// synced with 1013.
+func (s *Opportunities) SyncOpportunities(ctx context.Context, req *orchestratorv1.SyncOpportunitiesRequest) (*orchestratorv1.SyncOpportunitiesResponse, error) {
+	action, dedupe, err := parseSync(len(req.GetInput()), req.GetAction(), req.GetDedupeBy())
+	if err != nil {
+		return nil, err
+	}
+	d := decodeAll(objects.Opportunity, req.GetInput(), func() *opportunityv1.OpportunityInput { return &opportunityv1.OpportunityInput{} })
+	var outs []apply.Outcome
+	if len(d.inputs) > 0 {
+		if outs, err = s.apply.SyncOpportunities(ctx, action, dedupe, d.inputs); err != nil {
+			return nil, err
+		}
+	}
+	return &orchestratorv1.SyncOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), d.refused, d.pos, outs)}, nil
+}
+
+// GetOpportunities implements orchestratorv1.MarketoOpportunityServiceServer.
+func (s *Opportunities) GetOpportunities(ctx context.Context, req *orchestratorv1.GetOpportunitiesRequest) (*orchestratorv1.GetOpportunitiesResponse, error) {
+	ft, q, err := parseQuery(objects.Opportunity, req.GetFilterType(), req.GetFilterValues(), req.GetFields(), req.GetBatchSize(), knownFilters(opportunityFilters))
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.apply.Opportunities.ListOpportunities(ctx, &opportunityv1.ListOpportunitiesRequest{
+		FilterField: opportunityFilters[ft], FilterValues: q.values, PageSize: req.GetBatchSize(), PageToken: req.GetNextPageToken(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	more, next := paging(page.GetNextPageToken())
+	return &orchestratorv1.GetOpportunitiesResponse{
+		RequestId: requestID(ctx), Success: true, MoreResult: more, NextPageToken: next,
+		Result: encodeAll(objects.Opportunity, page.GetOpportunities(), q.fields),
+	}, nil
+}
+
+// DeleteOpportunities implements orchestratorv1.MarketoOpportunityServiceServer. An
+// opportunity that still has roles is skipped with 1022.
+func (s *Opportunities) DeleteOpportunities(ctx context.Context, req *orchestratorv1.DeleteOpportunitiesRequest) (*orchestratorv1.DeleteOpportunitiesResponse, error) {
+	byID, err := parseDelete(len(req.GetInput()), req.GetDeleteBy())
+	if err != nil {
+		return nil, err
+	}
+	refused := map[int]*commonv1.Reason{}
+	var keys []*opportunityv1.OpportunityKey
+	var pos []int
+	for i, rec := range req.GetInput() {
+		key, why := opportunityKey(rec, byID)
+		if why != nil {
+			refused[i] = why
+			continue
+		}
+		keys = append(keys, key)
+		pos = append(pos, i)
+	}
+	var outs []apply.Outcome
+	if len(keys) > 0 {
+		if outs, err = s.apply.DeleteOpportunities(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	return &orchestratorv1.DeleteOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), refused, pos, outs)}, nil
+}
+
+func opportunityKey(rec *structpb.Struct, byID bool) (*opportunityv1.OpportunityKey, *commonv1.Reason) {
+	if byID {
+		guid, why := stringKey(rec, "marketoGUID")
+		if why != nil {
+			return nil, why
+		}
+		return &opportunityv1.OpportunityKey{Key: &opportunityv1.OpportunityKey_MarketoGuid{MarketoGuid: guid}}, nil
+	}
+	ext, why := stringKey(rec, "externalOpportunityId")
+	if why != nil {
+		return nil, why
+	}
+	return &opportunityv1.OpportunityKey{Key: &opportunityv1.OpportunityKey_ExternalOpportunityId{ExternalOpportunityId: ext}}, nil
+}
+
+// DescribeOpportunities implements orchestratorv1.MarketoOpportunityServiceServer.
+func (s *Opportunities) DescribeOpportunities(ctx context.Context, _ *orchestratorv1.DescribeOpportunitiesRequest) (*orchestratorv1.DescribeOpportunitiesResponse, error) {
+	return &orchestratorv1.DescribeOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: []*orchestratorv1.ObjectMetadata{objects.Opportunity.Metadata()}}, nil
+}

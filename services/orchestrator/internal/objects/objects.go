@@ -1,0 +1,379 @@
+// Package objects maps Marketo's record shapes onto msisync's typed messages. One Object
+// per Marketo object type describes it once — its name, keys and searchable fields, its
+// msisync record and input messages, and the few Marketo names that differ from the
+// messages' JSON names — and from that the package decodes Marketo input records into
+// input messages, encodes stored records as Marketo query results (with field
+// selection), and answers describe calls. It works through protoreflect, so a field added
+// to a proto appears on the REST surface without code here.
+package objects
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
+)
+
+// timestampName is the full name of google.protobuf.Timestamp.
+const timestampName = "google.protobuf.Timestamp"
+
+// Object describes one Marketo object type.
+type Object struct {
+	// Name is the Marketo object name, for example "Company".
+	Name string
+	// Display and Plural are the names shown to people.
+	Display, Plural string
+	// Description says what the object is.
+	Description string
+	// IDField is the Marketo id field: "id" or "marketoGUID".
+	IDField string
+	// Dedupe lists the fields of the dedupe key.
+	Dedupe []string
+	// Searchable lists the filterType choices, compound keys as several names.
+	Searchable [][]string
+	// Record is the stored message (for example accountv1.Company).
+	Record proto.Message
+	// Input is the sync input message (for example accountv1.CompanyInput).
+	Input proto.Message
+	// Renames maps proto field names to Marketo names where lowerCamelCase differs.
+	Renames map[string]string
+	// Types overrides the describe data type of Marketo fields (email, url, phone, …).
+	Types map[string]string
+	// ReadOnly names Marketo fields that sync refuses per record (besides timestamps).
+	ReadOnly map[string]string
+	// Custom is the name of a map<string, google.protobuf.Value> input field that takes
+	// every unknown field name (leads' custom fields), or "" when unknown names are errors.
+	Custom string
+	// DefaultFields are the fields a query returns when none are asked for; empty means
+	// every populated field.
+	DefaultFields []string
+}
+
+// marketoName returns the Marketo name of a proto field.
+func (o *Object) marketoName(fd protoreflect.FieldDescriptor) string {
+	if n, ok := o.Renames[string(fd.Name())]; ok {
+		return n
+	}
+	return fd.JSONName()
+}
+
+// fieldByMarketoName finds the field of desc with the Marketo name.
+func (o *Object) fieldByMarketoName(desc protoreflect.MessageDescriptor, name string) protoreflect.FieldDescriptor {
+	fields := desc.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if o.marketoName(fd) == name {
+			return fd
+		}
+	}
+	return nil
+}
+
+// Fields lists the object's Marketo field names, in message order, without the custom map.
+func (o *Object) Fields() []string {
+	var out []string
+	fields := o.Record.ProtoReflect().Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		if fd := fields.Get(i); !fd.IsMap() {
+			out = append(out, o.marketoName(fd))
+		}
+	}
+	return out
+}
+
+// CheckFields returns a 1006 error for the first requested field the object does not have.
+// Objects with custom fields accept any name.
+func (o *Object) CheckFields(fields []string) error {
+	if o.Custom != "" {
+		return nil
+	}
+	desc := o.Record.ProtoReflect().Descriptor()
+	for _, f := range fields {
+		if o.fieldByMarketoName(desc, f) == nil {
+			return marketo.NewError(codes.InvalidArgument, marketo.CodeFieldNotFound, fmt.Sprintf("Field '%s' not found", f))
+		}
+	}
+	return nil
+}
+
+// Decode fills a new input message from a Marketo record, or returns why the record is
+// skipped: 1006 for an unknown field, 1003 for a read-only one, 1001 for a value of the
+// wrong type. A null value clears the field (empty string, zero, or the clear_<field> flag
+// of a date).
+func (o *Object) Decode(rec *structpb.Struct, into proto.Message) *commonv1.Reason {
+	msg := into.ProtoReflect()
+	desc := msg.Descriptor()
+	names := make([]string, 0, len(rec.GetFields()))
+	for n := range rec.GetFields() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := rec.GetFields()[name]
+		if why, ok := o.ReadOnly[name]; ok {
+			return records.Reason(marketo.CodeInvalidData, "Invalid data: field '%s' cannot be written: %s", name, why)
+		}
+		fd := o.fieldByMarketoName(desc, name)
+		if fd == nil || fd.IsMap() || strings.HasPrefix(string(fd.Name()), "clear_") {
+			if _, isRecordField := o.recordField(name); isRecordField {
+				return records.Reason(marketo.CodeInvalidData, "Invalid data: field '%s' is set by msisync and cannot be written", name)
+			}
+			if o.Custom != "" {
+				if why := o.setCustom(msg, name, v); why != nil {
+					return why
+				}
+				continue
+			}
+			return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+		}
+		if why := setField(msg, fd, name, v); why != nil {
+			return why
+		}
+	}
+	return nil
+}
+
+func (o *Object) recordField(name string) (protoreflect.FieldDescriptor, bool) {
+	fd := o.fieldByMarketoName(o.Record.ProtoReflect().Descriptor(), name)
+	return fd, fd != nil && !fd.IsMap()
+}
+
+// setCustom stores a custom field in the input's custom map.
+func (o *Object) setCustom(msg protoreflect.Message, name string, v *structpb.Value) *commonv1.Reason {
+	fd := msg.Descriptor().Fields().ByName(protoreflect.Name(o.Custom))
+	if fd == nil {
+		return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+	}
+	if len(name) > records.MaxTextLength {
+		return records.Reason(marketo.CodeInvalidData, "Invalid data: custom field names are at most %d characters", records.MaxTextLength)
+	}
+	switch v.GetKind().(type) {
+	case *structpb.Value_StructValue, *structpb.Value_ListValue:
+		return records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': a custom field holds a string, number, boolean or null", name)
+	}
+	m := msg.Mutable(fd).Map()
+	m.Set(protoreflect.ValueOfString(name).MapKey(), protoreflect.ValueOfMessage(v.ProtoReflect()))
+	return nil
+}
+
+// setField converts one Marketo value to the field's type.
+func setField(msg protoreflect.Message, fd protoreflect.FieldDescriptor, name string, v *structpb.Value) *commonv1.Reason {
+	_, null := v.GetKind().(*structpb.Value_NullValue)
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		s, why := stringOf(name, v)
+		if why != nil {
+			return why
+		}
+		msg.Set(fd, protoreflect.ValueOfString(s))
+	case protoreflect.Int32Kind:
+		n := int32(0)
+		if !null {
+			var why *commonv1.Reason
+			if n, why = int32Of(name, v); why != nil {
+				return why
+			}
+		}
+		msg.Set(fd, protoreflect.ValueOfInt32(n))
+	case protoreflect.DoubleKind:
+		f := 0.0
+		if !null {
+			var why *commonv1.Reason
+			if f, why = doubleOf(name, v); why != nil {
+				return why
+			}
+		}
+		msg.Set(fd, protoreflect.ValueOfFloat64(f))
+	case protoreflect.BoolKind:
+		b := false
+		if !null {
+			var why *commonv1.Reason
+			if b, why = boolOf(name, v); why != nil {
+				return why
+			}
+		}
+		msg.Set(fd, protoreflect.ValueOfBool(b))
+	case protoreflect.MessageKind:
+		if fd.Message().FullName() != timestampName {
+			return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+		}
+		if null {
+			clear := msg.Descriptor().Fields().ByName(protoreflect.Name("clear_" + string(fd.Name())))
+			if clear == nil {
+				return records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': it cannot be cleared", name)
+			}
+			msg.Set(clear, protoreflect.ValueOfBool(true))
+			return nil
+		}
+		t, why := timeOf(name, v)
+		if why != nil {
+			return why
+		}
+		msg.Set(fd, protoreflect.ValueOfMessage(timestamppb.New(t).ProtoReflect()))
+	default:
+		return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+	}
+	return nil
+}
+
+// Encode renders a stored record as a Marketo query result: seq and the id field first,
+// then the requested fields (null when empty), or the default fields when none are asked
+// for (every populated field when the object names none).
+func (o *Object) Encode(rec proto.Message, seq int, fields []string) *structpb.Struct {
+	msg := rec.ProtoReflect()
+	desc := msg.Descriptor()
+	all := map[string]*structpb.Value{}
+	fds := desc.Fields()
+	for i := 0; i < fds.Len(); i++ {
+		fd := fds.Get(i)
+		if fd.IsMap() {
+			msg.Get(fd).Map().Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
+				if sv, ok := v.Message().Interface().(*structpb.Value); ok {
+					all[k.String()] = sv
+				}
+				return true
+			})
+			continue
+		}
+		if val := valueOf(msg, fd); val != nil {
+			all[o.marketoName(fd)] = val
+		}
+	}
+	out := map[string]*structpb.Value{"seq": structpb.NewNumberValue(float64(seq))}
+	if id, ok := all[o.IDField]; ok {
+		out[o.IDField] = id
+	}
+	want := fields
+	if len(want) == 0 {
+		want = o.DefaultFields
+	}
+	if len(want) == 0 {
+		for k, v := range all {
+			out[k] = v
+		}
+		return &structpb.Struct{Fields: out}
+	}
+	for _, f := range want {
+		if v, ok := all[f]; ok {
+			out[f] = v
+		} else if _, done := out[f]; !done {
+			out[f] = structpb.NewNullValue()
+		}
+	}
+	return &structpb.Struct{Fields: out}
+}
+
+// valueOf returns a field's Marketo value, or nil when it is empty.
+func valueOf(msg protoreflect.Message, fd protoreflect.FieldDescriptor) *structpb.Value {
+	if !msg.Has(fd) && fd.Kind() != protoreflect.BoolKind {
+		return nil
+	}
+	v := msg.Get(fd)
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return structpb.NewStringValue(v.String())
+	case protoreflect.Int32Kind, protoreflect.Int64Kind:
+		return structpb.NewNumberValue(float64(v.Int()))
+	case protoreflect.DoubleKind, protoreflect.FloatKind:
+		return structpb.NewNumberValue(v.Float())
+	case protoreflect.BoolKind:
+		return structpb.NewBoolValue(v.Bool())
+	case protoreflect.MessageKind:
+		if ts, ok := v.Message().Interface().(*timestamppb.Timestamp); ok {
+			return structpb.NewStringValue(ts.AsTime().UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func stringOf(name string, v *structpb.Value) (string, *commonv1.Reason) {
+	var s string
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		s = k.StringValue
+	case *structpb.Value_NullValue:
+	case *structpb.Value_NumberValue:
+		s = strconv.FormatFloat(k.NumberValue, 'f', -1, 64)
+	case *structpb.Value_BoolValue:
+		s = strconv.FormatBool(k.BoolValue)
+	default:
+		return "", records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
+	}
+	return records.Text(name, s, maxText)
+}
+
+// maxText bounds string fields; long text fields (descriptions, notes) share the limit of
+// Marketo's text area.
+const maxText = 65535
+
+func int32Of(name string, v *structpb.Value) (int32, *commonv1.Reason) {
+	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		f := k.NumberValue
+		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return 0, bad
+		}
+		return int32(f), nil
+	case *structpb.Value_StringValue:
+		n, err := strconv.ParseInt(strings.TrimSpace(k.StringValue), 10, 32)
+		if err != nil {
+			return 0, bad
+		}
+		return int32(n), nil
+	}
+	return 0, bad
+}
+
+func doubleOf(name string, v *structpb.Value) (float64, *commonv1.Reason) {
+	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'number'", name)
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		return k.NumberValue, nil
+	case *structpb.Value_StringValue:
+		f, err := strconv.ParseFloat(strings.TrimSpace(k.StringValue), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, bad
+		}
+		return f, nil
+	}
+	return 0, bad
+}
+
+func boolOf(name string, v *structpb.Value) (bool, *commonv1.Reason) {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_BoolValue:
+		return k.BoolValue, nil
+	case *structpb.Value_StringValue:
+		if b, err := strconv.ParseBool(strings.TrimSpace(k.StringValue)); err == nil {
+			return b, nil
+		}
+	}
+	return false, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'boolean'", name)
+}
+
+// dateLayouts are the date forms accepted: ISO 8601 date-times and plain dates.
+var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05", "2006-01-02"}
+
+func timeOf(name string, v *structpb.Value) (time.Time, *commonv1.Reason) {
+	if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
+		for _, layout := range dateLayouts {
+			if t, err := time.Parse(layout, strings.TrimSpace(s.StringValue)); err == nil {
+				return t.UTC(), nil
+			}
+		}
+	}
+	return time.Time{}, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'datetime' (ISO 8601, for example 2026-11-29T10:00:00Z or 2026-11-29)", name)
+}
