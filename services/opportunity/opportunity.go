@@ -2,57 +2,75 @@
 // opportunity roles, steps 4 and 5 of the MSI sync order, and serves
 // msisync.opportunity.v1.OpportunityService and msisync.opportunity.v1.OpportunityRoleService
 // over gRPC.
-//
-// Health, server reflection and the rest of the standard gRPC runtime work; the service's own
-// RPCs answer UNIMPLEMENTED until their behaviour lands. It has no store yet.
 package opportunity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/opportunity/internal/server"
+	"github.com/msisync/msisync/services/opportunity/internal/store/sqlstore"
 )
 
-// Name is the service's name in logs and traces.
+// Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
 const Name = "opportunity"
 
 // Config is the opportunity service's configuration, read from MSISYNC_* variables.
 type Config struct {
 	// Addr is where the gRPC server listens (MSISYNC_OPPORTUNITY_ADDR).
 	Addr string `env:"OPPORTUNITY_ADDR" envDefault:"127.0.0.1:9104"`
+	// DatabaseURL, when set, overrides MSISYNC_DATABASE_URL for this service
+	// (MSISYNC_OPPORTUNITY_DATABASE_URL).
+	DatabaseURL config.Secret `env:"OPPORTUNITY_DATABASE_URL"`
+	// Store is the shared storage configuration.
+	Store config.Store
 }
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
+	var errs []error
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("MSISYNC_OPPORTUNITY_ADDR %q is not host:port", c.Addr)
+		errs = append(errs, fmt.Errorf("MSISYNC_OPPORTUNITY_ADDR %q is not host:port", c.Addr))
 	}
-	return nil
+	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	return errors.Join(errs...)
 }
 
 // Service is a built opportunity service.
 type Service struct {
-	cfg Config
-	srv *grpcserver.Server
+	cfg   Config
+	store *sqlstore.Store
+	srv   *grpcserver.Server
 }
 
 var _ runner.Service = (*Service)(nil)
 
-// New builds the gRPC server with every opportunity API registered; each RPC answers UNIMPLEMENTED
-// until its behaviour lands.
+// New opens and migrates the opportunity store and builds the gRPC server with both
+// services registered.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
+	if err != nil {
+		return nil, fmt.Errorf("opportunity store: %w", err)
+	}
+	key, err := st.Secret(ctx, "page-token")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	srv := grpcserver.New(Name, log)
-	opportunityv1.RegisterOpportunityServiceServer(srv.GRPC, opportunityv1.UnimplementedOpportunityServiceServer{})
-	opportunityv1.RegisterOpportunityRoleServiceServer(srv.GRPC, opportunityv1.UnimplementedOpportunityRoleServiceServer{})
-	return &Service{cfg: cfg, srv: srv}, nil
+	opportunityv1.RegisterOpportunityServiceServer(srv.GRPC, server.NewOpportunityServer(st, key))
+	opportunityv1.RegisterOpportunityRoleServiceServer(srv.GRPC, server.NewRoleServer(st, key))
+	return &Service{cfg: cfg, store: st, srv: srv}, nil
 }
 
 // Run implements runner.Service.
@@ -63,5 +81,5 @@ func (s *Service) Serve(ctx context.Context, lis net.Listener) error {
 	return s.srv.ServeListener(ctx, lis)
 }
 
-// Close implements runner.Service. The service holds nothing to release yet.
-func (s *Service) Close() error { return nil }
+// Close implements runner.Service.
+func (s *Service) Close() error { return s.store.Close() }

@@ -1,55 +1,72 @@
 // Package person is the msisync person service: it owns the leads (CRM leads and contacts),
 // step 3 of the MSI sync order, and serves msisync.person.v1.LeadService over gRPC.
-//
-// Health, server reflection and the rest of the standard gRPC runtime work; the service's own
-// RPCs answer UNIMPLEMENTED until their behaviour lands. It has no store yet.
 package person
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/runner"
+	"github.com/msisync/msisync/services/person/internal/server"
+	"github.com/msisync/msisync/services/person/internal/store/sqlstore"
 )
 
-// Name is the service's name in logs and traces.
+// Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
 const Name = "person"
 
 // Config is the person service's configuration, read from MSISYNC_* variables.
 type Config struct {
 	// Addr is where the gRPC server listens (MSISYNC_PERSON_ADDR).
 	Addr string `env:"PERSON_ADDR" envDefault:"127.0.0.1:9103"`
+	// DatabaseURL, when set, overrides MSISYNC_DATABASE_URL for this service
+	// (MSISYNC_PERSON_DATABASE_URL).
+	DatabaseURL config.Secret `env:"PERSON_DATABASE_URL"`
+	// Store is the shared storage configuration.
+	Store config.Store
 }
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
+	var errs []error
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("MSISYNC_PERSON_ADDR %q is not host:port", c.Addr)
+		errs = append(errs, fmt.Errorf("MSISYNC_PERSON_ADDR %q is not host:port", c.Addr))
 	}
-	return nil
+	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	return errors.Join(errs...)
 }
 
 // Service is a built person service.
 type Service struct {
-	cfg Config
-	srv *grpcserver.Server
+	cfg   Config
+	store *sqlstore.Store
+	srv   *grpcserver.Server
 }
 
 var _ runner.Service = (*Service)(nil)
 
-// New builds the gRPC server with every person API registered; each RPC answers UNIMPLEMENTED
-// until its behaviour lands.
+// New opens and migrates the person store and builds the gRPC server.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
+	if err != nil {
+		return nil, fmt.Errorf("person store: %w", err)
+	}
+	key, err := st.Secret(ctx, "page-token")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	srv := grpcserver.New(Name, log)
-	personv1.RegisterLeadServiceServer(srv.GRPC, personv1.UnimplementedLeadServiceServer{})
-	return &Service{cfg: cfg, srv: srv}, nil
+	personv1.RegisterLeadServiceServer(srv.GRPC, server.New(st, key))
+	return &Service{cfg: cfg, store: st, srv: srv}, nil
 }
 
 // Run implements runner.Service.
@@ -60,5 +77,5 @@ func (s *Service) Serve(ctx context.Context, lis net.Listener) error {
 	return s.srv.ServeListener(ctx, lis)
 }
 
-// Close implements runner.Service. The service holds nothing to release yet.
-func (s *Service) Close() error { return nil }
+// Close implements runner.Service.
+func (s *Service) Close() error { return s.store.Close() }

@@ -105,6 +105,23 @@ func startSuite(t *testing.T, dataDir string, extra ...string) *suite {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
+	// A port found free can be taken by a parallel test before the suite binds it; then
+	// the suite exits at once, and another set of ports is tried.
+	for attempt := 1; ; attempt++ {
+		s, err := trySuite(t, dataDir, extra)
+		if err == nil {
+			t.Cleanup(s.stop)
+			return s
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+	}
+}
+
+// trySuite starts the suite once on a fresh set of ports.
+func trySuite(t *testing.T, dataDir string, extra []string) (*suite, error) {
+	t.Helper()
 	s := &suite{t: t, grpc: map[string]string{}, dataDir: dataDir}
 	httpAddr := freePort(t)
 	s.base = "http://" + httpAddr
@@ -121,12 +138,21 @@ func startSuite(t *testing.T, dataDir string, extra ...string) *suite {
 		s.env = append(s.env, svc.env+"="+addr)
 	}
 	s.env = append(s.env, extra...)
-	s.start()
-	t.Cleanup(s.stop)
-	return s
+	if err := s.launch(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *suite) start() {
+	s.t.Helper()
+	if err := s.launch(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// launch starts the process and waits until /healthz answers 200.
+func (s *suite) launch() error {
 	t := s.t
 	t.Helper()
 	s.logs = &syncBuffer{}
@@ -134,7 +160,7 @@ func (s *suite) start() {
 	s.cmd.Env = append(os.Environ(), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting the suite: %v", err)
+		return fmt.Errorf("starting the suite: %w", err)
 	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.cmd.Wait() }()
@@ -144,16 +170,20 @@ func (s *suite) start() {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		select {
 		case err := <-s.done:
-			t.Fatalf("the suite exited before it was healthy: %v\n%s", err, s.logs.String())
+			s.cmd = nil
+			return fmt.Errorf("the suite exited before it was healthy: %v\n%s", err, s.logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the suite was not healthy within 60 s\n%s", s.logs.String())
+			_ = s.cmd.Process.Kill()
+			<-s.done
+			s.cmd = nil
+			return fmt.Errorf("the suite was not healthy within 60 s\n%s", s.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -185,7 +185,10 @@ func (c Clients) Resolve(ctx context.Context, w Wanted) (Found, error) {
 			return nil
 		})
 	}
-	return f, g.Wait()
+	if err := g.Wait(); err != nil {
+		return Found{}, err
+	}
+	return f, nil
 }
 
 // Missing is a parent a record names that is not synced yet.

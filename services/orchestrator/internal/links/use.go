@@ -111,7 +111,10 @@ func (c Clients) SalesPersonUse(ctx context.Context, externalIDs []string) (Use,
 		t.add("opportunity", r.GetSalesPersons(), byExternalID)
 		return nil
 	})
-	return t.use(), g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return t.use(), nil
 }
 
 // CompanyUse counts the leads and opportunities of each company (keys: extid keys).
@@ -134,7 +137,10 @@ func (c Clients) CompanyUse(ctx context.Context, externalIDs []string) (Use, err
 		t.add("opportunity", r.GetCompanies(), byExternalID)
 		return nil
 	})
-	return t.use(), g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return t.use(), nil
 }
 
 // OpportunityUse counts the roles of each opportunity (keys: extid keys).

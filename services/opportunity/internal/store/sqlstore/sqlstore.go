@@ -1,0 +1,144 @@
+// Package sqlstore is the opportunity store on SQLite or PostgreSQL: one implementation, with
+// the SQL both engines share and per-engine migrations. opportunities.go keeps the
+// opportunities table, roles.go the opportunity_roles table.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/sqldb"
+	"github.com/msisync/msisync/services/opportunity/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// serviceName names the SQLite file and the PostgreSQL schema.
+const serviceName = "opportunity"
+
+// Store implements store.Store over database/sql.
+type Store struct {
+	db *sqldb.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens and migrates the opportunity database that cfg names.
+func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqldb.Open(ctx, sqldb.Options{Service: serviceName, Store: cfg, Migrations: fsys, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Secret returns the named persisted key (see sqldb.DB.Secret).
+func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+	return s.db.Secret(ctx, name)
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// newGUID returns a fresh marketoGUID: a random (version 4) UUID, lowercase.
+func newGUID() string { return uuid.NewString() }
+
+// micros is the stored form of a date: Unix microseconds, or NULL for the zero time.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().UnixMicro()
+}
+
+// fromMicros reads a stored date; NULL is the zero time.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// checkLimit enforces the List contract on f.Limit.
+func checkLimit(limit int) error {
+	if limit < 1 || limit > store.MaxBatch+1 {
+		return fmt.Errorf("%w: limit %d", store.ErrInvalid, limit)
+	}
+	return nil
+}
+
+// anyOf collects conditions, any of which selects a row, with their arguments.
+type anyOf struct {
+	conds []string
+	args  []any
+}
+
+// in adds "column IN (values)" when values is not empty.
+func in[T any](a *anyOf, column string, values []T) {
+	if len(values) == 0 {
+		return
+	}
+	ph, args := sqldb.In(values)
+	a.conds = append(a.conds, column+" IN ("+ph+")")
+	a.args = append(a.args, args...)
+}
+
+// where returns "(cond1 OR cond2 …)", or false when there is no condition.
+func (a *anyOf) where() (string, bool) {
+	if len(a.conds) == 0 {
+		return "", false
+	}
+	return "(" + strings.Join(a.conds, " OR ") + ")", true
+}
+
+// countBy runs one GROUP BY query counting the rows of table per value of column among
+// values, and returns the counts read by key.
+func countBy[T any](ctx context.Context, s *Store, table, column string, values []T, key func(T) store.ReferenceCount) ([]store.ReferenceCount, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	ph, args := sqldb.In(values)
+	q := "SELECT " + column + ", COUNT(*) FROM " + table + " WHERE " + column + " IN (" + ph + ") GROUP BY " + column
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+	}
+	defer rows.Close()
+	var out []store.ReferenceCount
+	for rows.Next() {
+		var v T
+		var n int32
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+		}
+		c := key(v)
+		c.Count = n
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+	}
+	return out, nil
+}
+
+// checkCount enforces the Count…References contract on one list of parents.
+func checkCount(n int, what string) error {
+	if n > store.MaxBatch {
+		return fmt.Errorf("%w: %d %s, at most %d", store.ErrInvalid, n, what, store.MaxBatch)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	"github.com/msisync/msisync/platform/extid"
+	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
+	"github.com/msisync/msisync/services/person/internal/store"
+)
+
+// MaxCustomNameLength is the longest custom field name, in characters.
+const MaxCustomNameLength = 255
+
+// MaxCustomTextLength is the longest custom string value, in characters.
+const MaxCustomTextLength = 65535
+
+// standardNames holds, case-folded, every name a custom field may not take: the lead's
+// standard fields in their proto and JSON (Marketo API) spellings, Marketo's own names for
+// the timestamps, and the read-only MSI fields.
+var standardNames = func() map[string]bool {
+	names := map[string]bool{}
+	fields := (&personv1.Lead{}).ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		names[extid.Fold(string(fields.Get(i).Name()))] = true
+		names[extid.Fold(fields.Get(i).JSONName())] = true
+	}
+	for _, n := range []string{
+		"createdAt", "updatedAt", "leadPartitionId", "msiLastInterestingMomentType",
+		"msiLastInterestingMomentDate", "msiLastInterestingMomentDesc",
+		"msiLastInterestingMomentSource", "leadScore", "urgency", "relativeUrgency",
+		"relativeScore", "relativeScoring", "priority",
+	} {
+		names[extid.Fold(n)] = true
+	}
+	return names
+}()
+
+// textInputs pairs each text field with its Marketo name and its value in in.
+func textInputs(in *personv1.LeadInput) []struct {
+	name  string
+	field store.Field
+	value *string
+} {
+	return []struct {
+		name  string
+		field store.Field
+		value *string
+	}{
+		{"email", store.FieldEmail, in.Email},
+		{"salutation", store.FieldSalutation, in.Salutation},
+		{"firstName", store.FieldFirstName, in.FirstName},
+		{"middleName", store.FieldMiddleName, in.MiddleName},
+		{"lastName", store.FieldLastName, in.LastName},
+		{"title", store.FieldTitle, in.Title},
+		{"department", store.FieldDepartment, in.Department},
+		{"phone", store.FieldPhone, in.Phone},
+		{"mobilePhone", store.FieldMobilePhone, in.MobilePhone},
+		{"fax", store.FieldFax, in.Fax},
+		{"company", store.FieldCompany, in.Company},
+		{"website", store.FieldWebsite, in.Website},
+		{"address", store.FieldAddress, in.Address},
+		{"city", store.FieldCity, in.City},
+		{"state", store.FieldState, in.State},
+		{"postalCode", store.FieldPostalCode, in.PostalCode},
+		{"country", store.FieldCountry, in.Country},
+		{"leadSource", store.FieldLeadSource, in.LeadSource},
+		{"leadStatus", store.FieldLeadStatus, in.LeadStatus},
+		{"leadRole", store.FieldLeadRole, in.LeadRole},
+		{"rating", store.FieldRating, in.Rating},
+		{"industry", store.FieldIndustry, in.Industry},
+	}
+}
+
+// toWrite validates one input record and returns its write, or the reason it is skipped.
+func toWrite(in *personv1.LeadInput, lookup store.Lookup, mode records.Mode, dup bool) (store.Write, *commonv1.Reason) {
+	w := store.Write{Mode: mode, CreateDuplicate: dup, Fields: make(map[store.Field]string, len(store.Fields))}
+	switch lookup {
+	case store.LookupID:
+		if in.Id == nil {
+			return w, records.Missing("id")
+		}
+		if in.GetId() <= 0 {
+			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value '%d'. Required of type 'integer' greater than 0", in.GetId())
+		}
+		w.ID = in.GetId()
+	case store.LookupEmail:
+		if in.Id != nil && (mode != records.UpdateOnly || dup) {
+			return w, records.Reason(marketo.CodeInvalidData, "Invalid data: id is allowed only with action updateOnly")
+		}
+		if in.Email == nil || strings.TrimSpace(in.GetEmail()) == "" {
+			return w, records.Missing("email")
+		}
+	case store.LookupExternalPersonID:
+		if in.Id != nil && (mode != records.UpdateOnly || dup) {
+			return w, records.Reason(marketo.CodeInvalidData, "Invalid data: id is allowed only with action updateOnly")
+		}
+		if in.ExternalPersonId == nil || strings.TrimSpace(in.GetExternalPersonId()) == "" {
+			return w, records.Missing("externalPersonId")
+		}
+	}
+	for _, f := range textInputs(in) {
+		if f.value == nil {
+			continue
+		}
+		check := func(name, v string) (string, *commonv1.Reason) { return records.Text(name, v, records.MaxTextLength) }
+		if f.field == store.FieldEmail {
+			check = records.Email
+		}
+		v, why := check(f.name, *f.value)
+		if why != nil {
+			return w, why
+		}
+		w.Fields[f.field] = v
+	}
+	for _, ref := range []struct {
+		name string
+		raw  *string
+		dst  **extid.ID
+	}{
+		{"externalPersonId", in.ExternalPersonId, &w.ExternalPersonID},
+		{"externalCompanyId", in.ExternalCompanyId, &w.ExternalCompanyID},
+		{"externalSalesPersonId", in.ExternalSalesPersonId, &w.ExternalSalesPersonID},
+	} {
+		if ref.raw == nil {
+			continue
+		}
+		if strings.TrimSpace(*ref.raw) == "" {
+			*ref.dst = &extid.ID{} // a present empty value clears the field
+			continue
+		}
+		id, err := extid.Normalize(*ref.raw)
+		if err != nil {
+			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': %v", ref.name, err)
+		}
+		*ref.dst = &id
+	}
+	if in.AnnualRevenue != nil {
+		v := in.GetAnnualRevenue()
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value '%v'. Required of type 'currency' (a finite number, 0 or more) for 'annualRevenue'", v)
+		}
+		w.AnnualRevenue = &v
+	}
+	if in.NumberOfEmployees != nil {
+		v := in.GetNumberOfEmployees()
+		if v < 0 {
+			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value '%d'. Required of type 'integer' (0 or more) for 'numberOfEmployees'", v)
+		}
+		w.NumberOfEmployees = &v
+	}
+	w.Unsubscribed, w.DoNotCall = in.Unsubscribed, in.DoNotCall
+	custom, why := toCustom(in.GetCustomFields())
+	if why != nil {
+		return w, why
+	}
+	w.Custom = custom
+	return w, nil
+}
+
+// toCustom validates custom fields: names of 1 to 255 characters that are not standard
+// field names (1003), values that are strings, finite numbers or booleans (1001); null
+// becomes nil, which removes the name.
+func toCustom(fields map[string]*structpb.Value) (map[string]any, *commonv1.Reason) {
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	slices.Sort(names) // report the same field first every time
+	out := make(map[string]any, len(fields))
+	for _, name := range names {
+		if n := utf8.RuneCountInString(name); n == 0 || n > MaxCustomNameLength || strings.TrimSpace(name) != name {
+			return nil, records.Reason(marketo.CodeInvalidData, "Invalid data: custom field name '%s' must be 1 to %d characters without surrounding spaces", name, MaxCustomNameLength)
+		}
+		if standardNames[extid.Fold(name)] {
+			return nil, records.Reason(marketo.CodeInvalidData, "Invalid data: '%s' is a standard lead field, not a custom field", name)
+		}
+		switch v := fields[name].GetKind().(type) {
+		case nil, *structpb.Value_NullValue:
+			out[name] = nil
+		case *structpb.Value_StringValue:
+			s, why := records.Text(name, v.StringValue, MaxCustomTextLength)
+			if why != nil {
+				return nil, why
+			}
+			out[name] = s
+		case *structpb.Value_NumberValue:
+			if math.IsNaN(v.NumberValue) || math.IsInf(v.NumberValue, 0) {
+				return nil, records.Reason(marketo.CodeInvalidValue, "Invalid value '%v'. Required of type 'number' for '%s'", v.NumberValue, name)
+			}
+			out[name] = v.NumberValue
+		case *structpb.Value_BoolValue:
+			out[name] = v.BoolValue
+		default:
+			return nil, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string', 'number' or 'boolean'", name)
+		}
+	}
+	return out, nil
+}
+
+// describeKey names the lookup value of in for reasons, for example "email 'a@b.c'".
+func describeKey(lookup store.Lookup, in *personv1.LeadInput) string {
+	switch lookup {
+	case store.LookupID:
+		return fmt.Sprintf("id %d", in.GetId())
+	case store.LookupExternalPersonID:
+		return fmt.Sprintf("externalPersonId '%s'", strings.TrimSpace(in.GetExternalPersonId()))
+	}
+	return fmt.Sprintf("email '%s'", strings.TrimSpace(in.GetEmail()))
+}
+
+// lookupKey is the key w is matched on within the batch.
+func lookupKey(lookup store.Lookup, w store.Write) string {
+	switch lookup {
+	case store.LookupID:
+		return fmt.Sprintf("#%d", w.ID)
+	case store.LookupExternalPersonID:
+		return w.ExternalPersonID.Key
+	}
+	return extid.Fold(w.Fields[store.FieldEmail])
+}
+
+// result maps a store result to the record's result with the lead reason codes (1004,
+// 1005, 1007, 1003; 1036 for a taken external person id with createDuplicate).
+func result(i int, r store.WriteResult, lookup store.Lookup, in *personv1.LeadInput, dup bool) *commonv1.RecordResult {
+	what := describeKey(lookup, in)
+	switch r.Skip {
+	case store.SkipAmbiguous:
+		return records.Skipped(i, 0, records.Reason(marketo.CodeMultipleLeadsMatch, "Multiple leads match the lookup criteria: %d leads have %s", r.Matches, what))
+	case store.SkipExternalPersonIDTaken:
+		ext := strings.TrimSpace(in.GetExternalPersonId())
+		if dup {
+			return records.Skipped(i, r.ID, records.Reason(marketo.CodeDuplicateInInput, "Duplicate object found: externalPersonId '%s' already belongs to lead %d (createDuplicate)", ext, r.HolderID))
+		}
+		return records.Skipped(i, r.ID, records.Reason(marketo.CodeInvalidData, "Invalid data: externalPersonId '%s' already belongs to lead %d", ext, r.HolderID))
+	}
+	switch r.Outcome {
+	case records.AlreadyExists:
+		return records.Skipped(i, r.ID, records.Reason(marketo.CodeLeadAlreadyExists, "Lead already exists: lead %d has %s (action createOnly)", r.ID, what))
+	case records.NotFound:
+		return records.Skipped(i, 0, records.Reason(marketo.CodeLeadNotFound, "Lead not found: no lead has %s (action updateOnly)", what))
+	}
+	return records.Result(i, r.Outcome, r.ID, "lead with "+what)
+}
+
+// toProto converts a stored lead.
+func toProto(l store.Lead) *personv1.Lead {
+	p := &personv1.Lead{
+		Id:                    l.ID,
+		Email:                 l.Email,
+		ExternalPersonId:      l.ExternalPersonID,
+		ExternalCompanyId:     l.ExternalCompanyID,
+		ExternalSalesPersonId: l.ExternalSalesPersonID,
+		Salutation:            l.Salutation,
+		FirstName:             l.FirstName,
+		MiddleName:            l.MiddleName,
+		LastName:              l.LastName,
+		Title:                 l.Title,
+		Department:            l.Department,
+		Phone:                 l.Phone,
+		MobilePhone:           l.MobilePhone,
+		Fax:                   l.Fax,
+		Company:               l.Company,
+		Website:               l.Website,
+		Address:               l.Address,
+		City:                  l.City,
+		State:                 l.State,
+		PostalCode:            l.PostalCode,
+		Country:               l.Country,
+		LeadSource:            l.LeadSource,
+		LeadStatus:            l.LeadStatus,
+		LeadRole:              l.LeadRole,
+		Rating:                l.Rating,
+		Industry:              l.Industry,
+		AnnualRevenue:         l.AnnualRevenue,
+		NumberOfEmployees:     l.NumberOfEmployees,
+		Unsubscribed:          l.Unsubscribed,
+		DoNotCall:             l.DoNotCall,
+		CreateTime:            timestamppb.New(l.CreatedAt),
+		UpdateTime:            timestamppb.New(l.UpdatedAt),
+	}
+	if len(l.Custom) > 0 {
+		p.CustomFields = make(map[string]*structpb.Value, len(l.Custom))
+		for name, v := range l.Custom {
+			pv, err := structpb.NewValue(v)
+			if err != nil {
+				continue // stored values are JSON scalars, which always convert
+			}
+			p.CustomFields[name] = pv
+		}
+	}
+	return p
+}

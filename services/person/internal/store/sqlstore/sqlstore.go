@@ -1,0 +1,337 @@
+// Package sqlstore is the person store on SQLite or PostgreSQL: one implementation, with
+// the SQL both engines share and per-engine migrations.
+//
+// The write path is built for 300-lead batches: one transaction per batch, one lookup
+// SELECT per key kind (email, external person id, id), one multi-row INSERT … RETURNING for
+// the creates and one prepared UPDATE per distinct set of changed columns, reused for every
+// existing lead of the batch.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/sqldb"
+	"github.com/msisync/msisync/services/person/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// serviceName names the SQLite file and the PostgreSQL schema.
+const serviceName = "person"
+
+// personKeyIn is the condition matching external person keys: it repeats the predicate of
+// the partial unique index so that both engines use the index.
+const personKeyIn = "external_person_key <> '' AND external_person_key IN "
+
+// otherText are the text fields other than email, in column order.
+var otherText = store.Fields[1:]
+
+// columns lists what every read selects, in scan order (see scanLead).
+var columns = "id, email, external_person_id, external_company_id, external_sales_person_id, " +
+	joinFields(otherText) + ", annual_revenue, number_of_employees, unsubscribed, do_not_call, custom_fields, created_at, updated_at"
+
+// insertColumns are the columns a create sets, in argument order (see insertArgs).
+var insertColumns = append(append([]string{"email", "email_key", "external_person_id", "external_person_key",
+	"external_company_id", "external_company_key", "external_sales_person_id", "external_sales_person_key"},
+	fieldNames(otherText)...),
+	"annual_revenue", "number_of_employees", "unsubscribed", "do_not_call", "custom_fields", "created_at", "updated_at")
+
+// Store implements store.Store over database/sql.
+type Store struct {
+	db *sqldb.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens and migrates the person database that cfg names.
+func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqldb.Open(ctx, sqldb.Options{Service: serviceName, Store: cfg, Migrations: fsys, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Secret returns the named persisted key (see sqldb.DB.Secret).
+func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+	return s.db.Secret(ctx, name)
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// filterCondition returns the WHERE condition and arguments of f, or ok false when f can
+// match nothing.
+func filterCondition(f store.Filter) (cond string, args []any, ok bool, err error) {
+	if f.By == store.ByID {
+		if len(f.IDs) == 0 {
+			return "", nil, false, nil
+		}
+		in, args := sqldb.In(f.IDs)
+		return "id IN (" + in + ")", args, true, nil
+	}
+	var col string
+	switch f.By {
+	case store.ByEmail:
+		col = "email_key IN "
+	case store.ByExternalPersonKey:
+		col = personKeyIn
+	case store.ByExternalCompanyKey:
+		col = "external_company_key IN "
+	case store.ByExternalSalesPersonKey:
+		col = "external_sales_person_key IN "
+	default:
+		return "", nil, false, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
+	}
+	keys := nonEmpty(f.Keys)
+	if len(keys) == 0 {
+		return "", nil, false, nil
+	}
+	in, args := sqldb.In(keys)
+	return col + "(" + in + ")", args, true, nil
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, f store.Filter) ([]store.Lead, error) {
+	if f.Limit < 1 || f.Limit > store.MaxBatch+1 {
+		return nil, fmt.Errorf("%w: limit %d", store.ErrInvalid, f.Limit)
+	}
+	cond, args, ok, err := filterCondition(f)
+	if err != nil || !ok {
+		return nil, err
+	}
+	args = append(args, f.AfterID, f.Limit)
+	return s.query(ctx, s.db, "SELECT "+columns+" FROM leads WHERE "+cond+" AND id > ? ORDER BY id LIMIT ?", args...)
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
+	cond, args, ok, err := filterCondition(f)
+	if err != nil || !ok {
+		return 0, err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.db.Rebind("SELECT COUNT(*) FROM leads WHERE "+cond), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting leads: %w", err)
+	}
+	return n, nil
+}
+
+// keyCondition returns the condition matching any of ids or external person keys, or ""
+// when there are none.
+func keyCondition(ids []int32, externalKeys []string) (string, []any) {
+	var conds []string
+	var args []any
+	if len(ids) > 0 {
+		in, a := sqldb.In(ids)
+		conds = append(conds, "id IN ("+in+")")
+		args = append(args, a...)
+	}
+	if keys := nonEmpty(externalKeys); len(keys) > 0 {
+		in, a := sqldb.In(keys)
+		conds = append(conds, "("+personKeyIn+"("+in+"))")
+		args = append(args, a...)
+	}
+	return strings.Join(conds, " OR "), args
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.Lead, error) {
+	cond, args := keyCondition(ids, externalKeys)
+	if cond == "" {
+		return nil, nil
+	}
+	return s.query(ctx, s.db, "SELECT "+columns+" FROM leads WHERE "+cond, args...)
+}
+
+func (s *Store) query(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.Lead, error) {
+	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading leads: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading leads: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading leads: %w", err)
+	}
+	return out, nil
+}
+
+// scanLead reads one row of columns.
+func scanLead(rows *sql.Rows) (store.Lead, error) {
+	var l store.Lead
+	var custom string
+	var created, updated int64
+	dest := make([]any, 0, 40)
+	dest = append(dest, &l.ID, &l.Email, &l.ExternalPersonID, &l.ExternalCompanyID, &l.ExternalSalesPersonID)
+	for _, f := range otherText {
+		dest = append(dest, l.Text(f))
+	}
+	dest = append(dest, &l.AnnualRevenue, &l.NumberOfEmployees, &l.Unsubscribed, &l.DoNotCall, &custom, &created, &updated)
+	if err := rows.Scan(dest...); err != nil {
+		return l, err
+	}
+	if custom != "" && custom != "{}" {
+		if err := json.Unmarshal([]byte(custom), &l.Custom); err != nil {
+			return l, fmt.Errorf("custom fields of lead %d: %w", l.ID, err)
+		}
+	}
+	l.CreatedAt = time.UnixMicro(created).UTC()
+	l.UpdatedAt = time.UnixMicro(updated).UTC()
+	return l, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
+	if len(keys) > store.MaxBatch {
+		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(keys), store.MaxBatch)
+	}
+	results := make([]store.DeleteResult, len(keys))
+	var ids []int32
+	var extKeys []string
+	for _, k := range keys {
+		if k.ID != 0 {
+			ids = append(ids, k.ID)
+		} else {
+			extKeys = append(extKeys, k.ExternalKey)
+		}
+	}
+	cond, args := keyCondition(ids, extKeys)
+	if cond == "" {
+		return results, nil
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, external_person_key FROM leads WHERE "+cond), args...)
+		if err != nil {
+			return fmt.Errorf("finding leads to delete: %w", err)
+		}
+		defer rows.Close()
+		byID := make(map[int32]bool, len(keys))
+		byKey := make(map[string]int32, len(keys))
+		for rows.Next() {
+			var id int32
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return fmt.Errorf("finding leads to delete: %w", err)
+			}
+			byID[id] = true
+			if key != "" {
+				byKey[key] = id
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("finding leads to delete: %w", err)
+		}
+		rows.Close()
+		var doomed []int32
+		for i, k := range keys {
+			id := k.ID
+			if id == 0 && k.ExternalKey != "" {
+				id = byKey[k.ExternalKey]
+			}
+			if id == 0 || !byID[id] {
+				continue
+			}
+			delete(byID, id) // a second key for the same lead finds it gone
+			results[i] = store.DeleteResult{Deleted: true, ID: id}
+			doomed = append(doomed, id)
+		}
+		if len(doomed) == 0 {
+			return nil
+		}
+		in, dargs := sqldb.In(doomed)
+		if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM leads WHERE id IN ("+in+")"), dargs...); err != nil {
+			return fmt.Errorf("deleting leads: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// CountReferences implements store.Store.
+func (s *Store) CountReferences(ctx context.Context, companyKeys, salesPersonKeys []string) (map[string]int, map[string]int, error) {
+	if len(companyKeys) > store.MaxBatch || len(salesPersonKeys) > store.MaxBatch {
+		return nil, nil, fmt.Errorf("%w: at most %d keys of each kind", store.ErrInvalid, store.MaxBatch)
+	}
+	companies, err := s.countBy(ctx, "external_company_key", companyKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	salesPersons, err := s.countBy(ctx, "external_sales_person_key", salesPersonKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return companies, salesPersons, nil
+}
+
+// countBy counts the leads per value of col among keys, with one GROUP BY.
+func (s *Store) countBy(ctx context.Context, col string, keys []string) (map[string]int, error) {
+	out := map[string]int{}
+	keys = nonEmpty(keys)
+	if len(keys) == 0 {
+		return out, nil
+	}
+	in, args := sqldb.In(keys)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT "+col+", COUNT(*) FROM leads WHERE "+col+" IN ("+in+") GROUP BY "+col), args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting lead references: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, fmt.Errorf("counting lead references: %w", err)
+		}
+		out[key] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting lead references: %w", err)
+	}
+	return out, nil
+}
+
+// nonEmpty returns keys without the empty ones, which match nothing.
+func nonEmpty(keys []string) []string {
+	out := keys[:0:0]
+	for _, k := range keys {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func fieldNames(fs []store.Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+func joinFields(fs []store.Field) string { return strings.Join(fieldNames(fs), ", ") }
