@@ -103,7 +103,8 @@ type contractCase struct {
 	path        string        // used when pathFn is nil
 	pathFn      func() string // for paths that depend on an earlier answer
 	contentType string
-	body        any
+	body        any        // used when bodyFn is nil
+	bodyFn      func() any // for bodies that depend on an earlier answer
 	auth        auth
 	// offSpec, when set, says why the request itself deliberately does not match the
 	// swagger (error cases, Marketo-accepted variants the swagger omits). Otherwise the
@@ -270,6 +271,14 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 			check: wantError("1006"),
 		},
 	}
+	// Steps 2 to 5 of the MSI order, each object's sync, queries, describe and errors;
+	// the deletes come last, children first, so that 1022 and deleted are both seen.
+	st := &contractState{}
+	cases = append(cases, companyCases()...)
+	cases = append(cases, leadCases(st)...)
+	cases = append(cases, opportunityCases()...)
+	cases = append(cases, roleCases(st)...)
+	cases = append(cases, deleteCases(st)...)
 
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
@@ -284,12 +293,16 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 			case invalidToken:
 				token = "not-a-token"
 			}
-			r := s.call(tc.method, path, token, tc.contentType, tc.body)
+			body := tc.body
+			if tc.bodyFn != nil {
+				body = tc.bodyFn()
+			}
+			r := s.call(tc.method, path, token, tc.contentType, body)
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 			c := contracts[tc.spec]
-			req, reqBody := contractRequest(t, s.base, tc.method, path, token, tc.contentType, tc.body)
+			req, reqBody := contractRequest(t, s.base, tc.method, path, token, tc.contentType, body)
 			routeReq := req
 			if tc.routeMethod != "" {
 				routeReq = req.Clone(req.Context())
@@ -458,6 +471,483 @@ func wantError(code string) func(*testing.T, response) {
 		t.Helper()
 		if r.status != http.StatusOK || r.body["success"] != false || r.errorCode() != code {
 			t.Errorf("HTTP %d %s; want 200 with error %s", r.status, r.raw, code)
+		}
+	}
+}
+
+// contractState carries answers from one case to a later one.
+type contractState struct {
+	leadIDs []float64 // ids of leads P-1, P-2, P-3, in that order
+}
+
+// lead returns the id of lead P-<i+1>, or 0 (which no case expects) if its sync failed.
+func (st *contractState) lead(i int) float64 {
+	if i < len(st.leadIDs) {
+		return st.leadIDs[i]
+	}
+	return 0
+}
+
+// customObjectInput is why sync, delete and lookup requests on opportunities and roles are
+// validated as off-spec: the swagger types their input with the response's CustomObject,
+// which requires marketoGUID and seq, though Adobe says seq "should not be submitted" and
+// a new record has no marketoGUID yet.
+const customObjectInput = "the swagger's request input reuses the response CustomObject, which requires marketoGUID and seq; Marketo callers send neither"
+
+// companyCases covers step 2: companies owned by the sales persons C-1 and C-2.
+func companyCases() []contractCase {
+	var next string
+	const page = "/rest/v1/companies.json?filterType=externalCompanyId&filterValues=K-1,K-2,K-3&batchSize=2"
+	return []contractCase{
+		{
+			name: "company sync created and skipped", spec: "mapi", operationID: "syncCompaniesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/companies.json",
+			body: map[string]any{"input": []map[string]any{
+				{"externalCompanyId": "K-1", "externalSalesPersonId": "C-1", "company": "Kay One"},
+				{"externalCompanyId": "K-2", "externalSalesPersonId": "C-1", "company": "Kay Two"},
+				{"externalCompanyId": "K-3", "externalSalesPersonId": "C-2", "company": "Kay Three"},
+				{"externalCompanyId": "K-4", "externalSalesPersonId": "C-2", "company": "Kay Four"},
+				{"externalCompanyId": "K-1", "externalSalesPersonId": "C-1", "company": "Kay One again"},
+				{"externalCompanyId": "K-ghost", "externalSalesPersonId": "sp-ghost", "company": "Ghost"},
+			}},
+			check: wantOutcomes("created", "created", "created", "created", "skipped 1036", "skipped 718"),
+		},
+		{
+			name: "company sync updated", spec: "mapi", operationID: "syncCompaniesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/companies.json",
+			body:  map[string]any{"action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": []map[string]any{{"externalCompanyId": "K-1", "industry": "Software"}}},
+			check: wantOutcomes("updated"),
+		},
+		{
+			name: "company query with results", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies.json?filterType=externalCompanyId&filterValues=K-1,K-2",
+			check: wantRecords(2, false, "id", "externalCompanyId"),
+		},
+		{
+			name: "company query with fields", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies.json?filterType=externalSalesPersonId&filterValues=C-1&fields=company,industry",
+			check: wantRecords(2, false, "id", "company", "industry"),
+		},
+		{
+			name: "company query empty", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies.json?filterType=externalCompanyId&filterValues=never-synced",
+			check: wantResults(0, false),
+		},
+		{
+			name: "company query first page", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: page,
+			check: func(t *testing.T, r response) {
+				wantResults(2, true)(t, r)
+				next, _ = r.body["nextPageToken"].(string)
+			},
+		},
+		{
+			name: "company query last page", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return page + "&nextPageToken=" + url.QueryEscape(next) },
+			check:  wantResults(1, false),
+		},
+		{
+			name: "company describe", spec: "mapi", operationID: "describeUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies/describe.json",
+			check: wantResults(1, false),
+		},
+		{
+			name: "company error 1003 unknown filterType", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies.json?filterType=shoeSize&filterValues=44",
+			check: wantError("1003"),
+		},
+		{
+			name: "company error 1006 unknown field", spec: "mapi", operationID: "getCompaniesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/companies.json?filterType=externalCompanyId&filterValues=K-1&fields=shoeSize",
+			check: wantError("1006"),
+		},
+	}
+}
+
+// leadCases covers step 3: leads P-1 and P-2 of K-1 and P-3 of K-2, keyed by their CRM id.
+func leadCases(st *contractState) []contractCase {
+	var next string
+	const page = "/rest/v1/leads.json?filterType=externalCompanyId&filterValues=K-1,K-2&batchSize=2"
+	return []contractCase{
+		{
+			name: "lead sync created and skipped", spec: "mapi", operationID: "syncLeadUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/leads.json",
+			body: map[string]any{"action": "createOrUpdate", "lookupField": "externalPersonId", "input": []map[string]any{
+				{"externalPersonId": "P-1", "email": "p1@example.com", "firstName": "Pea", "externalCompanyId": "K-1", "externalSalesPersonId": "C-1"},
+				{"externalPersonId": "P-2", "email": "p2@example.com", "externalCompanyId": "K-1", "externalSalesPersonId": "C-1"},
+				{"externalPersonId": "P-3", "email": "p3@example.com", "externalCompanyId": "K-2", "externalSalesPersonId": "C-2"},
+				{"externalPersonId": "P-ghost", "email": "ghost@example.com", "externalCompanyId": "K-ghost", "externalSalesPersonId": "C-1"},
+			}},
+			check: func(t *testing.T, r response) {
+				wantOutcomes("created", "created", "created", "skipped 1013")(t, r)
+				for _, item := range r.results()[:min(3, len(r.results()))] {
+					id, _ := item["id"].(float64)
+					st.leadIDs = append(st.leadIDs, id)
+				}
+			},
+		},
+		{
+			name: "lead sync updated", spec: "mapi", operationID: "syncLeadUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/leads.json",
+			body:  map[string]any{"action": "createOrUpdate", "lookupField": "externalPersonId", "input": []map[string]any{{"externalPersonId": "P-1", "lastName": "One"}}},
+			check: wantOutcomes("updated"),
+		},
+		{
+			name: "lead query by externalPersonId", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1,P-2",
+			check: wantRecords(2, false, "id", "email"),
+		},
+		{
+			name: "lead query by email with fields", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=email&filterValues=p1@example.com,p3@example.com&fields=externalPersonId,lastName,externalCompanyId",
+			check: wantRecords(2, false, "id", "externalPersonId", "lastName", "externalCompanyId"),
+		},
+		{
+			name: "lead query by externalCompanyId", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalCompanyId&filterValues=K-1",
+			check: wantRecords(2, false, "id"),
+		},
+		{
+			name: "lead query empty", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=never-synced",
+			check: wantResults(0, false),
+		},
+		{
+			name: "lead query first page", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: page,
+			check: func(t *testing.T, r response) {
+				wantResults(2, true)(t, r)
+				next, _ = r.body["nextPageToken"].(string)
+			},
+		},
+		{
+			name: "lead query last page", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return page + "&nextPageToken=" + url.QueryEscape(next) },
+			check:  wantResults(1, false),
+		},
+		{
+			name: "lead by id", spec: "mapi", operationID: "getLeadByIdUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return fmt.Sprintf("/rest/v1/lead/%d.json", int64(st.lead(0))) },
+			check: func(t *testing.T, r response) {
+				wantRecords(1, false, "id", "email", "firstName", "lastName")(t, r)
+				if res := r.results(); len(res) == 1 && res[0]["id"] != st.lead(0) {
+					t.Errorf("lead by id %v answered another lead: %s", st.lead(0), r.raw)
+				}
+			},
+		},
+		{
+			name: "lead by id with fields", spec: "mapi", operationID: "getLeadByIdUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string {
+				return fmt.Sprintf("/rest/v1/lead/%d.json?fields=externalPersonId,externalCompanyId", int64(st.lead(2)))
+			},
+			check: wantRecords(1, false, "id", "externalPersonId", "externalCompanyId"),
+		},
+		{
+			name: "lead by unknown id", spec: "mapi", operationID: "getLeadByIdUsingGET",
+			method: http.MethodGet, path: "/rest/v1/lead/999999.json",
+			check: wantResults(0, false),
+		},
+		{
+			name: "lead describe", spec: "mapi", operationID: "describeUsingGET_2",
+			method: http.MethodGet, path: "/rest/v1/leads/describe.json",
+			check: func(t *testing.T, r response) {
+				if r.body["success"] != true || len(r.results()) < 5 {
+					t.Errorf("want success with one attribute per lead field: %s", truncate(r.raw))
+				}
+			},
+		},
+		{
+			name: "lead describe2", spec: "mapi", operationID: "describeUsingGET_6",
+			method: http.MethodGet, path: "/rest/v1/leads/describe2.json",
+			check: wantRecords(1, false, "name", "searchableFields", "fields"),
+		},
+		{
+			name: "lead error 1003 unknown filterType", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=shoeSize&filterValues=44",
+			check: wantError("1003"),
+		},
+		// Leads keep custom fields by name (msisync has no custom-field schema to
+		// administer), so a field no lead has set reads as null rather than 1006.
+		{
+			name: "lead custom field never set reads as null", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1&fields=shoeSize",
+			check: wantRecords(1, false, "shoeSize"),
+		},
+		{
+			name: "lead by id custom field never set reads as null", spec: "mapi", operationID: "getLeadByIdUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return fmt.Sprintf("/rest/v1/lead/%d.json?fields=shoeSize", int64(st.lead(0))) },
+			check:  wantRecords(1, false, "shoeSize"),
+		},
+	}
+}
+
+// opportunityCases covers step 4: O-1 and O-3 on K-1, O-2 on K-2.
+func opportunityCases() []contractCase {
+	var next string
+	const page = "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=O-1,O-2,O-3&batchSize=2"
+	return []contractCase{
+		{
+			name: "opportunity sync created and skipped", spec: "mapi", operationID: "syncOpportunitiesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities.json",
+			body: map[string]any{"input": []map[string]any{
+				{"externalOpportunityId": "O-1", "name": "Deal one", "externalCompanyId": "K-1", "externalSalesPersonId": "C-1", "amount": 1000.5, "closeDate": "2026-12-31"},
+				{"externalOpportunityId": "O-2", "name": "Deal two", "externalCompanyId": "K-2", "externalSalesPersonId": "C-1"},
+				{"externalOpportunityId": "O-3", "name": "Deal three", "externalCompanyId": "K-1", "externalSalesPersonId": "C-2"},
+				{"externalOpportunityId": "O-ghost", "name": "Ghost", "externalCompanyId": "K-ghost", "externalSalesPersonId": "C-1"},
+			}},
+			offSpec: customObjectInput,
+			check: func(t *testing.T, r response) {
+				wantOutcomes("created", "created", "created", "skipped 1013")(t, r)
+				for _, item := range r.results()[:min(3, len(r.results()))] {
+					if guid, _ := item["marketoGUID"].(string); guid == "" {
+						t.Errorf("a created opportunity has no marketoGUID: %s", r.raw)
+					}
+				}
+			},
+		},
+		{
+			name: "opportunity sync updated", spec: "mapi", operationID: "syncOpportunitiesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities.json",
+			body:    map[string]any{"action": "updateOnly", "dedupeBy": "dedupeFields", "input": []map[string]any{{"externalOpportunityId": "O-1", "amount": 2000}}},
+			offSpec: customObjectInput,
+			check:   wantOutcomes("updated"),
+		},
+		{
+			name: "opportunity query with results", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=O-1,O-2",
+			check: wantRecords(2, false, "marketoGUID", "seq"),
+		},
+		{
+			name: "opportunity query with fields", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities.json?filterType=externalCompanyId&filterValues=K-1&fields=externalOpportunityId,name,amount",
+			check: wantRecords(2, false, "marketoGUID", "seq", "externalOpportunityId", "name", "amount"),
+		},
+		{
+			name: "opportunity query empty", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=never-synced",
+			check: wantResults(0, false),
+		},
+		{
+			name: "opportunity query first page", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: page,
+			check: func(t *testing.T, r response) {
+				wantResults(2, true)(t, r)
+				next, _ = r.body["nextPageToken"].(string)
+			},
+		},
+		{
+			name: "opportunity query last page", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return page + "&nextPageToken=" + url.QueryEscape(next) },
+			check:  wantResults(1, false),
+		},
+		{
+			name: "opportunity describe", spec: "mapi", operationID: "describeUsingGET_4",
+			method: http.MethodGet, path: "/rest/v1/opportunities/describe.json",
+			check: wantResults(1, false),
+		},
+		{
+			name: "opportunity error 1003 unknown filterType", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities.json?filterType=shoeSize&filterValues=44",
+			check: wantError("1003"),
+		},
+		{
+			name: "opportunity error 1006 unknown field", spec: "mapi", operationID: "getOpportunitiesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=O-1&fields=shoeSize",
+			check: wantError("1006"),
+		},
+	}
+}
+
+// roleCases covers step 5: P-1 and P-2 on O-1, P-3 on O-2.
+func roleCases(st *contractState) []contractCase {
+	var next string
+	const page = "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=O-1,O-2&batchSize=2"
+	const routeOffSpec = "the swagger models the compound-key lookup as GET with the required query parameters filterType and filterValues; Marketo takes it as POST ?_method=GET with a JSON body, and " + customObjectInput
+	return []contractCase{
+		{
+			name: "role sync created and skipped", spec: "mapi", operationID: "syncOpportunityRolesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities/roles.json",
+			bodyFn: func() any {
+				return map[string]any{"input": []map[string]any{
+					{"externalOpportunityId": "O-1", "leadId": st.lead(0), "role": "Decision Maker", "isPrimary": true},
+					{"externalOpportunityId": "O-1", "leadId": st.lead(1), "role": "Champion"},
+					{"externalOpportunityId": "O-2", "leadId": st.lead(2), "role": "Influencer"},
+					{"externalOpportunityId": "O-ghost", "leadId": st.lead(0), "role": "Champion"},
+				}}
+			},
+			offSpec: customObjectInput,
+			check:   wantOutcomes("created", "created", "created", "skipped 1013"),
+		},
+		{
+			name: "role sync updated", spec: "mapi", operationID: "syncOpportunityRolesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities/roles.json",
+			bodyFn: func() any {
+				return map[string]any{"action": "createOrUpdate", "input": []map[string]any{
+					{"externalOpportunityId": "O-1", "leadId": st.lead(1), "role": "Champion", "isPrimary": false},
+				}}
+			},
+			offSpec: customObjectInput,
+			check:   wantOutcomes("updated"),
+		},
+		{
+			name: "role query with results", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=O-1",
+			check: wantRecords(2, false, "marketoGUID", "seq"),
+		},
+		{
+			name: "role query with fields", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string {
+				return fmt.Sprintf("/rest/v1/opportunities/roles.json?filterType=leadId&filterValues=%d&fields=externalOpportunityId,leadId,role,isPrimary", int64(st.lead(0)))
+			},
+			check: wantRecords(1, false, "marketoGUID", "seq", "externalOpportunityId", "leadId", "role", "isPrimary"),
+		},
+		{
+			name: "role query empty", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=never-synced",
+			check: wantResults(0, false),
+		},
+		{
+			name: "role query first page", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet, path: page,
+			check: func(t *testing.T, r response) {
+				wantResults(2, true)(t, r)
+				next, _ = r.body["nextPageToken"].(string)
+			},
+		},
+		{
+			name: "role query last page", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return page + "&nextPageToken=" + url.QueryEscape(next) },
+			check:  wantResults(1, false),
+		},
+		{
+			name: "role query POST _method=GET dedupeFields", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodPost, routeMethod: http.MethodGet, path: "/rest/v1/opportunities/roles.json?_method=GET",
+			bodyFn: func() any {
+				return map[string]any{
+					"filterType": "dedupeFields",
+					"fields":     []string{"externalOpportunityId", "leadId", "role", "isPrimary"},
+					"input": []map[string]any{
+						{"externalOpportunityId": "O-1", "leadId": st.lead(0), "role": "decision maker"},
+						{"externalOpportunityId": "O-1", "leadId": st.lead(0), "role": "Champion"},
+					},
+				}
+			},
+			offSpec: routeOffSpec,
+			check: func(t *testing.T, r response) {
+				wantRecords(1, false, "marketoGUID", "seq", "externalOpportunityId", "leadId", "role", "isPrimary")(t, r)
+				if res := r.results(); len(res) == 1 && (res[0]["role"] != "Decision Maker" || res[0]["isPrimary"] != true) {
+					t.Errorf("the compound key found the wrong role: %s", r.raw)
+				}
+			},
+		},
+		{
+			name: "role describe", spec: "mapi", operationID: "describeOpportunityRoleUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities/roles/describe.json",
+			check: wantResults(1, false),
+		},
+		{
+			name: "role error 1003 unknown filterType", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities/roles.json?filterType=shoeSize&filterValues=44",
+			check: wantError("1003"),
+		},
+		{
+			name: "role error 1006 unknown field", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=O-1&fields=shoeSize",
+			check: wantError("1006"),
+		},
+		{
+			name: "role POST _method=GET error 1003 unknown filterType", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodPost, routeMethod: http.MethodGet, path: "/rest/v1/opportunities/roles.json?_method=GET",
+			body:    map[string]any{"filterType": "shoeSize", "input": []map[string]any{{"shoeSize": 44}}},
+			offSpec: routeOffSpec,
+			check:   wantError("1003"),
+		},
+		{
+			name: "role POST _method=GET error 1006 unknown field", spec: "mapi", operationID: "getOpportunityRolesUsingGET",
+			method: http.MethodPost, routeMethod: http.MethodGet, path: "/rest/v1/opportunities/roles.json?_method=GET",
+			bodyFn: func() any {
+				return map[string]any{"filterType": "dedupeFields", "fields": []string{"shoeSize"}, "input": []map[string]any{
+					{"externalOpportunityId": "O-1", "leadId": st.lead(0), "role": "Decision Maker"},
+				}}
+			},
+			offSpec: routeOffSpec,
+			check:   wantError("1006"),
+		},
+	}
+}
+
+// deleteCases removes children first: each delete shows a record deleted, one refused with
+// 1022 because a child still references it, and one unknown.
+func deleteCases(st *contractState) []contractCase {
+	return []contractCase{
+		{
+			name: "role delete deleted and skipped", spec: "mapi", operationID: "deleteOpportunityRolesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities/roles/delete.json",
+			bodyFn: func() any {
+				return map[string]any{"deleteBy": "dedupeFields", "input": []map[string]any{
+					{"externalOpportunityId": "O-2", "leadId": st.lead(2), "role": "Influencer"},
+					{"externalOpportunityId": "O-1", "leadId": st.lead(1), "role": "Champion"},
+					{"externalOpportunityId": "O-1", "leadId": st.lead(0), "role": "Never Held"},
+				}}
+			},
+			offSpec: customObjectInput,
+			check:   wantOutcomes("deleted", "deleted", "skipped 1013"),
+		},
+		{
+			name: "opportunity delete deleted and skipped", spec: "mapi", operationID: "deleteOpportunitiesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/opportunities/delete.json",
+			body: map[string]any{"deleteBy": "dedupeFields", "input": []map[string]any{
+				{"externalOpportunityId": "O-2"},
+				{"externalOpportunityId": "O-1"}, // P-1 is still its Decision Maker
+				{"externalOpportunityId": "never-synced"},
+			}},
+			offSpec: customObjectInput,
+			check:   wantOutcomes("deleted", "skipped 1022", "skipped 1013"),
+		},
+		{
+			name: "lead delete deleted and skipped", spec: "mapi", operationID: "deleteLeadsUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/leads/delete.json",
+			bodyFn: func() any {
+				return map[string]any{"input": []map[string]any{
+					{"id": st.lead(2)},
+					{"id": st.lead(0)}, // still Decision Maker on O-1
+					{"id": 999999},     // never synced
+				}}
+			},
+			check: wantOutcomes("deleted", "skipped 1022", "skipped 1013"),
+		},
+		{
+			name: "company delete deleted and skipped", spec: "mapi", operationID: "deleteCompaniesUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/companies/delete.json",
+			body: map[string]any{"deleteBy": "dedupeFields", "input": []map[string]any{
+				{"externalCompanyId": "K-4"},
+				{"externalCompanyId": "K-1"}, // P-1, P-2 and O-1, O-3 still reference it
+				{"externalCompanyId": "never-synced"},
+			}},
+			check: wantOutcomes("deleted", "skipped 1022", "skipped 1013"),
+		},
+	}
+}
+
+// wantRecords is wantResults where every result also carries each of keys.
+func wantRecords(n int, more bool, keys ...string) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		wantResults(n, more)(t, r)
+		for i, item := range r.results() {
+			for _, k := range keys {
+				if _, ok := item[k]; !ok {
+					t.Errorf("result %d has no %q: %s", i, k, truncate(r.raw))
+				}
+			}
 		}
 	}
 }

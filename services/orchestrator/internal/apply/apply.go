@@ -55,6 +55,13 @@ func skipped(i int, reason *commonv1.Reason) Outcome {
 	return Outcome{Result: &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_SKIPPED, Reasons: []*commonv1.Reason{reason}}}
 }
 
+// inUse is an existing record whose delete is refused: its result names it by id or GUID.
+func inUse(i int, reason *commonv1.Reason, id int32, guid string) Outcome {
+	o := skipped(i, reason)
+	o.Result.Id, o.Result.Guid = id, guid
+	return o
+}
+
 // present reports whether an optional reference field names a parent.
 func present(s *string) bool { return s != nil && *s != "" }
 

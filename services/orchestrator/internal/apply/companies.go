@@ -50,9 +50,11 @@ func (a *Applier) DeleteCompanies(ctx context.Context, keys []*accountv1.Company
 		return nil, errorf("looking up companies", err)
 	}
 	byID := map[int32]string{}
+	idByKey := map[string]int32{}
 	var ext []string
 	for _, c := range got.GetCompanies() {
 		byID[c.GetId()] = c.GetExternalCompanyId()
+		idByKey[extid.Key(c.GetExternalCompanyId())] = c.GetId()
 		ext = append(ext, c.GetExternalCompanyId())
 	}
 	use := links.Use{}
@@ -70,7 +72,7 @@ func (a *Applier) DeleteCompanies(ctx context.Context, keys []*accountv1.Company
 			e = byID[id.Id]
 		}
 		if why := use.InUse(extid.Key(e), "company '"+e+"'"); e != "" && why != nil {
-			out[i] = skipped(i, why)
+			out[i] = inUse(i, why, idByKey[extid.Key(e)], "")
 			continue
 		}
 		send = append(send, k)

@@ -79,7 +79,7 @@ func (a *Applier) DeleteLeads(ctx context.Context, keys []*personv1.LeadKey) ([]
 			id = idByExternal[keyOf(e)]
 		}
 		if why := use.InUse(fmt.Sprint(id), fmt.Sprintf("lead %d", id)); id != 0 && why != nil {
-			out[i] = skipped(i, why)
+			out[i] = inUse(i, why, id, "")
 			continue
 		}
 		send = append(send, k)

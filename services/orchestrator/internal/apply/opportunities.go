@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"strings"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
@@ -60,9 +61,11 @@ func (a *Applier) DeleteOpportunities(ctx context.Context, keys []*opportunityv1
 		return nil, errorf("looking up opportunities", err)
 	}
 	byGUID := map[string]string{}
+	guidByKey := map[string]string{}
 	var ext []string
 	for _, o := range got.GetOpportunities() {
 		byGUID[o.GetMarketoGuid()] = o.GetExternalOpportunityId()
+		guidByKey[keyOf(o.GetExternalOpportunityId())] = o.GetMarketoGuid()
 		ext = append(ext, o.GetExternalOpportunityId())
 	}
 	use := links.Use{}
@@ -77,10 +80,10 @@ func (a *Applier) DeleteOpportunities(ctx context.Context, keys []*opportunityv1
 	for i, k := range keys {
 		e := k.GetExternalOpportunityId()
 		if g := k.GetMarketoGuid(); g != "" {
-			e = byGUID[g]
+			e = byGUID[strings.ToLower(strings.Trim(g, "{}"))]
 		}
 		if why := use.InUse(keyOf(e), "opportunity '"+e+"'"); e != "" && why != nil {
-			out[i] = skipped(i, why)
+			out[i] = inUse(i, why, 0, guidByKey[keyOf(e)])
 			continue
 		}
 		send = append(send, k)

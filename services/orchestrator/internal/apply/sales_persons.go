@@ -30,9 +30,11 @@ func (a *Applier) DeleteSalesPersons(ctx context.Context, keys []*identityv1.Sal
 		return nil, errorf("looking up sales persons", err)
 	}
 	byID := map[int32]string{}
+	idByKey := map[string]int32{}
 	var ext []string
 	for _, p := range got.GetSalesPersons() {
 		byID[p.GetId()] = p.GetExternalSalesPersonId()
+		idByKey[extid.Key(p.GetExternalSalesPersonId())] = p.GetId()
 		ext = append(ext, p.GetExternalSalesPersonId())
 	}
 	use := links.Use{}
@@ -50,7 +52,7 @@ func (a *Applier) DeleteSalesPersons(ctx context.Context, keys []*identityv1.Sal
 			e = byID[id.Id]
 		}
 		if why := use.InUse(extid.Key(e), "sales person '"+e+"'"); e != "" && why != nil {
-			out[i] = skipped(i, why)
+			out[i] = inUse(i, why, idByKey[extid.Key(e)], "")
 			continue
 		}
 		send = append(send, k)

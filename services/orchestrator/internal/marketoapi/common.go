@@ -142,3 +142,25 @@ func intKey(rec *structpb.Struct, field string) (int32, *commonv1.Reason) {
 func missing(field string) *commonv1.Reason {
 	return reason(marketo.CodeMissingValue, "Missing value for the required parameter '%s'", field)
 }
+
+// withIDs gives every result an id: Adobe's swagger requires one on company results, so a
+// record that does not exist (skipped 718, 1013, 1036) carries id 0.
+func withIDs(res []*orchestratorv1.MarketoRecordResult) []*orchestratorv1.MarketoRecordResult {
+	for _, r := range res {
+		if r.Id == nil {
+			r.Id = proto.Int32(0)
+		}
+	}
+	return res
+}
+
+// withGUIDs gives every result a marketoGUID: Adobe's swagger requires one on opportunity
+// and role results, so a record that does not exist carries an empty marketoGUID.
+func withGUIDs(res []*orchestratorv1.MarketoRecordResult) []*orchestratorv1.MarketoRecordResult {
+	for _, r := range res {
+		if r.MarketoGuid == nil {
+			r.MarketoGuid = proto.String("")
+		}
+	}
+	return res
+}

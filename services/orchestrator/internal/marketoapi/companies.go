@@ -47,7 +47,7 @@ func (s *Companies) SyncCompanies(ctx context.Context, req *orchestratorv1.SyncC
 			return nil, err
 		}
 	}
-	return &orchestratorv1.SyncCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), d.refused, d.pos, outs)}, nil
+	return &orchestratorv1.SyncCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
 }
 
 // GetCompanies implements orchestratorv1.MarketoCompanyServiceServer.
@@ -94,7 +94,7 @@ func (s *Companies) DeleteCompanies(ctx context.Context, req *orchestratorv1.Del
 			return nil, err
 		}
 	}
-	return &orchestratorv1.DeleteCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), refused, pos, outs)}, nil
+	return &orchestratorv1.DeleteCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
 }
 
 func companyKey(rec *structpb.Struct, byID bool) (*accountv1.CompanyKey, *commonv1.Reason) {

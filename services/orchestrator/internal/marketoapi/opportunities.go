@@ -49,7 +49,7 @@ func (s *Opportunities) SyncOpportunities(ctx context.Context, req *orchestrator
 			return nil, err
 		}
 	}
-	return &orchestratorv1.SyncOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), d.refused, d.pos, outs)}, nil
+	return &orchestratorv1.SyncOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
 }
 
 // GetOpportunities implements orchestratorv1.MarketoOpportunityServiceServer.
@@ -96,7 +96,7 @@ func (s *Opportunities) DeleteOpportunities(ctx context.Context, req *orchestrat
 			return nil, err
 		}
 	}
-	return &orchestratorv1.DeleteOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), refused, pos, outs)}, nil
+	return &orchestratorv1.DeleteOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
 }
 
 func opportunityKey(rec *structpb.Struct, byID bool) (*opportunityv1.OpportunityKey, *commonv1.Reason) {

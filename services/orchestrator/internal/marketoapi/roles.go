@@ -52,7 +52,7 @@ func (s *Roles) SyncOpportunityRoles(ctx context.Context, req *orchestratorv1.Sy
 			return nil, err
 		}
 	}
-	return &orchestratorv1.SyncOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), d.refused, d.pos, outs)}, nil
+	return &orchestratorv1.SyncOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
 }
 
 // GetOpportunityRoles implements orchestratorv1.MarketoOpportunityRoleServiceServer.
@@ -136,7 +136,7 @@ func (s *Roles) DeleteOpportunityRoles(ctx context.Context, req *orchestratorv1.
 			return nil, err
 		}
 	}
-	return &orchestratorv1.DeleteOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: results(len(req.GetInput()), refused, pos, outs)}, nil
+	return &orchestratorv1.DeleteOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
 }
 
 // roleKey reads a role's key: its marketoGUID, or the compound dedupe key.
