@@ -61,6 +61,12 @@ run: ## Build and run the whole suite in one process (SQLite under ./data, gatew
 	go build -o $(BIN)/msisync ./suite/cmd/msisync
 	$(BIN)/msisync
 
+.PHONY: bench
+bench: ## Benchmark leads end to end vs raw SQLite and read-back latency (BENCH_FLAGS="-leads 20000").
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench
+	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
+
 .PHONY: clean
 clean: ## Remove build output (not ./data).
 	rm -rf $(BIN)

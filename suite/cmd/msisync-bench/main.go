@@ -1,0 +1,325 @@
+// Command msisync-bench measures the all-in-one suite on SQLite against the raw speed of
+// SQLite itself. It is what `make bench` runs.
+//
+// It starts the suite binary (-suite) as a child process on free loopback ports with a fresh
+// data directory, syncs sales persons and companies through the REST gateway, then times N
+// leads (createOrUpdate by externalPersonId, 300 per request, referencing the synced
+// parents) sent by several concurrent clients, checking every result. It then reads leads
+// back 300 at a time by externalPersonId and reports the latency percentiles, stops the
+// suite with SIGTERM, and upserts the same N rows into a fresh SQLite file shaped like the
+// person service's leads table with the same pragmas, batch size and number of writers.
+//
+// The report gives both rates, their ratio and the read-back percentiles, with the goals
+// (end to end at least half the raw rate; read-back p99 at most 10 ms). The exit status is
+// non-zero only on errors, never on a missed goal. All traffic stays on loopback.
+//
+// Every flag has an environment default (MSISYNC_BENCH_<FLAG>, for example
+// MSISYNC_BENCH_LEADS=20000).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// batchSize is the records per REST request and per raw SQLite transaction (Marketo's limit).
+const batchSize = 300
+
+// options are the command-line settings.
+type options struct {
+	suite        string
+	leads        int
+	clients      int
+	rawWriters   int
+	companies    int
+	salesPersons int
+	readbacks    int
+	seed         uint64
+	keepData     bool
+	timeout      time.Duration
+	profile      string
+	profileSecs  int
+	profilePhase string
+	suiteLogPath string
+}
+
+func main() {
+	opts, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "msisync-bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
+	err = run(ctx, opts)
+	cancel()
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "msisync-bench: FAILED:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the flags, each defaulting to its MSISYNC_BENCH_* variable.
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("msisync-bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: msisync-bench -suite bin/msisync [flags]\n\n"+
+			"Benchmarks the all-in-one suite on SQLite: leads end to end through the REST gateway\n"+
+			"against raw SQLite upserts of the same rows, and read-back latency. Each flag defaults\n"+
+			"to the variable MSISYNC_BENCH_<NAME> (upper case, - as _) when it is set.\n\n")
+		fs.PrintDefaults()
+	}
+	var envErr error
+	str := func(p *string, name, def, usage string) {
+		if v, ok := benchEnv(name); ok {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage)
+	}
+	integer := func(p *int, name string, def int, usage string) {
+		if v, ok := benchEnv(name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErr = fmt.Errorf("%s=%q is not an integer", envName(name), v)
+			}
+			def = n
+		}
+		fs.IntVar(p, name, def, usage)
+	}
+	boolean := func(p *bool, name string, usage string) {
+		def := false
+		if v, ok := benchEnv(name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErr = fmt.Errorf("%s=%q is not a boolean", envName(name), v)
+			}
+			def = b
+		}
+		fs.BoolVar(p, name, def, usage)
+	}
+	var seed int
+	var timeout string
+	str(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
+	integer(&o.leads, "leads", 100000, "leads to sync end to end and to upsert raw")
+	integer(&o.clients, "clients", 4, "concurrent REST clients, and concurrent raw SQLite writers")
+	integer(&o.rawWriters, "raw-writers", 0, "concurrent raw SQLite writers (0: as many as -clients)")
+	integer(&o.companies, "companies", 0, "companies to sync first (0: leads/20, at least 1)")
+	integer(&o.salesPersons, "salespersons", 50, "sales persons to sync first")
+	integer(&o.readbacks, "readbacks", 200, "timed read-backs of 300 leads by externalPersonId")
+	integer(&seed, "seed", 1, "seed of the generated data")
+	boolean(&o.keepData, "keep-data", "keep the data directory (the suite's and the raw SQLite file) and print its path")
+	str(&timeout, "timeout", "30m", "give up after this long")
+	str(&o.profile, "profile", "", "write a CPU profile of the suite during the leads phase to this file; needs a suite\n"+
+		"binary that serves net/http/pprof on $MSISYNC_BENCH_PPROF_ADDR (a local copy of\n"+
+		"suite/cmd/msisync with that added; the normal binary serves none)")
+	integer(&o.profileSecs, "profile-seconds", 20, "length of the -profile CPU profile, from the start of the profiled phase")
+	str(&o.profilePhase, "profile-phase", "leads", "the phase -profile covers: leads or readback")
+	str(&o.suiteLogPath, "suite-log", "", "also copy the suite's output to this file (default: kept in memory, shown on errors)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if envErr != nil {
+		return o, envErr
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	d, err := time.ParseDuration(timeout)
+	if err != nil || d <= 0 {
+		return o, fmt.Errorf("-timeout %q is not a positive duration", timeout)
+	}
+	o.timeout = d
+	o.seed = uint64(seed)
+	if o.rawWriters == 0 {
+		o.rawWriters = o.clients
+	}
+	if o.companies == 0 {
+		o.companies = max(1, o.leads/20)
+	}
+	switch {
+	case o.leads < batchSize:
+		return o, fmt.Errorf("-leads must be at least %d (one read-back of %d)", batchSize, batchSize)
+	case o.clients < 1 || o.rawWriters < 0:
+		return o, errors.New("-clients must be at least 1, -raw-writers at least 0")
+	case o.companies < 1 || o.salesPersons < 1:
+		return o, errors.New("-companies and -salespersons must be at least 1")
+	case o.readbacks < 1:
+		return o, errors.New("-readbacks must be at least 1")
+	case o.profile != "" && o.profileSecs < 1:
+		return o, errors.New("-profile-seconds must be at least 1")
+	case o.profilePhase != "leads" && o.profilePhase != "readback":
+		return o, fmt.Errorf("-profile-phase %q is neither leads nor readback", o.profilePhase)
+	}
+	return o, nil
+}
+
+// envName is the variable that gives flag name its default.
+func envName(name string) string {
+	return "MSISYNC_BENCH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// benchEnv returns the non-empty value of flag name's variable.
+func benchEnv(name string) (string, bool) {
+	v := os.Getenv(envName(name))
+	return v, v != ""
+}
+
+// report is everything the run measured.
+type report struct {
+	opts         options
+	setup        time.Duration
+	e2e          writeStats
+	readback     latencies
+	raw          writeStats
+	dataDir      string
+	profileSaved string
+}
+
+// run performs the whole benchmark and prints the report.
+func run(ctx context.Context, o options) error {
+	dir, err := os.MkdirTemp("", "msisync-bench-")
+	if err != nil {
+		return err
+	}
+	if o.keepData {
+		fmt.Printf("data directory (kept): %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	rep := report{opts: o, dataDir: dir}
+
+	fmt.Printf("generating %d sales persons, %d companies and %d leads (seed %d)\n", o.salesPersons, o.companies, o.leads, o.seed)
+	data := generate(o.seed, o.salesPersons, o.companies, o.leads)
+
+	if err := runSuitePhases(ctx, o, dir, data, &rep); err != nil {
+		return err
+	}
+
+	fmt.Printf("raw SQLite: upserting the same %d rows, %d per transaction, %d writers\n", o.leads, batchSize, o.rawWriters)
+	rep.raw, err = rawSQLite(ctx, dir, data.leads, o.rawWriters)
+	if err != nil {
+		return fmt.Errorf("raw SQLite baseline: %w", err)
+	}
+	rep.print()
+	return nil
+}
+
+// runSuitePhases starts the suite, runs the phases that need it, and always stops it.
+func runSuitePhases(ctx context.Context, o options, dir string, data *dataset, rep *report) (err error) {
+	fmt.Printf("starting %s on free loopback ports (data in %s)\n", o.suite, dir)
+	s, err := startSuite(ctx, o.suite, dir, o.suiteLogPath)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := s.stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "--- last lines of the suite's output ---\n%s\n---\n", s.logTail(40))
+		}
+	}()
+
+	c := newClient(s.base, o.clients)
+	if err := c.authenticate(ctx); err != nil {
+		return err
+	}
+
+	start := time.Now()
+	fmt.Printf("setup: syncing %d sales persons and %d companies (%d per request, %d clients)\n", len(data.salesPersons), len(data.companies), batchSize, o.clients)
+	if err := c.syncSetup(ctx, data, o.clients); err != nil {
+		return err
+	}
+	rep.setup = time.Since(start)
+
+	var prof *profiler
+	if o.profile != "" && o.profilePhase == "leads" {
+		prof = startProfile(ctx, s.pprofAddr, o.profileSecs)
+	}
+	fmt.Printf("leads: syncing %d leads end to end (createOrUpdate by externalPersonId, %d per request, %d clients)\n", len(data.leads), batchSize, o.clients)
+	rep.e2e, err = c.syncLeads(ctx, data.leads, o.clients)
+	if err != nil {
+		return err
+	}
+	rep.saveProfile(prof)
+
+	if o.profile != "" && o.profilePhase == "readback" {
+		prof = startProfile(ctx, s.pprofAddr, o.profileSecs)
+	}
+	fmt.Printf("read-back: %d timed reads of %d leads by externalPersonId\n", o.readbacks, batchSize)
+	rep.readback, err = c.readBack(ctx, data.leads, o.readbacks, o.seed)
+	if err != nil {
+		return err
+	}
+	rep.saveProfile(prof)
+	return nil
+}
+
+// saveProfile waits for a running CPU profile and writes it to the -profile file; a profile
+// that cannot be had is a warning, not an error.
+func (r *report) saveProfile(p *profiler) {
+	if p == nil {
+		return
+	}
+	if err := p.save(r.opts.profile); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: -profile: %v\n", err)
+		return
+	}
+	r.profileSaved = r.opts.profile
+}
+
+// print writes the report to stdout.
+func (r report) print() {
+	o := r.opts
+	e2eRate := r.e2e.rate()
+	rawRate := r.raw.rate()
+	ratio := e2eRate / rawRate
+	p50, p95, p99, pmax := r.readback.percentile(50), r.readback.percentile(95), r.readback.percentile(99), r.readback.max()
+	fmt.Println()
+	fmt.Println("msisync bench — all-in-one suite on SQLite (synchronous NORMAL, WAL), loopback only")
+	fmt.Printf("  machine            %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Printf("  setup              %d sales persons, %d companies synced in %s\n", o.salesPersons, o.companies, r.setup.Round(time.Millisecond))
+	fmt.Printf("  leads              %d (%d created, %d updated, 0 skipped), %d per request, %d clients\n",
+		r.e2e.rows, r.e2e.created, r.e2e.updated, batchSize, o.clients)
+	fmt.Printf("  end to end         %9.0f leads/s  (%s; per request p50 %s, p99 %s)\n",
+		e2eRate, r.e2e.elapsed.Round(time.Millisecond), ms(r.e2e.batches.percentile(50)), ms(r.e2e.batches.percentile(99)))
+	fmt.Printf("  raw SQLite         %9.0f leads/s  (%s, %d writers; per transaction p50 %s, p99 %s)\n",
+		rawRate, r.raw.elapsed.Round(time.Millisecond), o.rawWriters, ms(r.raw.batches.percentile(50)), ms(r.raw.batches.percentile(99)))
+	fmt.Printf("  ratio e2e/raw      %9.3f         goal ≥ 0.5: %s\n", ratio, met(ratio >= 0.5))
+	fmt.Printf("  read-back          %d × %d leads by externalPersonId: p50 %s, p95 %s, p99 %s, max %s\n",
+		len(r.readback), batchSize, ms(p50), ms(p95), ms(p99), ms(pmax))
+	fmt.Printf("                     goal p99 ≤ 10 ms: %s\n", met(p99 <= 10*time.Millisecond))
+	if r.profileSaved != "" {
+		fmt.Printf("  CPU profile        %s (go tool pprof -top %s)\n", r.profileSaved, r.profileSaved)
+	}
+	if o.keepData {
+		fmt.Printf("  data kept in       %s\n", r.dataDir)
+	}
+}
+
+// met words a goal check.
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// ms formats a duration in milliseconds with two decimals.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}

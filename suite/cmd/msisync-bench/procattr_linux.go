@@ -1,0 +1,9 @@
+package main
+
+import "syscall"
+
+// childAttr makes the kernel send the suite SIGTERM if the bench dies without stopping it,
+// so that no suite is ever left running.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+}
