@@ -38,6 +38,10 @@ type Config struct {
 	ClientSecret config.Secret `env:"CLIENT_SECRET"`
 	// TokenTTL is how long an access token lives (MSISYNC_TOKEN_TTL, Marketo: 1h).
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"1h"`
+	// ParkTTL is how long a sync-run record whose parent is missing stays parked (on
+	// GET /v1/pending) before it expires to the dead-letter list (MSISYNC_PARK_TTL, 1m to
+	// 90 days).
+	ParkTTL time.Duration `env:"PARK_TTL" envDefault:"24h"`
 	// AllowAccessTokenParam accepts the deprecated access_token query parameter besides
 	// the Authorization header (MSISYNC_ALLOW_ACCESS_TOKEN_PARAM).
 	AllowAccessTokenParam bool `env:"ALLOW_ACCESS_TOKEN_PARAM" envDefault:"false"`
@@ -68,6 +72,9 @@ func (c Config) Validate() error {
 	}
 	if c.TokenTTL < time.Second || c.TokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("MSISYNC_TOKEN_TTL %v is out of range: use 1s to 24h", c.TokenTTL))
+	}
+	if c.ParkTTL < time.Minute || c.ParkTTL > 90*24*time.Hour {
+		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1m to 2160h (90 days)", c.ParkTTL))
 	}
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)

@@ -30,6 +30,7 @@ import (
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
+	"github.com/msisync/msisync/services/orchestrator/internal/syncrun"
 )
 
 // Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
@@ -37,6 +38,9 @@ const Name = "orchestrator"
 
 // tokenKeyName names the persisted key that signs access-token ids.
 const tokenKeyName = "access-token"
+
+// syncPageKeyName names the persisted key that signs the sync-run API's page tokens.
+const syncPageKeyName = "sync-run-page-token"
 
 // Service is a built orchestrator.
 type Service struct {
@@ -47,6 +51,7 @@ type Service struct {
 	grpc   *grpcserver.Server
 	conns  map[string]*grpc.ClientConn // downstream services, by name
 	metric http.Handler
+	syncs  *syncrun.Engine
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -100,9 +105,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier))
 	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, marketoapi.NewOpportunities(applier))
 	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, marketoapi.NewRoles(applier))
+	pageKey, err := st.Secret(ctx, syncPageKeyName)
+	if err != nil {
+		return nil, err
+	}
+	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Log: s.log})
+	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
 	orchestratorv1.RegisterMarketoActivityServiceServer(g, orchestratorv1.UnimplementedMarketoActivityServiceServer{})
-	orchestratorv1.RegisterSyncRunServiceServer(g, orchestratorv1.UnimplementedSyncRunServiceServer{})
 	orchestratorv1.RegisterInsightServiceServer(g, orchestratorv1.UnimplementedInsightServiceServer{})
 	return s, nil
 }
@@ -158,6 +168,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 		return srv.Shutdown(sctx)
 	})
 	g.Go(func() error { s.pruneTokens(gctx); return nil })
+	g.Go(func() error { return s.syncs.Run(gctx) })
 	return g.Wait()
 }
 

@@ -1,5 +1,5 @@
-// Package store defines what the orchestrator keeps: API clients and their access tokens
-// (later also sync runs and parked records). The doc comments of Store are the contract
+// Package store defines what the orchestrator keeps: API clients and their access tokens,
+// and sync runs with their records (parked and dead-lettered ones included). The doc comments of Store are the contract
 // every implementation meets; storetest checks it against each.
 package store
 
@@ -50,9 +50,10 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
-// Store keeps API clients and tokens. Implementations are safe for concurrent use, also
-// across replicas sharing one database.
+// Store keeps API clients, tokens and sync runs. Implementations are safe for concurrent
+// use, also across replicas sharing one database.
 type Store interface {
+	SyncRunStore
 	// PutClient creates the client or replaces its secret hash and role.
 	PutClient(ctx context.Context, c Client) error
 	// GetClient returns the client with the id, or ErrNotFound.

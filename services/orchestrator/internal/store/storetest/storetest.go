@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExpiredTokensArePruned", testPrune},
 		{"SecretsPersist", testSecrets},
 	}
+	tests = append(tests, syncRunTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,74 @@
+package syncrun
+
+import (
+	"context"
+
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
+)
+
+// sweepBatch is how many distinct parents one sweep checks.
+const sweepBatch = 300
+
+// release makes the records parked for the applied parents pending again, in whatever run
+// they are, and wakes the worker when it released any (their runs are queued again).
+func (e *Engine) release(ctx context.Context, applied []store.Parent) error {
+	if len(applied) == 0 {
+		return nil
+	}
+	n, err := e.st.ReleaseParked(ctx, applied, e.opts.Now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		e.opts.Log.DebugContext(ctx, "released parked records", "count", n)
+		e.Wake()
+	}
+	return nil
+}
+
+// Sweep expires parked records past their expiry to the dead-letter list, then checks a
+// batch of the parents parked records wait for — continuing where the previous sweep
+// stopped — and releases the records whose parent now exists (a parent synced through the
+// Marketo API, or by a run whose release was missed). The worker sweeps at start and then
+// periodically.
+func (e *Engine) Sweep(ctx context.Context) error {
+	e.sweepMu.Lock()
+	defer e.sweepMu.Unlock()
+	n, err := e.st.ExpireParked(ctx, e.opts.Now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		e.opts.Log.InfoContext(ctx, "parked records expired to the dead-letter list", "count", n)
+	}
+	parents, err := e.st.ParkedParents(ctx, e.sweepAfter, sweepBatch)
+	if err != nil {
+		return err
+	}
+	if len(parents) < sweepBatch {
+		e.sweepAfter = store.Parent{}
+	} else {
+		e.sweepAfter = parents[len(parents)-1].Parent
+	}
+	if len(parents) == 0 {
+		return nil
+	}
+	exist, err := e.be.ParentsExist(ctx, parents)
+	if err != nil {
+		return err
+	}
+	var found []store.Parent
+	for i, p := range parents {
+		if i < len(exist) && exist[i] {
+			found = append(found, p.Parent)
+		}
+	}
+	return e.release(ctx, found)
+}
+
+// sweepLogged sweeps and logs a failure (the next sweep tries again).
+func (e *Engine) sweepLogged(ctx context.Context) {
+	if err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+		e.opts.Log.WarnContext(ctx, "sweeping parked records", "error", err)
+	}
+}
