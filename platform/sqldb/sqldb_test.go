@@ -78,3 +78,19 @@ func TestRebind(t *testing.T) {
 		t.Errorf("Placeholders(3) = %q", got)
 	}
 }
+
+func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := Open(ctx, Options{Service: "svc", Store: config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}, Migrations: testMigrations})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "mmap_size": "268435456", "foreign_keys": "1"} {
+		var got string
+		if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+}

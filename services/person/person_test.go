@@ -264,6 +264,53 @@ func TestListLeadsPagesWithTotal(t *testing.T) {
 	}
 }
 
+func TestReadFieldsProjectLeads(t *testing.T) {
+	t.Parallel()
+	c := personv1.NewLeadServiceClient(startService(t))
+	ctx := context.Background()
+	got := sync(t, c, &personv1.SyncLeadsRequest{LookupField: personv1.LeadLookupField_LEAD_LOOKUP_FIELD_EXTERNAL_PERSON_ID, Input: []*personv1.LeadInput{{
+		ExternalPersonId: proto.String("P-1"), Email: proto.String("ann@x.io"), FirstName: proto.String("Ann"), City: proto.String("Oslo"),
+		CustomFields: map[string]*structpb.Value{"segment": structpb.NewStringValue("smb")},
+	}}})
+	id := got[0].GetId()
+
+	list, err := c.ListLeads(ctx, &personv1.ListLeadsRequest{
+		FilterField: personv1.LeadField_LEAD_FIELD_EXTERNAL_PERSON_ID, FilterValues: []string{"p-1"},
+		ReadFields: []string{"email", "custom_fields", "id"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &personv1.Lead{Id: id, Email: "ann@x.io", CustomFields: map[string]*structpb.Value{"segment": structpb.NewStringValue("smb")}}
+	if len(list.GetLeads()) != 1 || !proto.Equal(list.GetLeads()[0], want) {
+		t.Errorf("ListLeads with read_fields = %v, want %v", list.GetLeads(), want)
+	}
+	batch, err := c.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{
+		Keys: []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: id}}}, ReadFields: []string{"first_name", "create_time"},
+	})
+	if err != nil || len(batch.GetLeads()) != 1 {
+		t.Fatalf("BatchGetLeads with read_fields = %v, %v", batch, err)
+	}
+	if l := batch.GetLeads()[0]; l.GetId() != id || l.GetFirstName() != "Ann" || l.GetCreateTime() == nil || l.GetUpdateTime() != nil || l.GetEmail() != "" || l.GetCity() != "" {
+		t.Errorf("BatchGetLeads with read_fields = %v", l)
+	}
+	only, err := c.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: id}}}, ReadFields: []string{"id"}})
+	if err != nil || len(only.GetLeads()) != 1 || !proto.Equal(only.GetLeads()[0], &personv1.Lead{Id: id}) {
+		t.Errorf("BatchGetLeads of the id only = %v, %v", only, err)
+	}
+
+	for _, name := range []string{"createdAt", "firstName", "created_at", ""} {
+		_, err := c.ListLeads(ctx, &personv1.ListLeadsRequest{FilterField: personv1.LeadField_LEAD_FIELD_ID, FilterValues: []string{"1"}, ReadFields: []string{"email", name}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("ListLeads reading %q: %v, want InvalidArgument", name, err)
+		}
+		_, err = c.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: id}}}, ReadFields: []string{name}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("BatchGetLeads reading %q: %v, want InvalidArgument", name, err)
+		}
+	}
+}
+
 func TestDeleteAndCountReferences(t *testing.T) {
 	t.Parallel()
 	c := personv1.NewLeadServiceClient(startService(t))

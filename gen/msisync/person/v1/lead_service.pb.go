@@ -279,7 +279,11 @@ type ListLeadsRequest struct {
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page of the same query, or empty for the first
 	// page. A token from another query is rejected with INVALID_ARGUMENT.
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The Lead fields to fill in, by proto field name (for example "email", "first_name",
+	// "custom_fields"); empty means all. id is always filled. An unknown name is rejected with
+	// INVALID_ARGUMENT.
+	ReadFields    []string `protobuf:"bytes,5,rep,name=read_fields,json=readFields,proto3" json:"read_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +344,13 @@ func (x *ListLeadsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListLeadsRequest) GetReadFields() []string {
+	if x != nil {
+		return x.ReadFields
+	}
+	return nil
 }
 
 // ListLeadsResponse is one page of matches.
@@ -411,7 +422,11 @@ func (x *ListLeadsResponse) GetTotalSize() int32 {
 type BatchGetLeadsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The keys, at most 300 (INVALID_ARGUMENT above that). Repeats are allowed.
-	Keys          []*LeadKey `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys []*LeadKey `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// The Lead fields to fill in, by proto field name (for example "email", "first_name",
+	// "custom_fields"); empty means all. id is always filled. An unknown name is rejected with
+	// INVALID_ARGUMENT.
+	ReadFields    []string `protobuf:"bytes,2,rep,name=read_fields,json=readFields,proto3" json:"read_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -449,6 +464,13 @@ func (*BatchGetLeadsRequest) Descriptor() ([]byte, []int) {
 func (x *BatchGetLeadsRequest) GetKeys() []*LeadKey {
 	if x != nil {
 		return x.Keys
+	}
+	return nil
+}
+
+func (x *BatchGetLeadsRequest) GetReadFields() []string {
+	if x != nil {
+		return x.ReadFields
 	}
 	return nil
 }
@@ -714,20 +736,24 @@ const file_msisync_person_v1_lead_service_proto_rawDesc = "" +
 	"\x10create_duplicate\x18\x03 \x01(\bR\x0fcreateDuplicate\x122\n" +
 	"\x05input\x18\x04 \x03(\v2\x1c.msisync.person.v1.LeadInputR\x05input\"N\n" +
 	"\x11SyncLeadsResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults\"\xb4\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults\"\xd5\x01\n" +
 	"\x10ListLeadsRequest\x12?\n" +
 	"\ffilter_field\x18\x01 \x01(\x0e2\x1c.msisync.person.v1.LeadFieldR\vfilterField\x12#\n" +
 	"\rfilter_values\x18\x02 \x03(\tR\ffilterValues\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x89\x01\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vread_fields\x18\x05 \x03(\tR\n" +
+	"readFields\"\x89\x01\n" +
 	"\x11ListLeadsResponse\x12-\n" +
 	"\x05leads\x18\x01 \x03(\v2\x17.msisync.person.v1.LeadR\x05leads\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize\"F\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"g\n" +
 	"\x14BatchGetLeadsRequest\x12.\n" +
-	"\x04keys\x18\x01 \x03(\v2\x1a.msisync.person.v1.LeadKeyR\x04keys\"F\n" +
+	"\x04keys\x18\x01 \x03(\v2\x1a.msisync.person.v1.LeadKeyR\x04keys\x12\x1f\n" +
+	"\vread_fields\x18\x02 \x03(\tR\n" +
+	"readFields\"F\n" +
 	"\x15BatchGetLeadsResponse\x12-\n" +
 	"\x05leads\x18\x01 \x03(\v2\x17.msisync.person.v1.LeadR\x05leads\"D\n" +
 	"\x12DeleteLeadsRequest\x12.\n" +

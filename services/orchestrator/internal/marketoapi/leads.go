@@ -96,6 +96,7 @@ func (s *Leads) GetLeads(ctx context.Context, req *orchestratorv1.GetLeadsReques
 	}
 	page, err := s.apply.Leads.ListLeads(ctx, &personv1.ListLeadsRequest{
 		FilterField: leadFilters[ft], FilterValues: q.values, PageSize: req.GetBatchSize(), PageToken: req.GetNextPageToken(),
+		ReadFields: objects.Lead.ReadFields(q.fields),
 	})
 	if err != nil {
 		return nil, err
@@ -122,7 +123,10 @@ func (s *Leads) GetLead(ctx context.Context, req *orchestratorv1.GetLeadRequest)
 	if err := objects.Lead.CheckFields(fields); err != nil {
 		return nil, err
 	}
-	got, err := s.apply.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: req.GetId()}}}})
+	got, err := s.apply.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{
+		Keys:       []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: req.GetId()}}},
+		ReadFields: objects.Lead.ReadFields(fields),
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -59,6 +60,80 @@ type Object struct {
 	// DefaultFields are the fields a query returns when none are asked for; empty means
 	// every populated field.
 	DefaultFields []string
+
+	// recordOnce guards record, built on first use.
+	recordOnce sync.Once
+	record     *recordIndex
+}
+
+// recordIndex finds the fields of an Object's Record message by Marketo name, so that
+// encoding a record with a field selection looks up only the selected fields.
+type recordIndex struct {
+	// desc is the Record's descriptor.
+	desc protoreflect.MessageDescriptor
+	// byName holds the non-map fields by Marketo name.
+	byName map[string]protoreflect.FieldDescriptor
+	// maps are the map fields (custom fields), whose entries are fields of their own.
+	maps []protoreflect.FieldDescriptor
+}
+
+// recordFields returns the Record's index, building it on first use.
+func (o *Object) recordFields() *recordIndex {
+	o.recordOnce.Do(func() {
+		desc := o.Record.ProtoReflect().Descriptor()
+		ix := &recordIndex{desc: desc, byName: map[string]protoreflect.FieldDescriptor{}}
+		fields := desc.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			if fd.IsMap() {
+				ix.maps = append(ix.maps, fd)
+			} else {
+				ix.byName[o.marketoName(fd)] = fd
+			}
+		}
+		o.record = ix
+	})
+	return o.record
+}
+
+// ReadFields returns the proto field names of the Record that a query for the Marketo
+// fields needs (for the default fields when fields is empty), to pass on as a service's
+// read_fields: the id field's and each field's own; for a name that is no Record field,
+// the custom fields map when the object has one, and nothing for a read-only field (the
+// MSI fields, which no record holds). It returns nil, meaning every field, when the query
+// returns every populated field.
+func (o *Object) ReadFields(fields []string) []string {
+	if len(fields) == 0 {
+		fields = o.DefaultFields
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	ix := o.recordFields()
+	out := make([]string, 0, len(fields)+1)
+	seen := make(map[string]bool, len(fields)+1)
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	if fd := ix.byName[o.IDField]; fd != nil {
+		add(string(fd.Name()))
+	}
+	for _, f := range fields {
+		if fd := ix.byName[f]; fd != nil {
+			add(string(fd.Name()))
+			continue
+		}
+		if _, readOnly := o.ReadOnly[f]; readOnly {
+			continue
+		}
+		for _, fd := range ix.maps {
+			add(string(fd.Name()))
+		}
+	}
+	return out
 }
 
 // marketoName returns the Marketo name of a proto field.
@@ -228,11 +303,62 @@ func setField(msg protoreflect.Message, fd protoreflect.FieldDescriptor, name st
 	return nil
 }
 
-// Encode renders a stored record as a Marketo query result: seq and the id field first,
-// then the requested fields (null when empty), or the default fields when none are asked
-// for (every populated field when the object names none).
+// Encode renders a stored record (an o.Record message) as a Marketo query result: seq and
+// the id field first, then the requested fields (null when empty), or the default fields
+// when none are asked for (every populated field when the object names none). Custom
+// field names are not expected to repeat a record field's (the services refuse them);
+// with a field selection the record field would win.
 func (o *Object) Encode(rec proto.Message, seq int, fields []string) *structpb.Struct {
 	msg := rec.ProtoReflect()
+	want := fields
+	if len(want) == 0 {
+		want = o.DefaultFields
+	}
+	ix := o.recordFields()
+	if len(want) == 0 || msg.Descriptor() != ix.desc {
+		return o.encodeAll(msg, seq, want)
+	}
+	out := make(map[string]*structpb.Value, len(want)+2)
+	out["seq"] = structpb.NewNumberValue(float64(seq))
+	if id := ix.value(msg, o.IDField); id != nil {
+		out[o.IDField] = id
+	}
+	for _, f := range want {
+		if v := ix.value(msg, f); v != nil {
+			out[f] = v
+		} else if _, done := out[f]; !done {
+			out[f] = structpb.NewNullValue()
+		}
+	}
+	return &structpb.Struct{Fields: out}
+}
+
+// value returns the Marketo value of the field or custom field name of msg, or nil when
+// it is empty or absent.
+func (ix *recordIndex) value(msg protoreflect.Message, name string) *structpb.Value {
+	if fd := ix.byName[name]; fd != nil {
+		if v := valueOf(msg, fd); v != nil {
+			return v
+		}
+	}
+	for _, fd := range ix.maps {
+		if !msg.Has(fd) {
+			continue
+		}
+		v := msg.Get(fd).Map().Get(protoreflect.ValueOfString(name).MapKey())
+		if !v.IsValid() {
+			continue
+		}
+		if sv, ok := v.Message().Interface().(*structpb.Value); ok {
+			return sv
+		}
+	}
+	return nil
+}
+
+// encodeAll is Encode for a record of any message type: it collects every populated field
+// by Marketo name, then keeps want (every one when want is empty).
+func (o *Object) encodeAll(msg protoreflect.Message, seq int, want []string) *structpb.Struct {
 	desc := msg.Descriptor()
 	all := map[string]*structpb.Value{}
 	fds := desc.Fields()
@@ -254,10 +380,6 @@ func (o *Object) Encode(rec proto.Message, seq int, fields []string) *structpb.S
 	out := map[string]*structpb.Value{"seq": structpb.NewNumberValue(float64(seq))}
 	if id, ok := all[o.IDField]; ok {
 		out[o.IDField] = id
-	}
-	want := fields
-	if len(want) == 0 {
-		want = o.DefaultFields
 	}
 	if len(want) == 0 {
 		for k, v := range all {

@@ -113,6 +113,51 @@ func TestEncode(t *testing.T) {
 	}
 }
 
+func TestEncodeSelectionMatchesFullEncode(t *testing.T) {
+	t.Parallel()
+	lead := &personv1.Lead{
+		Id: 9, Email: "a@b.co", FirstName: "Ann", Unsubscribed: true, AnnualRevenue: 2.5,
+		CustomFields: map[string]*structpb.Value{"seats": structpb.NewNumberValue(3), "tier": structpb.NewStringValue("gold")},
+		CreateTime:   timestamppb.New(mustTime(t, "2026-11-29T10:00:00Z")),
+	}
+	for _, fields := range [][]string{
+		{"email", "firstName", "lastName"},
+		{"seats", "unknownCustom", "leadScore", "createdAt", "updatedAt", "doNotCall", "unsubscribed", "annualRevenue"},
+		{"id", "seq", "email", "email"},
+	} {
+		got := Lead.Encode(lead, 4, fields).AsMap()
+		want := Lead.encodeAll(lead.ProtoReflect(), 4, fields).AsMap()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Encode %v (-full +selected):\n%s", fields, diff)
+		}
+	}
+	if got := Lead.Encode(&personv1.Lead{}, 0, []string{"email"}).AsMap(); !cmp.Equal(got, map[string]any{"seq": 0.0, "email": nil}) {
+		t.Errorf("Encode of an empty lead = %v", got)
+	}
+}
+
+func TestReadFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		obj    *Object
+		fields []string
+		want   []string
+	}{
+		{"lead defaults", Lead, nil, []string{"id", "email", "first_name", "last_name", "update_time", "create_time"}},
+		{"lead selection", Lead, []string{"email", "firstName", "lastName", "email"}, []string{"id", "email", "first_name", "last_name"}},
+		{"custom and MSI fields", Lead, []string{"leadScore", "seats", "externalPersonId", "tier", "priority"}, []string{"id", "custom_fields", "external_person_id"}},
+		{"MSI field only", Lead, []string{"leadScore"}, []string{"id"}},
+		{"id field by its own name", Opportunity, []string{"name"}, []string{"marketo_guid", "name"}},
+		{"every field", Opportunity, nil, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.obj.ReadFields(tt.fields)); diff != "" {
+			t.Errorf("%s: ReadFields(%v) (-want +got):\n%s", tt.name, tt.fields, diff)
+		}
+	}
+}
+
 func TestMetadata(t *testing.T) {
 	t.Parallel()
 	m := Opportunity.Metadata()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -255,6 +257,31 @@ func result(i int, r store.WriteResult, lookup store.Lookup, in *personv1.LeadIn
 	return records.Result(i, r.Outcome, r.ID, "lead with "+what)
 }
 
+// readColumns maps each personv1.Lead field name to the store column that holds it.
+var readColumns = func() map[string]store.Column {
+	out := map[string]store.Column{"id": store.ColumnID, "create_time": store.ColumnCreatedAt, "update_time": store.ColumnUpdatedAt}
+	for _, c := range store.Columns {
+		if c != store.ColumnCreatedAt && c != store.ColumnUpdatedAt {
+			out[string(c)] = c
+		}
+	}
+	return out
+}()
+
+// projection returns the store projection of a request's read_fields (Lead field names),
+// empty (every column) when there are none. An unknown name is INVALID_ARGUMENT.
+func projection(fields []string) (store.Projection, error) {
+	p := make(store.Projection, len(fields))
+	for i, name := range fields {
+		c, ok := readColumns[name]
+		if !ok {
+			return nil, status.Errorf(codes.InvalidArgument, "read_fields: %q is not a lead field", name)
+		}
+		p[i] = c
+	}
+	return p, nil
+}
+
 // toProto converts a stored lead.
 func toProto(l store.Lead) *personv1.Lead {
 	p := &personv1.Lead{
@@ -288,8 +315,13 @@ func toProto(l store.Lead) *personv1.Lead {
 		NumberOfEmployees:     l.NumberOfEmployees,
 		Unsubscribed:          l.Unsubscribed,
 		DoNotCall:             l.DoNotCall,
-		CreateTime:            timestamppb.New(l.CreatedAt),
-		UpdateTime:            timestamppb.New(l.UpdatedAt),
+	}
+	// A time is zero only when a projection left it out.
+	if !l.CreatedAt.IsZero() {
+		p.CreateTime = timestamppb.New(l.CreatedAt)
+	}
+	if !l.UpdatedAt.IsZero() {
+		p.UpdateTime = timestamppb.New(l.UpdatedAt)
 	}
 	if len(l.Custom) > 0 {
 		p.CustomFields = make(map[string]*structpb.Value, len(l.Custom))

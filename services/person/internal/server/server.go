@@ -128,7 +128,11 @@ func (s *Server) ListLeads(ctx context.Context, req *personv1.ListLeadsRequest) 
 	if pageSize == 0 {
 		pageSize = store.MaxBatch
 	}
-	f := store.Filter{Limit: pageSize + 1}
+	read, err := projection(req.GetReadFields())
+	if err != nil {
+		return nil, err
+	}
+	f := store.Filter{Limit: pageSize + 1, Read: read}
 	var normalised []string
 	switch req.GetFilterField() {
 	case personv1.LeadField_LEAD_FIELD_ID:
@@ -210,6 +214,10 @@ func (s *Server) BatchGetLeads(ctx context.Context, req *personv1.BatchGetLeadsR
 	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
 		return nil, err
 	}
+	read, err := projection(req.GetReadFields())
+	if err != nil {
+		return nil, err
+	}
 	var ids []int32
 	var ext []string
 	for _, k := range req.GetKeys() {
@@ -222,7 +230,7 @@ func (s *Server) BatchGetLeads(ctx context.Context, req *personv1.BatchGetLeadsR
 			}
 		}
 	}
-	found, err := s.store.Get(ctx, ids, ext)
+	found, err := s.store.Get(ctx, ids, ext, read)
 	if err != nil {
 		return nil, storeError(err)
 	}

@@ -15,7 +15,7 @@ import (
 const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract (no key, too many records, an
-// unknown field, a key repeated within a batch); nothing is written.
+// unknown field or column, a key repeated within a batch); nothing is written.
 var ErrInvalid = errors.New("invalid store call")
 
 // Lead is a stored lead.
@@ -145,6 +145,42 @@ func (l *Lead) Text(f Field) *string {
 	return nil
 }
 
+// Column names a lead field that List and Get can read; the name is also its column.
+type Column string
+
+// The readable columns besides the text Fields (whose names are columns too).
+const (
+	// ColumnID is the lead's id, which every read fills in: a projection of ColumnID alone
+	// reads only the id.
+	ColumnID                    Column = "id"
+	ColumnExternalPersonID      Column = "external_person_id"
+	ColumnExternalCompanyID     Column = "external_company_id"
+	ColumnExternalSalesPersonID Column = "external_sales_person_id"
+	ColumnAnnualRevenue         Column = "annual_revenue"
+	ColumnNumberOfEmployees     Column = "number_of_employees"
+	ColumnUnsubscribed          Column = "unsubscribed"
+	ColumnDoNotCall             Column = "do_not_call"
+	ColumnCustomFields          Column = "custom_fields"
+	ColumnCreatedAt             Column = "created_at"
+	ColumnUpdatedAt             Column = "updated_at"
+)
+
+// Columns lists every readable column but ColumnID, in the order a full read selects them
+// (after the id).
+var Columns = func() []Column {
+	out := []Column{Column(FieldEmail), ColumnExternalPersonID, ColumnExternalCompanyID, ColumnExternalSalesPersonID}
+	for _, f := range Fields[1:] {
+		out = append(out, Column(f))
+	}
+	return append(out, ColumnAnnualRevenue, ColumnNumberOfEmployees, ColumnUnsubscribed,
+		ColumnDoNotCall, ColumnCustomFields, ColumnCreatedAt, ColumnUpdatedAt)
+}()
+
+// Projection names the columns a read fills in; an empty projection reads every column.
+// The lead's ID is always filled in; the fields of columns not named keep their zero value.
+// Naming a column twice is allowed; an unknown column is ErrInvalid.
+type Projection []Column
+
 // Lookup names the field a batch write matches existing leads on.
 type Lookup int
 
@@ -259,6 +295,8 @@ type Filter struct {
 	AfterID int32
 	// Limit is the most leads List returns, 1 to MaxBatch+1. Count ignores it.
 	Limit int
+	// Read is the columns List fills in (nil: all). Count ignores it.
+	Read Projection
 }
 
 // Store keeps leads. Implementations are safe for concurrent use.
@@ -279,13 +317,14 @@ type Store interface {
 	// On update, custom fields merge by name and a nil value removes the name.
 	Write(ctx context.Context, lookup Lookup, writes []Write) ([]WriteResult, error)
 	// List returns the leads matching any value of f, with id > f.AfterID, ordered by id,
-	// at most f.Limit of them.
+	// at most f.Limit of them, with the columns of f.Read filled in.
 	List(ctx context.Context, f Filter) ([]Lead, error)
 	// Count returns how many leads match any value of f (AfterID and Limit are ignored).
 	Count(ctx context.Context, f Filter) (int, error)
 	// Get returns the leads that have one of ids or one of externalKeys, each once, in no
-	// particular order. Unknown keys are ignored.
-	Get(ctx context.Context, ids []int32, externalKeys []string) ([]Lead, error)
+	// particular order, with the columns of read filled in (nil: all). Unknown keys are
+	// ignored.
+	Get(ctx context.Context, ids []int32, externalKeys []string, read Projection) ([]Lead, error)
 	// Delete removes up to MaxBatch leads in one transaction and returns one result per key,
 	// in order. A key that matches no lead (or one already deleted earlier in the batch)
 	// gives Deleted false.

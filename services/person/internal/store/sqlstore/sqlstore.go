@@ -11,12 +11,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/sqldb"
@@ -35,10 +33,6 @@ const personKeyIn = "external_person_key <> '' AND external_person_key IN "
 
 // otherText are the text fields other than email, in column order.
 var otherText = store.Fields[1:]
-
-// columns lists what every read selects, in scan order (see scanLead).
-var columns = "id, email, external_person_id, external_company_id, external_sales_person_id, " +
-	joinFields(otherText) + ", annual_revenue, number_of_employees, unsubscribed, do_not_call, custom_fields, created_at, updated_at"
 
 // insertColumns are the columns a create sets, in argument order (see insertArgs).
 var insertColumns = append(append([]string{"email", "email_key", "external_person_id", "external_person_key",
@@ -114,8 +108,14 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.Lead, error) 
 	if err != nil || !ok {
 		return nil, err
 	}
+	sel, err := selectionOf(f.Read)
+	if err != nil {
+		return nil, err
+	}
 	args = append(args, f.AfterID, f.Limit)
-	return s.query(ctx, s.db, "SELECT "+columns+" FROM leads WHERE "+cond+" AND id > ? ORDER BY id LIMIT ?", args...)
+	// Most filters match about one lead per value.
+	expect := min(f.Limit, len(f.IDs)+len(f.Keys))
+	return s.query(ctx, sel, expect, "SELECT "+sel.list+" FROM leads WHERE "+cond+" AND id > ? ORDER BY id LIMIT ?", args...)
 }
 
 // Count implements store.Store.
@@ -150,56 +150,16 @@ func keyCondition(ids []int32, externalKeys []string) (string, []any) {
 }
 
 // Get implements store.Store.
-func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.Lead, error) {
+func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string, read store.Projection) ([]store.Lead, error) {
+	sel, err := selectionOf(read)
+	if err != nil {
+		return nil, err
+	}
 	cond, args := keyCondition(ids, externalKeys)
 	if cond == "" {
 		return nil, nil
 	}
-	return s.query(ctx, s.db, "SELECT "+columns+" FROM leads WHERE "+cond, args...)
-}
-
-func (s *Store) query(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.Lead, error) {
-	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading leads: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Lead
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading leads: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading leads: %w", err)
-	}
-	return out, nil
-}
-
-// scanLead reads one row of columns.
-func scanLead(rows *sql.Rows) (store.Lead, error) {
-	var l store.Lead
-	var custom string
-	var created, updated int64
-	dest := make([]any, 0, 40)
-	dest = append(dest, &l.ID, &l.Email, &l.ExternalPersonID, &l.ExternalCompanyID, &l.ExternalSalesPersonID)
-	for _, f := range otherText {
-		dest = append(dest, l.Text(f))
-	}
-	dest = append(dest, &l.AnnualRevenue, &l.NumberOfEmployees, &l.Unsubscribed, &l.DoNotCall, &custom, &created, &updated)
-	if err := rows.Scan(dest...); err != nil {
-		return l, err
-	}
-	if custom != "" && custom != "{}" {
-		if err := json.Unmarshal([]byte(custom), &l.Custom); err != nil {
-			return l, fmt.Errorf("custom fields of lead %d: %w", l.ID, err)
-		}
-	}
-	l.CreatedAt = time.UnixMicro(created).UTC()
-	l.UpdatedAt = time.UnixMicro(updated).UTC()
-	return l, nil
+	return s.query(ctx, sel, len(ids)+len(externalKeys), "SELECT "+sel.list+" FROM leads WHERE "+cond, args...)
 }
 
 // Delete implements store.Store.

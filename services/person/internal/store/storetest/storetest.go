@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FullBatchGetsIDsInInputOrder", testFullBatch},
 		{"ListFiltersPagesAndCounts", testList},
 		{"GetResolvesKnownKeys", testGet},
+		{"ProjectionsReadOnlyTheNamedColumns", testProjection},
 		{"DeleteReportsEachKey", testDelete},
 		{"CountReferencesPerParent", testCountReferences},
 		{"InvalidCallsChangeNothing", testInvalid},
@@ -101,7 +102,7 @@ func outcomes(res []store.WriteResult) []string {
 
 func get(t *testing.T, s store.Store, ids ...int32) []store.Lead {
 	t.Helper()
-	got, err := s.Get(context.Background(), ids, nil)
+	got, err := s.Get(context.Background(), ids, nil, nil)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -443,7 +444,7 @@ func testList(t *testing.T, s store.Store) {
 func testGet(t *testing.T, s store.Store) {
 	res := write(t, s, store.LookupExternalPersonID, byPerson(t, records.CreateOrUpdate, "g-1"), byPerson(t, records.CreateOrUpdate, "g-2"))
 	email := write(t, s, store.LookupEmail, byEmail(records.CreateOrUpdate, "no-ext@x.io"))
-	got, err := s.Get(context.Background(), []int32{res[0].ID, email[0].ID, 123456}, []string{"g-1", "g-2", "missing", ""})
+	got, err := s.Get(context.Background(), []int32{res[0].ID, email[0].ID, 123456}, []string{"g-1", "g-2", "missing", ""}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,6 +455,65 @@ func testGet(t *testing.T, s store.Store) {
 	slices.Sort(ids)
 	if diff := cmp.Diff([]int32{res[0].ID, res[1].ID, email[0].ID}, ids); diff != "" {
 		t.Errorf("Get ids (-want +got):\n%s", diff)
+	}
+}
+
+func testProjection(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := byEmail(records.CreateOrUpdate, "proj@x.io", store.FieldFirstName, "Ann", store.FieldLastName, "Lee", store.FieldCity, "Oslo")
+	w.ExternalPersonID = xid(t, "P-1")
+	w.ExternalCompanyID = xid(t, "CO-1")
+	revenue, employees, yes := 12.5, int32(40), true
+	w.AnnualRevenue, w.NumberOfEmployees, w.Unsubscribed, w.DoNotCall = &revenue, &employees, &yes, &yes
+	w.Custom = map[string]any{"segment": "smb"}
+	id := write(t, s, store.LookupEmail, w)[0].ID
+	full := getOne(t, s, id)
+	if full.Custom["segment"] != "smb" || full.CreatedAt.IsZero() || full.ExternalCompanyID != "CO-1" {
+		t.Fatalf("full read = %+v", full)
+	}
+
+	// every returns the lead as read through List and through Get with p.
+	every := func(p store.Projection) []store.Lead {
+		t.Helper()
+		listed, err := s.List(ctx, store.Filter{By: store.ByExternalPersonKey, Keys: []string{"p-1"}, Limit: 2, Read: p})
+		if err != nil {
+			t.Fatalf("List with %v: %v", p, err)
+		}
+		got, err := s.Get(ctx, nil, []string{"p-1"}, p)
+		if err != nil {
+			t.Fatalf("Get with %v: %v", p, err)
+		}
+		return append(listed, got...)
+	}
+	tests := []struct {
+		name string
+		read store.Projection
+		want store.Lead
+	}{
+		{"names", store.Projection{store.Column(store.FieldLastName), store.Column(store.FieldEmail), store.Column(store.FieldFirstName)},
+			store.Lead{ID: id, Email: "proj@x.io", FirstName: "Ann", LastName: "Lee"}},
+		{"numbers and flags", store.Projection{store.ColumnAnnualRevenue, store.ColumnNumberOfEmployees, store.ColumnUnsubscribed, store.ColumnDoNotCall, store.ColumnDoNotCall},
+			store.Lead{ID: id, AnnualRevenue: 12.5, NumberOfEmployees: 40, Unsubscribed: true, DoNotCall: true}},
+		{"keys, custom and times", store.Projection{store.ColumnCustomFields, store.ColumnExternalPersonID, store.ColumnExternalCompanyID, store.ColumnCreatedAt, store.ColumnUpdatedAt},
+			store.Lead{ID: id, ExternalPersonID: "P-1", ExternalCompanyID: "CO-1", Custom: map[string]any{"segment": "smb"}, CreatedAt: full.CreatedAt, UpdatedAt: full.UpdatedAt}},
+		{"id only", store.Projection{store.ColumnID}, store.Lead{ID: id}},
+		{"every column", store.Columns, full},
+		{"empty means every column", nil, full},
+	}
+	for _, tt := range tests {
+		for _, got := range every(tt.read) {
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+			}
+		}
+	}
+
+	bad := store.Projection{store.Column(store.FieldEmail), "password"}
+	if _, err := s.List(ctx, store.Filter{By: store.ByID, IDs: []int32{id}, Limit: 1, Read: bad}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("List with an unknown column = %v, want ErrInvalid", err)
+	}
+	if _, err := s.Get(ctx, []int32{id}, nil, bad); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Get with an unknown column = %v, want ErrInvalid", err)
 	}
 }
 
