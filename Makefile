@@ -66,6 +66,7 @@ bench: ## Benchmark leads end to end vs raw SQLite and read-back latency (BENCH_
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench
 	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
+	go test -run '^$$' -bench Scoring -benchtime 1x -timeout 20m ./services/scoring/internal/store/sqlstore/
 
 .PHONY: clean
 clean: ## Remove build output (not ./data).

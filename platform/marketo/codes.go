@@ -21,6 +21,7 @@ const (
 	CodeInvalidContentType    = "612"
 	CodeConcurrentAccessLimit = "615"
 	CodeCannotBeBlank         = "701"
+	CodeInvalidDateFormat     = "704"
 	CodeSalesPersonNotFound   = "718"
 )
 
@@ -51,6 +52,7 @@ var messages = map[string]string{
 	CodeDailyQuotaReached:     "Daily quota reached",
 	CodeTemporarilyUnavailble: "API Temporarily Unavailable",
 	CodeInvalidJSON:           "Invalid JSON",
+	CodeInvalidDateFormat:     "Invalid date format",
 	CodeResourceNotFound:      "Requested resource not found",
 	CodeSystemError:           "System error",
 	CodeInvalidContentType:    "Invalid Content Type",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 )
 
 // Config is the orchestrator's configuration, read from MSISYNC_* variables.
@@ -42,6 +43,10 @@ type Config struct {
 	// GET /v1/pending) before it expires to the dead-letter list (MSISYNC_PARK_TTL, 1m to
 	// 90 days).
 	ParkTTL time.Duration `env:"PARK_TTL" envDefault:"24h"`
+	// WritebackColumns maps MSI fields to the CRM columns the writeback feed names
+	// (MSISYNC_WRITEBACK_COLUMNS, "field:column,field:column"; default: the Dynamics mkt_*
+	// columns of DESIGN §5). Fields left out are not written back.
+	WritebackColumns insight.Columns `env:"WRITEBACK_COLUMNS" envKeyValSeparator:":"`
 	// AllowAccessTokenParam accepts the deprecated access_token query parameter besides
 	// the Authorization header (MSISYNC_ALLOW_ACCESS_TOKEN_PARAM).
 	AllowAccessTokenParam bool `env:"ALLOW_ACCESS_TOKEN_PARAM" envDefault:"false"`
@@ -76,6 +81,7 @@ func (c Config) Validate() error {
 	if c.ParkTTL < time.Minute || c.ParkTTL > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1m to 2160h (90 days)", c.ParkTTL))
 	}
+	errs = append(errs, c.WritebackColumns.Validate())
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)
 }

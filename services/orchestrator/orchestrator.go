@@ -21,12 +21,14 @@ import (
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/grpcclient"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
 	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
+	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
@@ -62,6 +64,9 @@ var _ runner.Service = (*Service)(nil)
 func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler) (_ *Service, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if len(cfg.WritebackColumns) == 0 {
+		cfg.WritebackColumns = insight.DefaultColumns
 	}
 	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
 	if err != nil {
@@ -99,7 +104,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		Leads:         personv1.NewLeadServiceClient(s.conns["person"]),
 		Opportunities: opportunityv1.NewOpportunityServiceClient(s.conns["opportunity"]),
 		Roles:         opportunityv1.NewOpportunityRoleServiceClient(s.conns["opportunity"]),
-	})
+	}, scoringv1.NewScoringServiceClient(s.conns["scoring"]))
 	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(applier))
 	orchestratorv1.RegisterMarketoCompanyServiceServer(g, marketoapi.NewCompanies(applier))
 	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier))
@@ -112,8 +117,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Log: s.log})
 	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
-	orchestratorv1.RegisterMarketoActivityServiceServer(g, orchestratorv1.UnimplementedMarketoActivityServiceServer{})
-	orchestratorv1.RegisterInsightServiceServer(g, orchestratorv1.UnimplementedInsightServiceServer{})
+	orchestratorv1.RegisterMarketoActivityServiceServer(g, marketoapi.NewActivities(applier.Scoring))
+	orchestratorv1.RegisterInsightServiceServer(g, insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns))
 	return s, nil
 }
 

@@ -23,64 +23,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// InterestingMomentType is the kind of an interesting moment, as MSI shows it.
-type InterestingMomentType int32
-
-const (
-	// INTERESTING_MOMENT_TYPE_UNSPECIFIED is rejected on input, and returned when a lead has
-	// no interesting moment yet.
-	InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED InterestingMomentType = 0
-	// INTERESTING_MOMENT_TYPE_EMAIL is an email interaction (shown as Email).
-	InterestingMomentType_INTERESTING_MOMENT_TYPE_EMAIL InterestingMomentType = 1
-	// INTERESTING_MOMENT_TYPE_MILESTONE is a lifecycle milestone (shown as Milestone).
-	InterestingMomentType_INTERESTING_MOMENT_TYPE_MILESTONE InterestingMomentType = 2
-	// INTERESTING_MOMENT_TYPE_WEB is a web interaction (shown as Web).
-	InterestingMomentType_INTERESTING_MOMENT_TYPE_WEB InterestingMomentType = 3
-)
-
-// Enum value maps for InterestingMomentType.
-var (
-	InterestingMomentType_name = map[int32]string{
-		0: "INTERESTING_MOMENT_TYPE_UNSPECIFIED",
-		1: "INTERESTING_MOMENT_TYPE_EMAIL",
-		2: "INTERESTING_MOMENT_TYPE_MILESTONE",
-		3: "INTERESTING_MOMENT_TYPE_WEB",
-	}
-	InterestingMomentType_value = map[string]int32{
-		"INTERESTING_MOMENT_TYPE_UNSPECIFIED": 0,
-		"INTERESTING_MOMENT_TYPE_EMAIL":       1,
-		"INTERESTING_MOMENT_TYPE_MILESTONE":   2,
-		"INTERESTING_MOMENT_TYPE_WEB":         3,
-	}
-)
-
-func (x InterestingMomentType) Enum() *InterestingMomentType {
-	p := new(InterestingMomentType)
-	*p = x
-	return p
-}
-
-func (x InterestingMomentType) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (InterestingMomentType) Descriptor() protoreflect.EnumDescriptor {
-	return file_msisync_orchestrator_v1_insight_proto_enumTypes[0].Descriptor()
-}
-
-func (InterestingMomentType) Type() protoreflect.EnumType {
-	return &file_msisync_orchestrator_v1_insight_proto_enumTypes[0]
-}
-
-func (x InterestingMomentType) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use InterestingMomentType.Descriptor instead.
-func (InterestingMomentType) EnumDescriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_insight_proto_rawDescGZIP(), []int{0}
-}
-
 // TierBoundariesMode says how stars and flames are assigned.
 type TierBoundariesMode int32
 
@@ -119,11 +61,11 @@ func (x TierBoundariesMode) String() string {
 }
 
 func (TierBoundariesMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_msisync_orchestrator_v1_insight_proto_enumTypes[1].Descriptor()
+	return file_msisync_orchestrator_v1_insight_proto_enumTypes[0].Descriptor()
 }
 
 func (TierBoundariesMode) Type() protoreflect.EnumType {
-	return &file_msisync_orchestrator_v1_insight_proto_enumTypes[1]
+	return &file_msisync_orchestrator_v1_insight_proto_enumTypes[0]
 }
 
 func (x TierBoundariesMode) Number() protoreflect.EnumNumber {
@@ -132,7 +74,7 @@ func (x TierBoundariesMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TierBoundariesMode.Descriptor instead.
 func (TierBoundariesMode) EnumDescriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_insight_proto_rawDescGZIP(), []int{1}
+	return file_msisync_orchestrator_v1_insight_proto_rawDescGZIP(), []int{0}
 }
 
 // LeadInsight is a lead's derived MSI fields (DESIGN §3.4), with the Marketo lead field names
@@ -153,8 +95,9 @@ type LeadInsight struct {
 	RelativeUrgency int32 `protobuf:"varint,6,opt,name=relative_urgency,json=relativeUrgency,proto3" json:"relative_urgency,omitempty"`
 	// priority, 0 to 100.
 	Priority int32 `protobuf:"varint,7,opt,name=priority,proto3" json:"priority,omitempty"`
-	// msiLastInterestingMomentType: the type of the most recent interesting moment.
-	MsiLastInterestingMomentType InterestingMomentType `protobuf:"varint,8,opt,name=msi_last_interesting_moment_type,json=msiLastInterestingMomentType,proto3,enum=msisync.orchestrator.v1.InterestingMomentType" json:"msi_last_interesting_moment_type,omitempty"`
+	// msiLastInterestingMomentType: the type of the most recent interesting moment, as MSI
+	// names it (Email, Milestone or Web); empty when there is none.
+	MsiLastInterestingMomentType string `protobuf:"bytes,8,opt,name=msi_last_interesting_moment_type,json=msiLastInterestingMomentType,proto3" json:"msi_last_interesting_moment_type,omitempty"`
 	// msiLastInterestingMomentDate: when it happened; unset when there is none.
 	MsiLastInterestingMomentDate *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=msi_last_interesting_moment_date,json=msiLastInterestingMomentDate,proto3" json:"msi_last_interesting_moment_date,omitempty"`
 	// msiLastInterestingMomentDesc: its description.
@@ -244,11 +187,11 @@ func (x *LeadInsight) GetPriority() int32 {
 	return 0
 }
 
-func (x *LeadInsight) GetMsiLastInterestingMomentType() InterestingMomentType {
+func (x *LeadInsight) GetMsiLastInterestingMomentType() string {
 	if x != nil {
 		return x.MsiLastInterestingMomentType
 	}
-	return InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED
+	return ""
 }
 
 func (x *LeadInsight) GetMsiLastInterestingMomentDate() *timestamppb.Timestamp {
@@ -282,8 +225,9 @@ type InterestingMomentInput struct {
 	//	*InterestingMomentInput_LeadId
 	//	*InterestingMomentInput_ExternalPersonId
 	Person isInterestingMomentInput_Person `protobuf_oneof:"person"`
-	// Email, Milestone or Web; required.
-	Type InterestingMomentType `protobuf:"varint,3,opt,name=type,proto3,enum=msisync.orchestrator.v1.InterestingMomentType" json:"type,omitempty"`
+	// Email, Milestone or Web (as MSI names them, matched case-insensitively); required. Any
+	// other value skips the moment with 1001.
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	// What happened, in words; required, at most 255 characters.
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// How the moment was added; empty means "REST API".
@@ -349,11 +293,11 @@ func (x *InterestingMomentInput) GetExternalPersonId() string {
 	return ""
 }
 
-func (x *InterestingMomentInput) GetType() InterestingMomentType {
+func (x *InterestingMomentInput) GetType() string {
 	if x != nil {
 		return x.Type
 	}
-	return InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED
+	return ""
 }
 
 func (x *InterestingMomentInput) GetDescription() string {
@@ -885,7 +829,7 @@ var File_msisync_orchestrator_v1_insight_proto protoreflect.FileDescriptor
 
 const file_msisync_orchestrator_v1_insight_proto_rawDesc = "" +
 	"\n" +
-	"%msisync/orchestrator/v1/insight.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x04\n" +
+	"%msisync/orchestrator/v1/insight.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x04\n" +
 	"\vLeadInsight\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\x05R\x06leadId\x12,\n" +
 	"\x12external_person_id\x18\x02 \x01(\tR\x10externalPersonId\x12\x1d\n" +
@@ -894,16 +838,16 @@ const file_msisync_orchestrator_v1_insight_proto_rawDesc = "" +
 	"\aurgency\x18\x04 \x01(\x01R\aurgency\x12%\n" +
 	"\x0erelative_score\x18\x05 \x01(\x05R\rrelativeScore\x12)\n" +
 	"\x10relative_urgency\x18\x06 \x01(\x05R\x0frelativeUrgency\x12\x1a\n" +
-	"\bpriority\x18\a \x01(\x05R\bpriority\x12v\n" +
-	" msi_last_interesting_moment_type\x18\b \x01(\x0e2..msisync.orchestrator.v1.InterestingMomentTypeR\x1cmsiLastInterestingMomentType\x12b\n" +
+	"\bpriority\x18\a \x01(\x05R\bpriority\x12F\n" +
+	" msi_last_interesting_moment_type\x18\b \x01(\tR\x1cmsiLastInterestingMomentType\x12b\n" +
 	" msi_last_interesting_moment_date\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x1cmsiLastInterestingMomentDate\x12F\n" +
 	" msi_last_interesting_moment_desc\x18\n" +
 	" \x01(\tR\x1cmsiLastInterestingMomentDesc\x12J\n" +
-	"\"msi_last_interesting_moment_source\x18\v \x01(\tR\x1emsiLastInterestingMomentSource\"\x9b\x02\n" +
+	"\"msi_last_interesting_moment_source\x18\v \x01(\tR\x1emsiLastInterestingMomentSource\"\xeb\x01\n" +
 	"\x16InterestingMomentInput\x12\x19\n" +
 	"\alead_id\x18\x01 \x01(\x05H\x00R\x06leadId\x12.\n" +
-	"\x12external_person_id\x18\x02 \x01(\tH\x00R\x10externalPersonId\x12B\n" +
-	"\x04type\x18\x03 \x01(\x0e2..msisync.orchestrator.v1.InterestingMomentTypeR\x04type\x12 \n" +
+	"\x12external_person_id\x18\x02 \x01(\tH\x00R\x10externalPersonId\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x16\n" +
 	"\x06source\x18\x05 \x01(\tR\x06source\x12.\n" +
 	"\x04date\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04dateB\b\n" +
@@ -946,12 +890,7 @@ const file_msisync_orchestrator_v1_insight_proto_rawDesc = "" +
 	"changeTime\x1aR\n" +
 	"\fColumnsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01*\xab\x01\n" +
-	"\x15InterestingMomentType\x12'\n" +
-	"#INTERESTING_MOMENT_TYPE_UNSPECIFIED\x10\x00\x12!\n" +
-	"\x1dINTERESTING_MOMENT_TYPE_EMAIL\x10\x01\x12%\n" +
-	"!INTERESTING_MOMENT_TYPE_MILESTONE\x10\x02\x12\x1f\n" +
-	"\x1bINTERESTING_MOMENT_TYPE_WEB\x10\x03*}\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01*}\n" +
 	"\x12TierBoundariesMode\x12$\n" +
 	" TIER_BOUNDARIES_MODE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cTIER_BOUNDARIES_MODE_DYNAMIC\x10\x01\x12\x1f\n" +
@@ -970,39 +909,36 @@ func file_msisync_orchestrator_v1_insight_proto_rawDescGZIP() []byte {
 	return file_msisync_orchestrator_v1_insight_proto_rawDescData
 }
 
-var file_msisync_orchestrator_v1_insight_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_msisync_orchestrator_v1_insight_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_msisync_orchestrator_v1_insight_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_msisync_orchestrator_v1_insight_proto_goTypes = []any{
-	(InterestingMomentType)(0),     // 0: msisync.orchestrator.v1.InterestingMomentType
-	(TierBoundariesMode)(0),        // 1: msisync.orchestrator.v1.TierBoundariesMode
-	(*LeadInsight)(nil),            // 2: msisync.orchestrator.v1.LeadInsight
-	(*InterestingMomentInput)(nil), // 3: msisync.orchestrator.v1.InterestingMomentInput
-	(*ScoreChangeInput)(nil),       // 4: msisync.orchestrator.v1.ScoreChangeInput
-	(*TierBoundaries)(nil),         // 5: msisync.orchestrator.v1.TierBoundaries
-	(*BestBet)(nil),                // 6: msisync.orchestrator.v1.BestBet
-	(*DiagnosticCheck)(nil),        // 7: msisync.orchestrator.v1.DiagnosticCheck
-	(*WritebackChange)(nil),        // 8: msisync.orchestrator.v1.WritebackChange
-	nil,                            // 9: msisync.orchestrator.v1.WritebackChange.ColumnsEntry
-	(*timestamppb.Timestamp)(nil),  // 10: google.protobuf.Timestamp
-	(*structpb.Value)(nil),         // 11: google.protobuf.Value
+	(TierBoundariesMode)(0),        // 0: msisync.orchestrator.v1.TierBoundariesMode
+	(*LeadInsight)(nil),            // 1: msisync.orchestrator.v1.LeadInsight
+	(*InterestingMomentInput)(nil), // 2: msisync.orchestrator.v1.InterestingMomentInput
+	(*ScoreChangeInput)(nil),       // 3: msisync.orchestrator.v1.ScoreChangeInput
+	(*TierBoundaries)(nil),         // 4: msisync.orchestrator.v1.TierBoundaries
+	(*BestBet)(nil),                // 5: msisync.orchestrator.v1.BestBet
+	(*DiagnosticCheck)(nil),        // 6: msisync.orchestrator.v1.DiagnosticCheck
+	(*WritebackChange)(nil),        // 7: msisync.orchestrator.v1.WritebackChange
+	nil,                            // 8: msisync.orchestrator.v1.WritebackChange.ColumnsEntry
+	(*timestamppb.Timestamp)(nil),  // 9: google.protobuf.Timestamp
+	(*structpb.Value)(nil),         // 10: google.protobuf.Value
 }
 var file_msisync_orchestrator_v1_insight_proto_depIdxs = []int32{
-	0,  // 0: msisync.orchestrator.v1.LeadInsight.msi_last_interesting_moment_type:type_name -> msisync.orchestrator.v1.InterestingMomentType
-	10, // 1: msisync.orchestrator.v1.LeadInsight.msi_last_interesting_moment_date:type_name -> google.protobuf.Timestamp
-	0,  // 2: msisync.orchestrator.v1.InterestingMomentInput.type:type_name -> msisync.orchestrator.v1.InterestingMomentType
-	10, // 3: msisync.orchestrator.v1.InterestingMomentInput.date:type_name -> google.protobuf.Timestamp
-	10, // 4: msisync.orchestrator.v1.ScoreChangeInput.date:type_name -> google.protobuf.Timestamp
-	1,  // 5: msisync.orchestrator.v1.TierBoundaries.mode:type_name -> msisync.orchestrator.v1.TierBoundariesMode
-	10, // 6: msisync.orchestrator.v1.TierBoundaries.compute_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: msisync.orchestrator.v1.BestBet.insight:type_name -> msisync.orchestrator.v1.LeadInsight
-	9,  // 8: msisync.orchestrator.v1.WritebackChange.columns:type_name -> msisync.orchestrator.v1.WritebackChange.ColumnsEntry
-	10, // 9: msisync.orchestrator.v1.WritebackChange.change_time:type_name -> google.protobuf.Timestamp
-	11, // 10: msisync.orchestrator.v1.WritebackChange.ColumnsEntry.value:type_name -> google.protobuf.Value
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 0: msisync.orchestrator.v1.LeadInsight.msi_last_interesting_moment_date:type_name -> google.protobuf.Timestamp
+	9,  // 1: msisync.orchestrator.v1.InterestingMomentInput.date:type_name -> google.protobuf.Timestamp
+	9,  // 2: msisync.orchestrator.v1.ScoreChangeInput.date:type_name -> google.protobuf.Timestamp
+	0,  // 3: msisync.orchestrator.v1.TierBoundaries.mode:type_name -> msisync.orchestrator.v1.TierBoundariesMode
+	9,  // 4: msisync.orchestrator.v1.TierBoundaries.compute_time:type_name -> google.protobuf.Timestamp
+	1,  // 5: msisync.orchestrator.v1.BestBet.insight:type_name -> msisync.orchestrator.v1.LeadInsight
+	8,  // 6: msisync.orchestrator.v1.WritebackChange.columns:type_name -> msisync.orchestrator.v1.WritebackChange.ColumnsEntry
+	9,  // 7: msisync.orchestrator.v1.WritebackChange.change_time:type_name -> google.protobuf.Timestamp
+	10, // 8: msisync.orchestrator.v1.WritebackChange.ColumnsEntry.value:type_name -> google.protobuf.Value
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_insight_proto_init() }
@@ -1025,7 +961,7 @@ func file_msisync_orchestrator_v1_insight_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_orchestrator_v1_insight_proto_rawDesc), len(file_msisync_orchestrator_v1_insight_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      1,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,

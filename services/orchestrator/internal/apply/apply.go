@@ -13,16 +13,22 @@ import (
 	"google.golang.org/grpc/status"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 )
 
 // Applier writes through the owning services.
 type Applier struct {
 	links.Clients
+	// Scoring learns every lead's links (CRM id, owner) after each lead write, so that its
+	// Best Bets, change feed and CRM-id lookups stay current. Nil leaves it out (tests).
+	Scoring scoringv1.ScoringServiceClient
 }
 
 // New returns an Applier over the service clients.
-func New(c links.Clients) *Applier { return &Applier{Clients: c} }
+func New(c links.Clients, scoring scoringv1.ScoringServiceClient) *Applier {
+	return &Applier{Clients: c, Scoring: scoring}
+}
 
 // Outcome is what happened to one input record.
 type Outcome struct {

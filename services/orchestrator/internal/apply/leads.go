@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 )
 
@@ -46,7 +48,40 @@ func (a *Applier) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest)
 	if err != nil {
 		return nil, errorf("syncing leads", err)
 	}
-	return out, merge(out, sent, resp.GetResults())
+	if err := merge(out, sent, resp.GetResults()); err != nil {
+		return nil, err
+	}
+	return out, a.linkLeads(ctx, out)
+}
+
+// linkLeads tells the scoring service the current CRM id and owner of every lead the batch
+// created or updated: one read of the leads, one write of the links.
+func (a *Applier) linkLeads(ctx context.Context, out []Outcome) error {
+	if a.Scoring == nil {
+		return nil
+	}
+	var keys []*personv1.LeadKey
+	for _, o := range out {
+		switch o.Result.GetStatus() {
+		case commonv1.RecordStatus_RECORD_STATUS_CREATED, commonv1.RecordStatus_RECORD_STATUS_UPDATED:
+			keys = append(keys, &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: o.Result.GetId()}})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+	if err != nil {
+		return errorf("reading the synced leads", err)
+	}
+	linksOut := make([]*scoringv1.LeadLink, len(got.GetLeads()))
+	for i, l := range got.GetLeads() {
+		linksOut[i] = &scoringv1.LeadLink{LeadId: l.GetId(), ExternalPersonId: l.GetExternalPersonId(), ExternalSalesPersonId: l.GetExternalSalesPersonId()}
+	}
+	if _, err := a.Scoring.SyncLeadLinks(ctx, &scoringv1.SyncLeadLinksRequest{Links: linksOut}); err != nil {
+		return errorf("linking the leads for scoring", err)
+	}
+	return nil
 }
 
 // DeleteLeads deletes leads that have no opportunity role; the others are skipped with
@@ -92,5 +127,28 @@ func (a *Applier) DeleteLeads(ctx context.Context, keys []*personv1.LeadKey) ([]
 	if err != nil {
 		return nil, errorf("deleting leads", err)
 	}
-	return out, merge(out, sent, resp.GetResults())
+	if err := merge(out, sent, resp.GetResults()); err != nil {
+		return nil, err
+	}
+	return out, a.unlinkLeads(ctx, out)
+}
+
+// unlinkLeads makes the scoring service forget the leads the batch deleted.
+func (a *Applier) unlinkLeads(ctx context.Context, out []Outcome) error {
+	if a.Scoring == nil {
+		return nil
+	}
+	var ids []int32
+	for _, o := range out {
+		if o.Result.GetStatus() == commonv1.RecordStatus_RECORD_STATUS_DELETED {
+			ids = append(ids, o.Result.GetId())
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := a.Scoring.DeleteLeadLinks(ctx, &scoringv1.DeleteLeadLinksRequest{LeadIds: ids}); err != nil {
+		return errorf("unlinking the deleted leads from scoring", err)
+	}
+	return nil
 }

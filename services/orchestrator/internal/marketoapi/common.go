@@ -21,6 +21,18 @@ type decoded[T proto.Message] struct {
 	refused map[int]*commonv1.Reason
 }
 
+// drop removes the record at input position i from the decoded inputs and refuses it.
+func (d *decoded[T]) drop(i int, why *commonv1.Reason) {
+	for k, p := range d.pos {
+		if p == i {
+			d.inputs = append(d.inputs[:k], d.inputs[k+1:]...)
+			d.pos = append(d.pos[:k], d.pos[k+1:]...)
+			break
+		}
+	}
+	d.refused[i] = why
+}
+
 // decodeAll decodes each Marketo record into a new input message.
 func decodeAll[T proto.Message](obj *objects.Object, recs []*structpb.Struct, newInput func() T) decoded[T] {
 	d := decoded[T]{refused: map[int]*commonv1.Reason{}}

@@ -67,12 +67,21 @@ func (s *Leads) SyncLeads(ctx context.Context, req *orchestratorv1.SyncLeadsRequ
 	if p := req.GetPartitionName(); p != "" && !strings.EqualFold(p, "Default") {
 		return nil, requestError(marketo.CodeInvalidData, "Invalid data: partition '%s' does not exist; msisync has only the Default partition", p)
 	}
-	d := decodeAll(objects.Lead, req.GetInput(), func() *personv1.LeadInput { return &personv1.LeadInput{} })
+	input, scores, badScores := leadScores(req.GetInput())
+	d := decodeAll(objects.Lead, input, func() *personv1.LeadInput { return &personv1.LeadInput{} })
+	for i, why := range badScores {
+		if _, refused := d.refused[i]; !refused {
+			d.drop(i, why)
+		}
+	}
 	var outs []apply.Outcome
 	if len(d.inputs) > 0 {
 		var err error
 		outs, err = s.apply.SyncLeads(ctx, &personv1.SyncLeadsRequest{Action: action, LookupField: lookup, CreateDuplicate: createDuplicate, Input: d.inputs})
 		if err != nil {
+			return nil, err
+		}
+		if err := setScores(ctx, s.apply.Scoring, scores, d.pos, outs); err != nil {
 			return nil, err
 		}
 	}
@@ -101,11 +110,12 @@ func (s *Leads) GetLeads(ctx context.Context, req *orchestratorv1.GetLeadsReques
 	if err != nil {
 		return nil, err
 	}
+	recs := leadRecords(encodeAll(objects.Lead, page.GetLeads(), q.fields))
+	if err := addInsight(ctx, s.apply.Scoring, page.GetLeads(), recs, q.fields); err != nil {
+		return nil, err
+	}
 	more, next := paging(page.GetNextPageToken())
-	return &orchestratorv1.GetLeadsResponse{
-		RequestId: requestID(ctx), Success: true, MoreResult: more, NextPageToken: next,
-		Result: leadRecords(encodeAll(objects.Lead, page.GetLeads(), q.fields)),
-	}, nil
+	return &orchestratorv1.GetLeadsResponse{RequestId: requestID(ctx), Success: true, MoreResult: more, NextPageToken: next, Result: recs}, nil
 }
 
 // leadRecords drops seq: Marketo's lead query results have none.
@@ -130,7 +140,11 @@ func (s *Leads) GetLead(ctx context.Context, req *orchestratorv1.GetLeadRequest)
 	if err != nil {
 		return nil, err
 	}
-	return &orchestratorv1.GetLeadResponse{RequestId: requestID(ctx), Success: true, Result: leadRecords(encodeAll(objects.Lead, got.GetLeads(), fields))}, nil
+	recs := leadRecords(encodeAll(objects.Lead, got.GetLeads(), fields))
+	if err := addInsight(ctx, s.apply.Scoring, got.GetLeads(), recs, fields); err != nil {
+		return nil, err
+	}
+	return &orchestratorv1.GetLeadResponse{RequestId: requestID(ctx), Success: true, Result: recs}, nil
 }
 
 // DeleteLeads implements orchestratorv1.MarketoLeadServiceServer: input [{id}]. A lead

@@ -279,7 +279,7 @@ func TestSyncSalesPersons(t *testing.T) {
 			mustStruct(t, map[string]any{"externalSalesPersonId": "ext-c", "id": 3}),
 		},
 	}
-	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).SyncSalesPersons(gatewayContext(), req)
+	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), req)
 	if err != nil {
 		t.Fatalf("SyncSalesPersons: %v", err)
 	}
@@ -314,7 +314,7 @@ func TestSyncSalesPersons(t *testing.T) {
 func TestSyncSalesPersonsAllInvalidMakesNoCall(t *testing.T) {
 	t.Parallel()
 	identity := &fakeIdentity{}
-	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
+	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
 		Input: []*structpb.Struct{
 			mustStruct(t, map[string]any{"bogus": 1}),
 			mustStruct(t, map[string]any{"id": 1.5}),
@@ -381,7 +381,7 @@ func TestSyncSalesPersonsRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			identity := &fakeIdentity{}
-			resp, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).SyncSalesPersons(gatewayContext(), tt.req)
+			resp, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), tt.req)
 			if diff := cmp.Diff(tt.want, describeError(err)); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
@@ -402,7 +402,7 @@ func TestSyncSalesPersonsAcceptsExactly300(t *testing.T) {
 		results[i] = &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_CREATED, Id: int32(i + 1)}
 	}
 	identity := &fakeIdentity{syncResp: &identityv1.SyncSalesPersonsResponse{Results: results}}
-	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
+	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
 		Input: records(t, 300, func(i int) map[string]any { return map[string]any{"externalSalesPersonId": fmt.Sprint("ext-", i)} }),
 	})
 	if err != nil {
@@ -419,7 +419,7 @@ func TestSyncSalesPersonsAcceptsExactly300(t *testing.T) {
 func TestSyncSalesPersonsPassesIdentityErrors(t *testing.T) {
 	t.Parallel()
 	identity := &fakeIdentity{err: status.Error(codes.Unavailable, "identity down")}
-	_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
+	_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
 		Input: []*structpb.Struct{mustStruct(t, map[string]any{"externalSalesPersonId": "ext"})},
 	})
 	if got := status.Code(err); got != codes.Unavailable {
@@ -474,7 +474,7 @@ func TestGetSalesPersonsRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			identity := &fakeIdentity{listResp: &identityv1.ListSalesPersonsResponse{}}
-			if _, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).GetSalesPersons(gatewayContext(), tt.req); err != nil {
+			if _, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).GetSalesPersons(gatewayContext(), tt.req); err != nil {
 				t.Fatalf("GetSalesPersons: %v", err)
 			}
 			if diff := cmp.Diff([]*identityv1.ListSalesPersonsRequest{tt.want}, identity.listReqs, protocmp.Transform()); diff != "" {
@@ -535,7 +535,7 @@ func TestGetSalesPersonsRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			identity := &fakeIdentity{listResp: &identityv1.ListSalesPersonsResponse{}}
-			_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).GetSalesPersons(gatewayContext(), tt.req)
+			_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).GetSalesPersons(gatewayContext(), tt.req)
 			if diff := cmp.Diff(tt.want, describeError(err)); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
@@ -580,7 +580,7 @@ func TestGetSalesPersonsResponse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			identity := &fakeIdentity{listResp: &identityv1.ListSalesPersonsResponse{SalesPersons: []*identityv1.SalesPerson{testPerson(), other}, NextPageToken: tt.token}}
-			got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).GetSalesPersons(gatewayContext(), &orchestratorv1.GetSalesPersonsRequest{FilterType: "id", FilterValues: []string{"5,6"}, Fields: tt.fields})
+			got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).GetSalesPersons(gatewayContext(), &orchestratorv1.GetSalesPersonsRequest{FilterType: "id", FilterValues: []string{"5,6"}, Fields: tt.fields})
 			if err != nil {
 				t.Fatalf("GetSalesPersons: %v", err)
 			}
@@ -606,7 +606,7 @@ func TestGetSalesPersonsResponse(t *testing.T) {
 func TestGetSalesPersonsNoMatchIsAnEmptyResult(t *testing.T) {
 	t.Parallel()
 	identity := &fakeIdentity{listResp: &identityv1.ListSalesPersonsResponse{}}
-	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).GetSalesPersons(gatewayContext(), &orchestratorv1.GetSalesPersonsRequest{FilterType: "email", FilterValues: []string{"nobody@example.com"}})
+	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).GetSalesPersons(gatewayContext(), &orchestratorv1.GetSalesPersonsRequest{FilterType: "email", FilterValues: []string{"nobody@example.com"}})
 	if err != nil {
 		t.Fatalf("GetSalesPersons: %v", err)
 	}
@@ -703,7 +703,7 @@ func TestDeleteSalesPersons(t *testing.T) {
 			for i, rec := range tt.input {
 				input[i] = mustStruct(t, rec)
 			}
-			got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).DeleteSalesPersons(gatewayContext(), &orchestratorv1.DeleteSalesPersonsRequest{DeleteBy: tt.deleteBy, Input: input})
+			got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).DeleteSalesPersons(gatewayContext(), &orchestratorv1.DeleteSalesPersonsRequest{DeleteBy: tt.deleteBy, Input: input})
 			if err != nil {
 				t.Fatalf("DeleteSalesPersons: %v", err)
 			}
@@ -745,7 +745,7 @@ func TestDeleteSalesPersonsRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			identity := &fakeIdentity{}
-			_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity})).DeleteSalesPersons(gatewayContext(), tt.req)
+			_, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).DeleteSalesPersons(gatewayContext(), tt.req)
 			if diff := cmp.Diff(tt.want, describeError(err)); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}

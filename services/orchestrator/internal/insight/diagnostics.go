@@ -1,0 +1,201 @@
+package insight
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
+	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+)
+
+// report collects diagnostic checks; it passes when every check does.
+type report struct {
+	checks []*orchestratorv1.DiagnosticCheck
+}
+
+func (r *report) check(name string, passed bool, format string, args ...any) bool {
+	r.checks = append(r.checks, &orchestratorv1.DiagnosticCheck{Name: name, Passed: passed, Message: fmt.Sprintf(format, args...)})
+	return passed
+}
+
+func (r *report) passed() bool {
+	for _, c := range r.checks {
+		if !c.GetPassed() {
+			return false
+		}
+	}
+	return len(r.checks) > 0
+}
+
+// owner checks that a record names a sales person who is synced and has an email, the
+// link MSI shows the record through.
+func (s *Server) owner(ctx context.Context, r *report, what, externalID string) error {
+	if !r.check("sales person named", externalID != "", "%s names no externalSalesPersonId: MSI shows records to their owner, so set it to the CRM user's id", what) {
+		return nil
+	}
+	got, err := s.links.SalesPersons.BatchGetSalesPersons(ctx, &identityv1.BatchGetSalesPersonsRequest{Keys: []*identityv1.SalesPersonKey{{Key: &identityv1.SalesPersonKey_ExternalSalesPersonId{ExternalSalesPersonId: externalID}}}})
+	if err != nil {
+		return err
+	}
+	if !r.check("sales person synced", len(got.GetSalesPersons()) == 1, "%s's owner, sales person '%s', is not synced: sync the CRM user first (POST /rest/v1/salespersons.json)", what, externalID) {
+		return nil
+	}
+	sp := got.GetSalesPersons()[0]
+	r.check("sales person has an email", sp.GetEmail() != "",
+		"sales person '%s' has no email: MSI matches the CRM user to the Marketo sales person by email, which must equal the CRM user's email", externalID)
+	return nil
+}
+
+// company checks that a record's company is synced and owned.
+func (s *Server) company(ctx context.Context, r *report, what, externalID string) error {
+	if !r.check("company named", externalID != "", "%s names no externalCompanyId: MSI groups people and opportunities under their company, so set it to the CRM account's id", what) {
+		return nil
+	}
+	got, err := s.links.Companies.BatchGetCompanies(ctx, &accountv1.BatchGetCompaniesRequest{Keys: []*accountv1.CompanyKey{{Key: &accountv1.CompanyKey_ExternalCompanyId{ExternalCompanyId: externalID}}}})
+	if err != nil {
+		return err
+	}
+	if !r.check("company synced", len(got.GetCompanies()) == 1, "%s's company '%s' is not synced: sync the CRM account (POST /rest/v1/companies.json) after its owner", what, externalID) {
+		return nil
+	}
+	c := got.GetCompanies()[0]
+	r.check("company owned", c.GetExternalSalesPersonId() != "", "company '%s' names no owner (externalSalesPersonId)", externalID)
+	return nil
+}
+
+// GetPersonDiagnostics implements orchestratorv1.InsightServiceServer: is the person synced,
+// owned by a synced sales person with an email, in a synced company, linked to its
+// opportunities, and is there insight for it yet?
+func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.GetPersonDiagnosticsRequest) (*orchestratorv1.GetPersonDiagnosticsResponse, error) {
+	id := strings.TrimSpace(req.GetExternalPersonId())
+	r := &report{}
+	got, err := s.links.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: []*personv1.LeadKey{{Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: id}}}})
+	if err != nil {
+		return nil, err
+	}
+	if !r.check("lead synced", len(got.GetLeads()) == 1, "no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id) {
+		return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: id, Passed: false, Checks: r.checks}, nil
+	}
+	lead := got.GetLeads()[0]
+	what := fmt.Sprintf("lead %d ('%s')", lead.GetId(), lead.GetExternalPersonId())
+	if err := s.owner(ctx, r, what, lead.GetExternalSalesPersonId()); err != nil {
+		return nil, err
+	}
+	if err := s.company(ctx, r, what, lead.GetExternalCompanyId()); err != nil {
+		return nil, err
+	}
+	roles, err := s.links.Roles.ListOpportunityRoles(ctx, &opportunityv1.ListOpportunityRolesRequest{
+		FilterField: opportunityv1.OpportunityRoleField_OPPORTUNITY_ROLE_FIELD_LEAD_ID, FilterValues: []string{fmt.Sprint(lead.GetId())}, PageSize: 300,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var opps []string
+	for _, role := range roles.GetOpportunityRoles() {
+		opps = append(opps, fmt.Sprintf("'%s' (%s)", role.GetExternalOpportunityId(), role.GetRole()))
+	}
+	if len(opps) == 0 {
+		r.check("opportunity roles", true, "no opportunity role names this lead; if the CRM has contact roles for it, sync them with leadId %d", lead.GetId())
+	} else {
+		r.check("opportunity roles", true, "linked to %d opportunities: %s", len(opps), strings.Join(opps, ", "))
+	}
+	in, err := s.scoring.BatchGetInsights(ctx, &scoringv1.BatchGetInsightsRequest{LeadIds: []int32{lead.GetId()}})
+	if err != nil {
+		return nil, err
+	}
+	var insight *scoringv1.LeadInsight
+	if len(in.GetInsights()) > 0 {
+		insight = in.GetInsights()[0]
+	}
+	hasInsight := insight != nil && (insight.GetLeadScore() != 0 || insight.GetLastInterestingMomentType() != scoringv1.InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED)
+	if hasInsight {
+		r.check("insight", true, "lead score %d, %d stars, %d flames, priority %d", insight.GetLeadScore(), insight.GetRelativeScore(), insight.GetRelativeUrgency(), insight.GetPriority())
+	} else {
+		r.check("insight", false, "no score change or interesting moment recorded yet: MSI shows nothing for this person until there is activity")
+	}
+	return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: lead.GetExternalPersonId(), Passed: r.passed(), Checks: r.checks}, nil
+}
+
+// GetCompanyDiagnostics implements orchestratorv1.InsightServiceServer: is the company
+// synced and owned by a synced sales person with an email, and what hangs off it?
+func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.GetCompanyDiagnosticsRequest) (*orchestratorv1.GetCompanyDiagnosticsResponse, error) {
+	id := strings.TrimSpace(req.GetExternalCompanyId())
+	r := &report{}
+	got, err := s.links.Companies.BatchGetCompanies(ctx, &accountv1.BatchGetCompaniesRequest{Keys: []*accountv1.CompanyKey{{Key: &accountv1.CompanyKey_ExternalCompanyId{ExternalCompanyId: id}}}})
+	if err != nil {
+		return nil, err
+	}
+	if !r.check("company synced", len(got.GetCompanies()) == 1, "no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id) {
+		return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: id, Checks: r.checks}, nil
+	}
+	c := got.GetCompanies()[0]
+	if err := s.owner(ctx, r, fmt.Sprintf("company '%s'", c.GetExternalCompanyId()), c.GetExternalSalesPersonId()); err != nil {
+		return nil, err
+	}
+	use, err := s.links.CompanyUse(ctx, []string{c.GetExternalCompanyId()})
+	if err != nil {
+		return nil, err
+	}
+	children := "no leads or opportunities yet"
+	for _, v := range use {
+		children = v
+	}
+	r.check("people and opportunities", true, "%s", children)
+	return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: c.GetExternalCompanyId(), Passed: r.passed(), Checks: r.checks}, nil
+}
+
+// GetOpportunityDiagnostics implements orchestratorv1.InsightServiceServer: is the
+// opportunity synced, in a synced company, owned, and are its roles linked to leads?
+func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestratorv1.GetOpportunityDiagnosticsRequest) (*orchestratorv1.GetOpportunityDiagnosticsResponse, error) {
+	id := strings.TrimSpace(req.GetExternalOpportunityId())
+	r := &report{}
+	got, err := s.links.Opportunities.BatchGetOpportunities(ctx, &opportunityv1.BatchGetOpportunitiesRequest{Keys: []*opportunityv1.OpportunityKey{{Key: &opportunityv1.OpportunityKey_ExternalOpportunityId{ExternalOpportunityId: id}}}})
+	if err != nil {
+		return nil, err
+	}
+	if !r.check("opportunity synced", len(got.GetOpportunities()) == 1, "no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id) {
+		return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: id, Checks: r.checks}, nil
+	}
+	o := got.GetOpportunities()[0]
+	what := fmt.Sprintf("opportunity '%s'", o.GetExternalOpportunityId())
+	if err := s.owner(ctx, r, what, o.GetExternalSalesPersonId()); err != nil {
+		return nil, err
+	}
+	if err := s.company(ctx, r, what, o.GetExternalCompanyId()); err != nil {
+		return nil, err
+	}
+	roles, err := s.links.Roles.ListOpportunityRoles(ctx, &opportunityv1.ListOpportunityRolesRequest{
+		FilterField: opportunityv1.OpportunityRoleField_OPPORTUNITY_ROLE_FIELD_EXTERNAL_OPPORTUNITY_ID, FilterValues: []string{o.GetExternalOpportunityId()}, PageSize: 300,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(roles.GetOpportunityRoles()) == 0 {
+		r.check("roles linked", false, "%s has no contact roles: MSI shows an opportunity on a person's page only through a role (POST /rest/v1/opportunities/roles.json)", what)
+	} else {
+		keys := make([]*personv1.LeadKey, len(roles.GetOpportunityRoles()))
+		for i, role := range roles.GetOpportunityRoles() {
+			keys[i] = &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: role.GetLeadId()}}
+		}
+		leads, err := s.links.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+		if err != nil {
+			return nil, err
+		}
+		r.check("roles linked", len(leads.GetLeads()) == len(uniqueLeads(roles.GetOpportunityRoles())),
+			"%d roles name %d leads, %d of them synced", len(roles.GetOpportunityRoles()), len(uniqueLeads(roles.GetOpportunityRoles())), len(leads.GetLeads()))
+	}
+	return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: o.GetExternalOpportunityId(), Passed: r.passed(), Checks: r.checks}, nil
+}
+
+func uniqueLeads(roles []*opportunityv1.OpportunityRole) map[int32]bool {
+	m := map[int32]bool{}
+	for _, r := range roles {
+		m[r.GetLeadId()] = true
+	}
+	return m
+}
