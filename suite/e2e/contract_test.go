@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -52,8 +53,9 @@ type contract struct {
 
 // loadContract reads a Swagger 2.0 file, converts it to OpenAPI 3 and routes it at base.
 //
-// The files load and pass doc.Validate unmodified. The only change is the server: the
-// swagger says host localhost:8080, scheme https, basePath /, which ToV3 turns into
+// The files load and pass doc.Validate unmodified. Two things change after that: the
+// activity attribute value is untyped (see untypeActivityAttributeValue), and the server:
+// the swagger says host localhost:8080, scheme https, basePath /, which ToV3 turns into
 // https://localhost:8080/; it is replaced with the suite's own http://127.0.0.1:<port> so
 // the router matches real requests.
 func loadContract(t *testing.T, dir, file, base string) contract {
@@ -73,12 +75,26 @@ func loadContract(t *testing.T, dir, file, base string) contract {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("%s converted to OpenAPI 3 is not valid: %v", file, err)
 	}
+	untypeActivityAttributeValue(doc)
 	doc.Servers = openapi3.Servers{{URL: base}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatalf("routing %s: %v", file, err)
 	}
 	return contract{doc: doc, router: router}
+}
+
+// untypeActivityAttributeValue corrects the one place where the swagger contradicts the
+// API it describes: an activity attribute's "value" is typed as an object, while Marketo
+// returns the attribute's plain value (a string, a number or a date), as its
+// documentation's examples show — the generator rendered a Java Object as "object". Every
+// other schema is used exactly as Adobe publishes it.
+func untypeActivityAttributeValue(doc *openapi3.T) {
+	if attr := doc.Components.Schemas["Attribute"]; attr != nil && attr.Value != nil {
+		if v := attr.Value.Properties["value"]; v != nil && v.Value != nil {
+			v.Value.Type = nil
+		}
+	}
 }
 
 // auth says which Authorization header a contract case sends.
@@ -113,6 +129,14 @@ type contractCase struct {
 	// check asserts the answer is the situation the case claims to cover (created,
 	// skipped, a next page, error 601…), so a passing validation means something.
 	check func(t *testing.T, r response)
+	// before, when set, prepares the situation through msisync's own API (score changes,
+	// interesting moments), which Adobe's swagger does not describe; call sends with the
+	// valid token.
+	before func(t *testing.T, call func(method, path string, body any) response)
+	// breaks are further controls for answers whose items the swagger types: each damages
+	// a copy of the decoded answer in a way the schema forbids and says how; the validator
+	// must reject every such copy, so a pass is not a schema that accepts anything.
+	breaks []func(body map[string]any) string
 }
 
 func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
@@ -124,6 +148,7 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 		"identity": loadContract(t, dir, "swagger-identity.json", s.base),
 	}
 	tok := s.token()
+	since := time.Now().Add(-time.Second).UTC() // before anything the suite records
 	creds := url.Values{"grant_type": {"client_credentials"}, "client_id": {testClientID}, "client_secret": {testClientSecret}}.Encode()
 
 	var pageToken string // set by the first page of the paging query
@@ -278,6 +303,8 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 	cases = append(cases, leadCases(st)...)
 	cases = append(cases, opportunityCases()...)
 	cases = append(cases, roleCases(st)...)
+	// MSI on the Marketo surface: activities 22 and 46, MSI lead fields, leadScore sync.
+	cases = append(cases, insightCases(st, since)...)
 	cases = append(cases, deleteCases(st)...)
 
 	for _, tc := range cases {
@@ -292,6 +319,12 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 				token = tok
 			case invalidToken:
 				token = "not-a-token"
+			}
+			if tc.before != nil {
+				tc.before(t, func(method, path string, body any) response {
+					t.Helper()
+					return s.call(method, path, tok, "", body)
+				})
 			}
 			body := tc.body
 			if tc.bodyFn != nil {
@@ -362,6 +395,24 @@ func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 			}
 			if err := validate(mutated); err == nil {
 				t.Errorf("the validator accepted the answer without %q; it is not checking %s's schema", required, tc.operationID)
+			}
+			for _, damage := range tc.breaks {
+				var copied map[string]any
+				if err := json.Unmarshal(r.raw, &copied); err != nil {
+					t.Fatal(err)
+				}
+				how := damage(copied)
+				if how == "" {
+					t.Errorf("a control found nothing to damage in the answer: %s", truncate(r.raw))
+					continue
+				}
+				mutated, err := json.Marshal(copied)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := validate(mutated); err == nil {
+					t.Errorf("the validator accepted the answer with %s; it is not checking %s's items", how, tc.operationID)
+				}
 			}
 		})
 	}
@@ -477,7 +528,8 @@ func wantError(code string) func(*testing.T, response) {
 
 // contractState carries answers from one case to a later one.
 type contractState struct {
-	leadIDs []float64 // ids of leads P-1, P-2, P-3, in that order
+	leadIDs     []float64 // ids of leads P-1, P-2, P-3, in that order
+	pagingToken string    // the activities paging token from sinceDatetime
 }
 
 // lead returns the id of lead P-<i+1>, or 0 (which no case expects) if its sync failed.
@@ -948,6 +1000,324 @@ func wantRecords(n int, more bool, keys ...string) func(*testing.T, response) {
 					t.Errorf("result %d has no %q: %s", i, k, truncate(r.raw))
 				}
 			}
+		}
+	}
+}
+
+// msiLeadFields are the MSI fields msisync adds to Marketo's lead, as Sales Insight shows
+// them.
+const msiLeadFields = "leadScore,urgency,relativeScore,relativeUrgency,priority," +
+	"msiLastInterestingMomentType,msiLastInterestingMomentDate,msiLastInterestingMomentDesc,msiLastInterestingMomentSource"
+
+// insightCases covers the MSI side of the Marketo surface after step 3: P-1 and P-2 get a
+// score change and an interesting moment each, which read back as activities 22 and 46
+// and as MSI lead fields; P-3 gets neither. Then a lead sync sets leadScore directly.
+func insightCases(st *contractState, since time.Time) []contractCase {
+	activities := func(types string) func() string {
+		return func() string {
+			return "/rest/v1/activities.json?nextPageToken=" + url.QueryEscape(st.pagingToken) + "&activityTypeIds=" + types
+		}
+	}
+	const commaOffSpec = "the swagger types activityTypeIds as integers repeated (collectionFormat multi); Marketo documents and takes a comma-separated list, which kin-openapi reads as the one non-integer \"46,22\""
+	leadOf := func(i int) func(map[string]any) bool {
+		return func(a map[string]any) bool { return a["leadId"] == st.lead(i) }
+	}
+	return []contractCase{
+		{
+			name: "activity paging token", spec: "mapi", operationID: "getActivitiesPagingTokenUsingGET",
+			method: http.MethodGet, path: "/rest/v1/activities/pagingtoken.json?sinceDatetime=" + url.QueryEscape(since.Format(time.RFC3339)),
+			before: func(t *testing.T, call func(method, path string, body any) response) {
+				sc := call(http.MethodPost, "/v1/score-changes", map[string]any{"changes": []map[string]any{
+					{"externalPersonId": "P-1", "delta": 10, "reason": "Visited pricing page"},
+					{"externalPersonId": "P-2", "delta": 5, "reason": "Opened an email"},
+				}})
+				im := call(http.MethodPost, "/v1/interesting-moments", map[string]any{"moments": []map[string]any{
+					{"externalPersonId": "P-1", "type": "Web", "description": "Downloaded the MSI whitepaper", "source": "Website"},
+					{"externalPersonId": "P-2", "type": "Web", "description": "Attended the pricing webinar", "source": "Webinar"},
+				}})
+				for _, r := range []response{sc, im} {
+					if r.status != http.StatusOK || r.body["success"] == false || strings.Contains(strings.ToUpper(string(r.raw)), "SKIPPED") {
+						t.Fatalf("recording the score changes and moments failed: HTTP %d %s", r.status, r.raw)
+					}
+				}
+			},
+			check: func(t *testing.T, r response) {
+				st.pagingToken, _ = r.body["nextPageToken"].(string)
+				if r.status != http.StatusOK || r.body["success"] != true || st.pagingToken == "" {
+					t.Errorf("want success with a nextPageToken: HTTP %d %s", r.status, r.raw)
+				}
+			},
+			breaks: []func(map[string]any) string{
+				func(b map[string]any) string { b["nextPageToken"] = 42; return "a numeric nextPageToken" },
+			},
+		},
+		{
+			name: "activity paging token error 704 bad date", spec: "mapi", operationID: "getActivitiesPagingTokenUsingGET",
+			method: http.MethodGet, path: "/rest/v1/activities/pagingtoken.json?sinceDatetime=last-tuesday",
+			offSpec: "sinceDatetime is deliberately not a date-time",
+			check:   wantError("704"),
+		},
+		{
+			name: "activity paging token error 701 blank", spec: "mapi", operationID: "getActivitiesPagingTokenUsingGET",
+			method: http.MethodGet, path: "/rest/v1/activities/pagingtoken.json?sinceDatetime=",
+			offSpec: "the required sinceDatetime is deliberately blank",
+			check:   wantError("701"),
+		},
+		{
+			name: "activities interesting moments", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("46"),
+			check: func(t *testing.T, r response) {
+				wantActivities(map[float64]int{46: 2})(t, r)
+				wantActivity(t, r, 46, leadOf(0), "Downloaded the MSI whitepaper", map[string]any{"Type": "Web", "Source": "Website"})
+				wantActivity(t, r, 46, leadOf(1), "Attended the pricing webinar", map[string]any{"Type": "Web", "Source": "Webinar"})
+			},
+			breaks: activityBreaks,
+		},
+		{
+			name: "activities change score", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("22"),
+			check: func(t *testing.T, r response) {
+				wantActivities(map[float64]int{22: 2})(t, r)
+				wantActivity(t, r, 22, leadOf(0), "Lead Score", map[string]any{"Change Value": 10.0, "Old Value": 0.0, "New Value": 10.0, "Reason": "Visited pricing page"})
+				wantActivity(t, r, 22, leadOf(1), "Lead Score", map[string]any{"Change Value": 5.0, "Old Value": 0.0, "New Value": 5.0, "Reason": "Opened an email"})
+			},
+			breaks: activityBreaks,
+		},
+		{
+			name: "activities both types comma-separated", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("46,22"),
+			offSpec: commaOffSpec,
+			check:   wantActivities(map[float64]int{46: 2, 22: 2}),
+			breaks:  activityBreaks,
+		},
+		{
+			name: "activities both types repeated", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("46&activityTypeIds=22"),
+			check:  wantActivities(map[float64]int{46: 2, 22: 2}),
+			breaks: activityBreaks,
+		},
+		{
+			name: "activities unsupported type empty page", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("1"),
+			check: func(t *testing.T, r response) {
+				wantResults(0, false)(t, r)
+				if r.body["nextPageToken"] != st.pagingToken {
+					t.Errorf("an empty page must keep the position %q: %s", st.pagingToken, r.raw)
+				}
+			},
+		},
+		{
+			name: "activity types", spec: "mapi", operationID: "getAllActivityTypesUsingGET",
+			method: http.MethodGet, path: "/rest/v1/activities/types.json",
+			check: func(t *testing.T, r response) {
+				wantRecords(2, false, "id", "name", "primaryAttribute", "attributes")(t, r)
+				names := map[float64]any{}
+				for _, item := range r.results() {
+					names[item["id"].(float64)] = item["name"]
+				}
+				if names[22] != "Change Score" || names[46] != "Interesting Moment" {
+					t.Errorf("want 22 Change Score and 46 Interesting Moment: %s", r.raw)
+				}
+			},
+			breaks: []func(map[string]any) string{
+				func(b map[string]any) string {
+					return damageItem(b, func(it map[string]any) { delete(it, "primaryAttribute") }, "a type without primaryAttribute")
+				},
+				func(b map[string]any) string {
+					return damageItem(b, func(it map[string]any) { it["id"] = "22" }, "a string type id")
+				},
+			},
+		},
+		{
+			name: "lead query with MSI fields", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1,P-2,P-3&fields=externalPersonId," + msiLeadFields,
+			check: func(t *testing.T, r response) {
+				wantRecords(3, false, append([]string{"id", "externalPersonId"}, strings.Split(msiLeadFields, ",")...)...)(t, r)
+				byKey := map[any]map[string]any{}
+				for _, item := range r.results() {
+					wantMSITypes(t, item)
+					byKey[item["externalPersonId"]] = item
+				}
+				wantFields(t, byKey["P-1"], map[string]any{"leadScore": 10.0, "msiLastInterestingMomentType": "Web",
+					"msiLastInterestingMomentDesc": "Downloaded the MSI whitepaper", "msiLastInterestingMomentSource": "Website"})
+				wantFields(t, byKey["P-2"], map[string]any{"leadScore": 5.0, "msiLastInterestingMomentDesc": "Attended the pricing webinar"})
+				wantFields(t, byKey["P-3"], map[string]any{"leadScore": 0.0, "msiLastInterestingMomentType": nil,
+					"msiLastInterestingMomentDate": nil, "msiLastInterestingMomentDesc": nil, "msiLastInterestingMomentSource": nil})
+			},
+			breaks: leadBreaks,
+		},
+		{
+			name: "lead by id with MSI fields", spec: "mapi", operationID: "getLeadByIdUsingGET",
+			method: http.MethodGet,
+			pathFn: func() string { return fmt.Sprintf("/rest/v1/lead/%d.json?fields=%s", int64(st.lead(1)), msiLeadFields) },
+			check: func(t *testing.T, r response) {
+				wantRecords(1, false, append([]string{"id"}, strings.Split(msiLeadFields, ",")...)...)(t, r)
+				if res := r.results(); len(res) == 1 {
+					wantMSITypes(t, res[0])
+					wantFields(t, res[0], map[string]any{"id": st.lead(1), "leadScore": 5.0, "msiLastInterestingMomentType": "Web",
+						"msiLastInterestingMomentDesc": "Attended the pricing webinar", "msiLastInterestingMomentSource": "Webinar"})
+				}
+			},
+			breaks: leadBreaks,
+		},
+		{
+			name: "lead sync leadScore updated created and skipped", spec: "mapi", operationID: "syncLeadUsingPOST",
+			method: http.MethodPost, path: "/rest/v1/leads.json",
+			body: map[string]any{"action": "createOrUpdate", "lookupField": "externalPersonId", "input": []map[string]any{
+				{"externalPersonId": "P-1", "leadScore": 42},
+				{"externalPersonId": "P-4", "email": "p4@example.com", "externalCompanyId": "K-3", "externalSalesPersonId": "C-2", "leadScore": 7},
+				{"externalPersonId": "P-2", "leadScore": "high"},
+			}},
+			check: func(t *testing.T, r response) {
+				wantOutcomes("updated", "created", "skipped 1001")(t, r)
+				if res := r.results(); len(res) == 3 && res[0]["id"] != st.lead(0) {
+					t.Errorf("the leadScore update answered another lead than P-1 (%v): %s", st.lead(0), r.raw)
+				}
+			},
+			breaks: leadBreaks,
+		},
+		{
+			name: "lead query reads leadScore back", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1,P-2,P-4&fields=externalPersonId,leadScore",
+			check: func(t *testing.T, r response) {
+				wantRecords(3, false, "id", "externalPersonId", "leadScore")(t, r)
+				got := map[any]any{}
+				for _, item := range r.results() {
+					got[item["externalPersonId"]] = item["leadScore"]
+				}
+				if got["P-1"] != 42.0 || got["P-2"] != 5.0 || got["P-4"] != 7.0 {
+					t.Errorf("leadScore P-1 %v P-2 %v P-4 %v, want 42 (set), 5 (refused \"high\" left it) and 7 (created): %s",
+						got["P-1"], got["P-2"], got["P-4"], r.raw)
+				}
+			},
+			breaks: leadBreaks,
+		},
+		{
+			name: "activities change score after leadScore sync", spec: "mapi", operationID: "getLeadActivitiesUsingGET",
+			method: http.MethodGet, pathFn: activities("22"),
+			check: func(t *testing.T, r response) {
+				wantActivities(map[float64]int{22: 4})(t, r)
+				wantActivity(t, r, 22, leadOf(0), "Lead Score", map[string]any{"Old Value": 10.0, "New Value": 42.0, "Change Value": 32.0, "Reason": "Lead sync"})
+			},
+			breaks: activityBreaks,
+		},
+	}
+}
+
+// activityBreaks damage an Activity the ways its schema forbids.
+var activityBreaks = []func(map[string]any) string{
+	func(b map[string]any) string {
+		return damageItem(b, func(it map[string]any) { it["leadId"] = "P-1" }, "a string leadId")
+	},
+	func(b map[string]any) string {
+		return damageItem(b, func(it map[string]any) { it["activityDate"] = "last tuesday" }, "an activityDate that is no date-time")
+	},
+	func(b map[string]any) string {
+		return damageItem(b, func(it map[string]any) { delete(it, "activityTypeId") }, "an activity without activityTypeId")
+	},
+}
+
+// leadBreaks damage a Lead the one way its open schema forbids: a non-integer id.
+var leadBreaks = []func(map[string]any) string{
+	func(b map[string]any) string {
+		return damageItem(b, func(it map[string]any) { it["id"] = "P-1" }, "a string lead id")
+	},
+}
+
+// damageItem applies damage to the first result item, returning how, or "" without one.
+func damageItem(body map[string]any, damage func(map[string]any), how string) string {
+	items, _ := body["result"].([]any)
+	if len(items) == 0 {
+		return ""
+	}
+	item, ok := items[0].(map[string]any)
+	if !ok {
+		return ""
+	}
+	damage(item)
+	return how
+}
+
+// wantActivities wants success, a nextPageToken, and exactly count activities of each type.
+func wantActivities(count map[float64]int) func(*testing.T, response) {
+	return func(t *testing.T, r response) {
+		t.Helper()
+		got := map[float64]int{}
+		for _, a := range r.results() {
+			n, _ := a["activityTypeId"].(float64)
+			got[n]++
+		}
+		next, _ := r.body["nextPageToken"].(string)
+		if r.body["success"] != true || next == "" || fmt.Sprint(got) != fmt.Sprint(count) {
+			t.Errorf("want success, a nextPageToken and activities by type %v, got %v: %s", count, got, r.raw)
+		}
+	}
+}
+
+// wantActivity wants one activity of type typeID for the lead whose, with the primary
+// attribute value and the secondary attributes given.
+func wantActivity(t *testing.T, r response, typeID float64, whose func(map[string]any) bool, primary string, attrs map[string]any) {
+	t.Helper()
+	for _, a := range r.results() {
+		if a["activityTypeId"] != typeID || !whose(a) || a["primaryAttributeValue"] != primary {
+			continue
+		}
+		got := map[string]any{}
+		list, _ := a["attributes"].([]any)
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			name, _ := m["name"].(string)
+			got[name] = m["value"]
+		}
+		match := true
+		for k, v := range attrs {
+			match = match && got[k] == v
+		}
+		if match {
+			return
+		}
+	}
+	t.Errorf("no type-%v activity %q with attributes %v for the lead: %s", typeID, primary, attrs, truncate(r.raw))
+}
+
+// wantMSITypes checks the MSI fields of a lead record have Sales Insight's types: numbers
+// for the scores, strings or null for the last moment, an RFC 3339 date.
+func wantMSITypes(t *testing.T, lead map[string]any) {
+	t.Helper()
+	for _, f := range strings.Split(msiLeadFields, ",") {
+		v, ok := lead[f]
+		if !ok {
+			continue // wantRecords reports it
+		}
+		switch {
+		case !strings.HasPrefix(f, "msi"):
+			if _, num := v.(float64); !num {
+				t.Errorf("lead %v: %s = %#v, want a number", lead["id"], f, v)
+			}
+		case v == nil:
+		default:
+			s, str := v.(string)
+			if !str {
+				t.Errorf("lead %v: %s = %#v, want a string or null", lead["id"], f, v)
+			} else if f == "msiLastInterestingMomentDate" {
+				if _, err := time.Parse(time.RFC3339, s); err != nil {
+					t.Errorf("lead %v: %s = %q is not RFC 3339: %v", lead["id"], f, s, err)
+				}
+			}
+		}
+	}
+}
+
+// wantFields checks a record holds each of want's values (nil meaning JSON null).
+func wantFields(t *testing.T, rec map[string]any, want map[string]any) {
+	t.Helper()
+	if rec == nil {
+		t.Errorf("no record to hold %v", want)
+		return
+	}
+	for k, v := range want {
+		if got, ok := rec[k]; !ok || got != v {
+			t.Errorf("record %v: %s = %#v, want %#v", rec["id"], k, got, v)
 		}
 	}
 }
