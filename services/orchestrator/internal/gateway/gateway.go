@@ -75,9 +75,11 @@ func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Han
 	root.Handle("GET /healthz", health)
 	root.Handle("GET /metrics", metrics)
 	root.Handle("/", marketoConventions(cfg, mux))
-	// otelhttp is outermost so the span covers everything; probes stay out of traces.
+	// otelhttp is outermost so the span covers everything; probes stay out of traces, and so
+	// do requests that carry a secret in their URL (client credentials, access_token), which
+	// a span would otherwise record.
 	return otelhttp.NewHandler(root, "gateway",
-		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/metrics" }),
+		otelhttp.WithFilter(traced),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
 	), nil
 }
@@ -104,4 +106,15 @@ func noStoreForTokens(_ context.Context, w http.ResponseWriter, m proto.Message)
 		w.Header().Set("Pragma", "no-cache")
 	}
 	return nil
+}
+
+// traced reports whether a request may be traced: not the probes, and not a request whose
+// URL holds a secret.
+func traced(r *http.Request) bool {
+	switch {
+	case r.URL.Path == "/healthz", r.URL.Path == "/metrics", strings.HasPrefix(r.URL.Path, "/identity/"):
+		return false
+	}
+	q := r.URL.Query()
+	return !q.Has("access_token") && !q.Has("client_secret")
 }
