@@ -7,6 +7,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 )
 
@@ -42,6 +43,11 @@ func (a *Applier) SyncOpportunityRoles(ctx context.Context, action commonv1.Sync
 	var sent []int
 	for i, in := range inputs {
 		role := in.OpportunityRoleInput
+		if in.LeadId != nil && in.GetLeadId() == 0 && in.ExternalPersonID == "" {
+			// A null or zero leadId names no lead: the key is incomplete.
+			out[i] = skipped(i, records.Missing("leadId"))
+			continue
+		}
 		if in.LeadId == nil && in.ExternalPersonID != "" {
 			id, ok := found.LeadByExternalID(in.ExternalPersonID)
 			if !ok {

@@ -39,7 +39,21 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 		}
 		marketoPath := strings.HasPrefix(r.URL.Path, "/rest/") || strings.HasPrefix(r.URL.Path, "/identity/")
 		if !marketoPath {
-			r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
+			body, err := readBody(w, r, cfg.MaxBodyBytes)
+			if err != nil {
+				// msisync's own API answers in grpc-gateway's error shape, with the HTTP status.
+				var tooLarge *http.MaxBytesError
+				status, message := http.StatusBadRequest, "the request body could not be read"
+				if errors.As(err, &tooLarge) {
+					status, message = http.StatusRequestEntityTooLarge, "the request body is larger than 1 MB; send at most 300 records per call"
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				writeJSON(w, map[string]any{"code": 3, "message": message, "details": []any{}})
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
 			next.ServeHTTP(w, r)
 			return
 		}
