@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/msisync/msisync/platform/config"
 
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
@@ -23,12 +26,20 @@ const CredentialsFile = "credentials.env"
 // ensureClient makes sure an API client can get tokens: the configured one is created or
 // updated; with none configured and none stored, one is generated and shown once.
 func ensureClient(ctx context.Context, cfg Config, st store.Store, log *slog.Logger) error {
+	clients, err := parseClients(cfg.Clients.Value())
+	if err != nil {
+		return err
+	}
 	if cfg.ClientID != "" {
-		err := st.PutClient(ctx, store.Client{ID: cfg.ClientID, SecretHash: auth.HashSecret(cfg.ClientSecret.Value()), Role: store.RoleReadWrite, CreatedAt: time.Now()})
-		if err != nil {
+		clients = append([]clientSpec{{id: cfg.ClientID, secret: cfg.ClientSecret, role: store.RoleReadWrite}}, clients...)
+	}
+	for _, c := range clients {
+		if err := st.PutClient(ctx, store.Client{ID: c.id, SecretHash: auth.HashSecret(c.secret.Value()), Role: c.role, CreatedAt: time.Now()}); err != nil {
 			return err
 		}
-		log.InfoContext(ctx, "API client configured", "client_id", cfg.ClientID)
+		log.InfoContext(ctx, "API client configured", "client_id", c.id, "role", string(c.role))
+	}
+	if len(clients) > 0 {
 		return nil
 	}
 	n, err := st.CountClients(ctx)
@@ -63,6 +74,47 @@ func ensureClient(ctx context.Context, cfg Config, st store.Store, log *slog.Log
 	// clear in the database.
 	fmt.Fprintf(os.Stderr, "\nGenerated an API client for the REST gateway%s:\n  MSISYNC_CLIENT_ID=%s\n  MSISYNC_CLIENT_SECRET=%s\n\n", saved, id, secret)
 	return nil
+}
+
+// clientSpec is one API client from the configuration.
+type clientSpec struct {
+	id     string
+	secret config.Secret
+	role   store.Role
+}
+
+// parseClients reads MSISYNC_CLIENTS: comma-separated "id:secret" or "id:secret:read_only"
+// (":read_write" is accepted too). Its errors never quote a secret.
+func parseClients(s string) ([]clientSpec, error) {
+	var out []clientSpec
+	seen := map[string]bool{}
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(entry, ":")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" {
+			return nil, fmt.Errorf("MSISYNC_CLIENTS entry %d is not id:secret or id:secret:read_only", i+1)
+		}
+		role := store.RoleReadWrite
+		for _, r := range []store.Role{store.RoleReadOnly, store.RoleReadWrite} {
+			if rest, ok := strings.CutSuffix(secret, ":"+string(r)); ok {
+				secret, role = rest, r
+				break
+			}
+		}
+		if len(secret) < minSecretLength {
+			return nil, fmt.Errorf("MSISYNC_CLIENTS: the secret of client %q is too short: use at least %d characters", id, minSecretLength)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("MSISYNC_CLIENTS names client %q twice", id)
+		}
+		seen[id] = true
+		out = append(out, clientSpec{id: id, secret: config.Secret(secret), role: role})
+	}
+	return out, nil
 }
 
 func writeCredentials(path, id, secret string) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
+	"github.com/msisync/msisync/services/orchestrator/internal/limits"
 )
 
 // Config is the orchestrator's configuration, read from MSISYNC_* variables.
@@ -37,6 +38,12 @@ type Config struct {
 	ClientID string `env:"CLIENT_ID"`
 	// ClientSecret is the API client's secret; only its hash is stored.
 	ClientSecret config.Secret `env:"CLIENT_SECRET"`
+	// Clients adds more API clients (MSISYNC_CLIENTS): comma-separated "id:secret" (read-write)
+	// or "id:secret:read_only" (may only read: an RPC that writes gets 603), each secret at
+	// least 16 characters and without commas. They are created or updated at start-up,
+	// besides MSISYNC_CLIENT_ID; only the secrets' hashes are stored, and the value is never
+	// logged.
+	Clients config.Secret `env:"CLIENTS"`
 	// TokenTTL is how long an access token lives (MSISYNC_TOKEN_TTL, Marketo: 1h).
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"1h"`
 	// ParkTTL is how long a sync-run record whose parent is missing stays parked (on
@@ -50,6 +57,23 @@ type Config struct {
 	// AllowAccessTokenParam accepts the deprecated access_token query parameter besides
 	// the Authorization header (MSISYNC_ALLOW_ACCESS_TOKEN_PARAM).
 	AllowAccessTokenParam bool `env:"ALLOW_ACCESS_TOKEN_PARAM" envDefault:"false"`
+	// RateLimitCalls is how many calls one API client may make per RateLimitWindow before
+	// it gets 606 (MSISYNC_RATE_LIMIT_CALLS, Marketo: 100; 0 disables the limit). Counted
+	// per orchestrator replica; token calls do not count.
+	RateLimitCalls int `env:"RATE_LIMIT_CALLS" envDefault:"100"`
+	// RateLimitWindow is the rate limit's sliding window (MSISYNC_RATE_LIMIT_WINDOW,
+	// Marketo: 20s; 1s to 24h).
+	RateLimitWindow time.Duration `env:"RATE_LIMIT_WINDOW" envDefault:"20s"`
+	// MaxConcurrency is how many calls one API client may have running at once before it
+	// gets 615 (MSISYNC_MAX_CONCURRENCY, Marketo: 10; 0 disables the limit). Counted per
+	// orchestrator replica.
+	MaxConcurrency int `env:"MAX_CONCURRENCY" envDefault:"10"`
+	// DailyQuota is how many calls one API client may make per day before it gets 607
+	// (MSISYNC_DAILY_QUOTA, Marketo: 50000; 0 disables the quota). The day ends at midnight
+	// America/Chicago, as Marketo's quota resets at 12:00 AM CST; the count is kept in the
+	// orchestrator store, shared by replicas and kept across restarts. Calls refused with
+	// 601, 602, 606, 607 or 615 and token calls do not count.
+	DailyQuota int64 `env:"DAILY_QUOTA" envDefault:"50000"`
 }
 
 // minSecretLength is the shortest client secret accepted.
@@ -81,9 +105,35 @@ func (c Config) Validate() error {
 	if c.ParkTTL < time.Minute || c.ParkTTL > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1m to 2160h (90 days)", c.ParkTTL))
 	}
+	if clients, err := parseClients(c.Clients.Value()); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, cl := range clients {
+			if cl.id == c.ClientID {
+				errs = append(errs, fmt.Errorf("MSISYNC_CLIENTS names client %q, which MSISYNC_CLIENT_ID already defines", cl.id))
+			}
+		}
+	}
+	if c.RateLimitCalls < 0 || c.RateLimitCalls > 1_000_000 {
+		errs = append(errs, fmt.Errorf("MSISYNC_RATE_LIMIT_CALLS %d is out of range: use 0 (no limit) to 1000000", c.RateLimitCalls))
+	}
+	if c.RateLimitCalls > 0 && (c.RateLimitWindow < time.Second || c.RateLimitWindow > 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("MSISYNC_RATE_LIMIT_WINDOW %v is out of range: use 1s to 24h", c.RateLimitWindow))
+	}
+	if c.MaxConcurrency < 0 || c.MaxConcurrency > 100_000 {
+		errs = append(errs, fmt.Errorf("MSISYNC_MAX_CONCURRENCY %d is out of range: use 0 (no limit) to 100000", c.MaxConcurrency))
+	}
+	if c.DailyQuota < 0 {
+		errs = append(errs, fmt.Errorf("MSISYNC_DAILY_QUOTA %d is negative: use 0 (no quota) or more", c.DailyQuota))
+	}
 	errs = append(errs, c.WritebackColumns.Validate())
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)
+}
+
+// limits returns the API limits the configuration sets.
+func (c Config) limits() limits.Config {
+	return limits.Config{Calls: c.RateLimitCalls, Window: c.RateLimitWindow, MaxConcurrency: c.MaxConcurrency, DailyQuota: c.DailyQuota}
 }
 
 // downstream maps each downstream service to its address.

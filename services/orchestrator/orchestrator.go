@@ -29,6 +29,7 @@ import (
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
 	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
+	"github.com/msisync/msisync/services/orchestrator/internal/limits"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
@@ -54,6 +55,7 @@ type Service struct {
 	conns  map[string]*grpc.ClientConn // downstream services, by name
 	metric http.Handler
 	syncs  *syncrun.Engine
+	limits *limits.Limiter
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -95,7 +97,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		s.conns[name] = conn
 	}
 
-	s.grpc = grpcserver.New(Name, log, s.auth.UnaryInterceptor())
+	// The API limits apply after authentication, to REST and gRPC callers alike; rate and
+	// concurrency are per replica, the daily quota is shared through the store.
+	s.limits = limits.New(cfg.limits(), st, s.log)
+	if err := s.limits.Load(ctx); err != nil {
+		return nil, fmt.Errorf("loading the daily quota counts: %w", err)
+	}
+	s.grpc = grpcserver.New(Name, log, s.auth.UnaryInterceptor(), s.limits.UnaryInterceptor())
 	g := s.grpc.GRPC
 	orchestratorv1.RegisterAuthServiceServer(g, auth.NewServer(s.auth))
 	applier := apply.New(links.Clients{
@@ -174,7 +182,15 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	})
 	g.Go(func() error { s.pruneTokens(gctx); return nil })
 	g.Go(func() error { return s.syncs.Run(gctx) })
-	return g.Wait()
+	g.Go(func() error { s.limits.Run(gctx); return nil })
+	err = g.Wait()
+	// Calls that finished during the graceful stop counted too: save them.
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if ferr := s.limits.Flush(fctx); ferr != nil {
+		s.log.Warn("saving the daily quota counts at shutdown", "error", ferr)
+	}
+	return err
 }
 
 // pruneTokens deletes tokens that expired more than a day ago, once an hour.

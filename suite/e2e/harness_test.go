@@ -131,6 +131,9 @@ func trySuite(t *testing.T, dataDir string, extra []string) (*suite, error) {
 		"MSISYNC_CLIENT_ID=" + testClientID,
 		"MSISYNC_CLIENT_SECRET=" + testClientSecret,
 		"MSISYNC_LOG_LEVEL=warn",
+		"MSISYNC_RATE_LIMIT_CALLS=0",
+		"MSISYNC_MAX_CONCURRENCY=0",
+		"MSISYNC_DAILY_QUOTA=0",
 	}
 	for _, svc := range services {
 		addr := freePort(t)

@@ -76,6 +76,9 @@ func startSuite(ctx context.Context, binary, dataDir, logPath string) (*suitePro
 		"MSISYNC_CLIENT_SECRET="+benchClientSecret,
 		"MSISYNC_LOG_LEVEL=warn",
 		"MSISYNC_SQLITE_SYNCHRONOUS=NORMAL",
+		"MSISYNC_RATE_LIMIT_CALLS=0",
+		"MSISYNC_MAX_CONCURRENCY=0",
+		"MSISYNC_DAILY_QUOTA=0",
 		pprofAddrVar+"="+pprofAddr,
 	)
 	for _, v := range addrVars {

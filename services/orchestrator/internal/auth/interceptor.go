@@ -28,7 +28,7 @@ func FromContext(ctx context.Context) (Principal, bool) {
 // UnaryInterceptor requires a valid "authorization: Bearer <token>" on every call except
 // the token endpoint and the standard gRPC services (health, reflection), and puts the
 // caller's Principal in the context. A missing token is 600, an unknown one 601, an
-// expired one 602.
+// expired one 602; a read-only client calling an RPC that writes (writeMethods) gets 603.
 func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if publicMethods[info.FullMethod] || strings.HasPrefix(info.FullMethod, "/grpc.") {
@@ -40,6 +40,9 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		p, err := a.Verify(ctx, token)
 		if err != nil {
+			return nil, err
+		}
+		if err := authorize(p, info.FullMethod); err != nil {
 			return nil, err
 		}
 		return handler(context.WithValue(ctx, principalKey{}, p), req)
@@ -55,4 +58,10 @@ func bearer(ctx context.Context) string {
 		}
 	}
 	return ""
+}
+
+// WithPrincipal returns ctx acting as p, as UnaryInterceptor does for an authenticated
+// call (tests of later interceptors use it too).
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
 }

@@ -1,6 +1,7 @@
-// Package store defines what the orchestrator keeps: API clients and their access tokens,
-// and sync runs with their records (parked and dead-lettered ones included). The doc comments of Store are the contract
-// every implementation meets; storetest checks it against each.
+// Package store defines what the orchestrator keeps: API clients, their access tokens and
+// daily call counts, and sync runs with their records (parked and dead-lettered ones
+// included). The doc comments of Store are the contract every implementation meets;
+// storetest checks it against each.
 package store
 
 import (
@@ -68,6 +69,14 @@ type Store interface {
 	GetToken(ctx context.Context, hash []byte) (Token, error)
 	// DeleteExpiredTokens removes tokens that expired before cutoff and returns how many.
 	DeleteExpiredTokens(ctx context.Context, cutoff time.Time) (int, error)
+	// AddQuotaUsage adds delta calls to the client's count for the quota day (YYYY-MM-DD)
+	// and returns the new count, which includes what other replicas added.
+	AddQuotaUsage(ctx context.Context, clientID, day string, delta int64) (int64, error)
+	// QuotaUsage returns each client's count for the quota day; clients without calls are
+	// left out.
+	QuotaUsage(ctx context.Context, day string) (map[string]int64, error)
+	// DeleteQuotaUsageBefore removes the counts of days before day and returns how many.
+	DeleteQuotaUsageBefore(ctx context.Context, day string) (int, error)
 	// Secret returns the named persisted random key, creating it on first use.
 	Secret(ctx context.Context, name string) ([]byte, error)
 	// Close releases the store's resources.

@@ -157,3 +157,57 @@ func scanToken(row *sql.Row) (store.Token, error) {
 	t.ExpiresAt = time.UnixMicro(expires).UTC()
 	return t, nil
 }
+
+// AddQuotaUsage implements store.Store.
+func (s *Store) AddQuotaUsage(ctx context.Context, clientID, day string, delta int64) (int64, error) {
+	var total int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, s.db.Rebind(
+			"INSERT INTO api_quota_usage (client_id, day, calls) VALUES (?, ?, ?) "+
+				"ON CONFLICT (client_id, day) DO UPDATE SET calls = api_quota_usage.calls + excluded.calls RETURNING calls"),
+			clientID, day, delta).Scan(&total)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adding to the daily quota usage: %w", err)
+	}
+	return total, nil
+}
+
+// QuotaUsage implements store.Store.
+func (s *Store) QuotaUsage(ctx context.Context, day string) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT client_id, calls FROM api_quota_usage WHERE day = ? AND calls > 0"), day)
+	if err != nil {
+		return nil, fmt.Errorf("reading the daily quota usage: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("reading the daily quota usage: %w", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the daily quota usage: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteQuotaUsageBefore implements store.Store.
+func (s *Store) DeleteQuotaUsageBefore(ctx context.Context, day string) (int, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM api_quota_usage WHERE day < ?"), day)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("deleting old daily quota usage: %w", err)
+	}
+	return int(n), nil
+}

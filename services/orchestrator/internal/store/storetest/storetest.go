@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentIssuersShareOneToken", testConcurrentIssue},
 		{"ExpiredTokensArePruned", testPrune},
 		{"SecretsPersist", testSecrets},
+		{"QuotaUsageAddsUpPerClientAndDay", testQuotaUsage},
+		{"ConcurrentQuotaAddsAllCount", testConcurrentQuota},
 	}
 	tests = append(tests, syncRunTests...)
 	for _, tt := range tests {
@@ -170,5 +172,62 @@ func testSecrets(t *testing.T, s store.Store) {
 	}
 	if len(a) != 32 || !bytes.Equal(a, b) || bytes.Equal(a, c) {
 		t.Errorf("secrets: %x %x %x", a, b, c)
+	}
+}
+
+func testQuotaUsage(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if got, err := s.QuotaUsage(ctx, "2026-11-29"); err != nil || len(got) != 0 {
+		t.Fatalf("QuotaUsage on empty store = %v, %v; want none", got, err)
+	}
+	for _, step := range []struct {
+		client, day string
+		delta, want int64
+	}{
+		{"c1", "2026-11-28", 7, 7},
+		{"c1", "2026-11-29", 3, 3},
+		{"c1", "2026-11-29", 4, 7},
+		{"c2", "2026-11-29", 50000, 50000},
+	} {
+		got, err := s.AddQuotaUsage(ctx, step.client, step.day, step.delta)
+		if err != nil || got != step.want {
+			t.Fatalf("AddQuotaUsage(%s, %s, %d) = %d, %v; want %d", step.client, step.day, step.delta, got, err, step.want)
+		}
+	}
+	got, err := s.QuotaUsage(ctx, "2026-11-29")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{"c1": 7, "c2": 50000}, got); diff != "" {
+		t.Errorf("QuotaUsage (-want +got):\n%s", diff)
+	}
+	n, err := s.DeleteQuotaUsageBefore(ctx, "2026-11-29")
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteQuotaUsageBefore = %d, %v; want 1", n, err)
+	}
+	if got, err := s.QuotaUsage(ctx, "2026-11-28"); err != nil || len(got) != 0 {
+		t.Errorf("QuotaUsage of a deleted day = %v, %v; want none", got, err)
+	}
+	if got, err := s.QuotaUsage(ctx, "2026-11-29"); err != nil || got["c1"] != 7 {
+		t.Errorf("QuotaUsage after deleting older days = %v, %v; want c1 kept", got, err)
+	}
+}
+
+func testConcurrentQuota(t *testing.T, s store.Store) {
+	const n = 8
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.AddQuotaUsage(context.Background(), "c1", "2026-11-29", 5); err != nil {
+				t.Errorf("AddQuotaUsage: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := s.QuotaUsage(context.Background(), "2026-11-29")
+	if err != nil || got["c1"] != n*5 {
+		t.Errorf("QuotaUsage after %d concurrent adds = %v, %v; want %d", n, got, err, n*5)
 	}
 }

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+
+	ov1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
+)
+
+// writeMethods are the RPCs that change data: a read-only client calling one gets 603.
+// Every orchestrator RPC is in exactly one of writeMethods, readMethods and publicMethods
+// (roles_test.go checks every registered method, so a new RPC cannot go unclassified).
+var writeMethods = map[string]bool{
+	ov1.MarketoSalesPersonService_SyncSalesPersons_FullMethodName:           true,
+	ov1.MarketoSalesPersonService_DeleteSalesPersons_FullMethodName:         true,
+	ov1.MarketoCompanyService_SyncCompanies_FullMethodName:                  true,
+	ov1.MarketoCompanyService_DeleteCompanies_FullMethodName:                true,
+	ov1.MarketoLeadService_SyncLeads_FullMethodName:                         true,
+	ov1.MarketoLeadService_DeleteLeads_FullMethodName:                       true,
+	ov1.MarketoOpportunityService_SyncOpportunities_FullMethodName:          true,
+	ov1.MarketoOpportunityService_DeleteOpportunities_FullMethodName:        true,
+	ov1.MarketoOpportunityRoleService_SyncOpportunityRoles_FullMethodName:   true,
+	ov1.MarketoOpportunityRoleService_DeleteOpportunityRoles_FullMethodName: true,
+	ov1.SyncRunService_CreateSyncRun_FullMethodName:                         true,
+	ov1.SyncRunService_RetryPendingRecords_FullMethodName:                   true,
+	ov1.SyncRunService_DropPendingRecords_FullMethodName:                    true,
+	ov1.InsightService_RecordScoreChanges_FullMethodName:                    true,
+	ov1.InsightService_RecordInterestingMoments_FullMethodName:              true,
+	ov1.InsightService_RecomputeTiers_FullMethodName:                        true,
+}
+
+// readMethods are the RPCs that only read: any authenticated client may call them.
+var readMethods = map[string]bool{
+	ov1.MarketoSalesPersonService_GetSalesPersons_FullMethodName:              true,
+	ov1.MarketoSalesPersonService_DescribeSalesPersons_FullMethodName:         true,
+	ov1.MarketoCompanyService_GetCompanies_FullMethodName:                     true,
+	ov1.MarketoCompanyService_DescribeCompanies_FullMethodName:                true,
+	ov1.MarketoLeadService_GetLeads_FullMethodName:                            true,
+	ov1.MarketoLeadService_GetLead_FullMethodName:                             true,
+	ov1.MarketoLeadService_DescribeLeads_FullMethodName:                       true,
+	ov1.MarketoLeadService_DescribeLeads2_FullMethodName:                      true,
+	ov1.MarketoOpportunityService_GetOpportunities_FullMethodName:             true,
+	ov1.MarketoOpportunityService_DescribeOpportunities_FullMethodName:        true,
+	ov1.MarketoOpportunityRoleService_GetOpportunityRoles_FullMethodName:      true,
+	ov1.MarketoOpportunityRoleService_QueryOpportunityRoles_FullMethodName:    true,
+	ov1.MarketoOpportunityRoleService_DescribeOpportunityRoles_FullMethodName: true,
+	ov1.MarketoActivityService_GetActivitiesPagingToken_FullMethodName:        true,
+	ov1.MarketoActivityService_GetLeadActivities_FullMethodName:               true,
+	ov1.MarketoActivityService_GetActivityTypes_FullMethodName:                true,
+	ov1.SyncRunService_GetSyncRun_FullMethodName:                              true,
+	ov1.SyncRunService_ListPendingRecords_FullMethodName:                      true,
+	ov1.SyncRunService_ListDeadLetters_FullMethodName:                         true,
+	ov1.InsightService_GetTierBoundaries_FullMethodName:                       true,
+	ov1.InsightService_ListBestBets_FullMethodName:                            true,
+	ov1.InsightService_GetPersonDiagnostics_FullMethodName:                    true,
+	ov1.InsightService_GetCompanyDiagnostics_FullMethodName:                   true,
+	ov1.InsightService_GetOpportunityDiagnostics_FullMethodName:               true,
+	ov1.InsightService_ListWritebackChanges_FullMethodName:                    true,
+}
+
+// authorize refuses, with 603, a call p may not make: a write by a client that is not
+// read-write. Reads are open to every authenticated client.
+func authorize(p Principal, fullMethod string) error {
+	if !writeMethods[fullMethod] || p.Role == store.RoleReadWrite {
+		return nil
+	}
+	return marketo.NewError(codes.PermissionDenied, marketo.CodeAccessDenied,
+		fmt.Sprintf("Access denied: API client '%s' is read-only, and this call writes", p.ClientID))
+}
