@@ -18,8 +18,13 @@ type report struct {
 	checks []*orchestratorv1.DiagnosticCheck
 }
 
-func (r *report) check(name string, passed bool, format string, args ...any) bool {
-	r.checks = append(r.checks, &orchestratorv1.DiagnosticCheck{Name: name, Passed: passed, Message: fmt.Sprintf(format, args...)})
+// check records a check: ok is its message when it passes, fail when it does not.
+func (r *report) check(name string, passed bool, ok, fail string) bool {
+	msg := fail
+	if passed {
+		msg = ok
+	}
+	r.checks = append(r.checks, &orchestratorv1.DiagnosticCheck{Name: name, Passed: passed, Message: msg})
 	return passed
 }
 
@@ -35,36 +40,42 @@ func (r *report) passed() bool {
 // owner checks that a record names a sales person who is synced and has an email, the
 // link MSI shows the record through.
 func (s *Server) owner(ctx context.Context, r *report, what, externalID string) error {
-	if !r.check("sales person named", externalID != "", "%s names no externalSalesPersonId: MSI shows records to their owner, so set it to the CRM user's id", what) {
+	if !r.check("sales person named", externalID != "", fmt.Sprintf("%s is owned by sales person '%s'", what, externalID),
+		fmt.Sprintf("%s names no externalSalesPersonId: MSI shows records to their owner, so set it to the CRM user's id", what)) {
 		return nil
 	}
 	got, err := s.links.SalesPersons.BatchGetSalesPersons(ctx, &identityv1.BatchGetSalesPersonsRequest{Keys: []*identityv1.SalesPersonKey{{Key: &identityv1.SalesPersonKey_ExternalSalesPersonId{ExternalSalesPersonId: externalID}}}})
 	if err != nil {
 		return err
 	}
-	if !r.check("sales person synced", len(got.GetSalesPersons()) == 1, "%s's owner, sales person '%s', is not synced: sync the CRM user first (POST /rest/v1/salespersons.json)", what, externalID) {
+	if !r.check("sales person synced", len(got.GetSalesPersons()) == 1, fmt.Sprintf("sales person '%s' is synced", externalID),
+		fmt.Sprintf("%s's owner, sales person '%s', is not synced: sync the CRM user first (POST /rest/v1/salespersons.json)", what, externalID)) {
 		return nil
 	}
 	sp := got.GetSalesPersons()[0]
 	r.check("sales person has an email", sp.GetEmail() != "",
-		"sales person '%s' has no email: MSI matches the CRM user to the Marketo sales person by email, which must equal the CRM user's email", externalID)
+		fmt.Sprintf("sales person '%s' has the email %s; it must equal the CRM user's email for MSI to match them", externalID, sp.GetEmail()),
+		fmt.Sprintf("sales person '%s' has no email: MSI matches the CRM user to the Marketo sales person by email, which must equal the CRM user's email", externalID))
 	return nil
 }
 
 // company checks that a record's company is synced and owned.
 func (s *Server) company(ctx context.Context, r *report, what, externalID string) error {
-	if !r.check("company named", externalID != "", "%s names no externalCompanyId: MSI groups people and opportunities under their company, so set it to the CRM account's id", what) {
+	if !r.check("company named", externalID != "", fmt.Sprintf("%s belongs to company '%s'", what, externalID),
+		fmt.Sprintf("%s names no externalCompanyId: MSI groups people and opportunities under their company, so set it to the CRM account's id", what)) {
 		return nil
 	}
 	got, err := s.links.Companies.BatchGetCompanies(ctx, &accountv1.BatchGetCompaniesRequest{Keys: []*accountv1.CompanyKey{{Key: &accountv1.CompanyKey_ExternalCompanyId{ExternalCompanyId: externalID}}}})
 	if err != nil {
 		return err
 	}
-	if !r.check("company synced", len(got.GetCompanies()) == 1, "%s's company '%s' is not synced: sync the CRM account (POST /rest/v1/companies.json) after its owner", what, externalID) {
+	if !r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", externalID),
+		fmt.Sprintf("%s's company '%s' is not synced: sync the CRM account (POST /rest/v1/companies.json) after its owner", what, externalID)) {
 		return nil
 	}
 	c := got.GetCompanies()[0]
-	r.check("company owned", c.GetExternalSalesPersonId() != "", "company '%s' names no owner (externalSalesPersonId)", externalID)
+	r.check("company owned", c.GetExternalSalesPersonId() != "", fmt.Sprintf("company '%s' is owned by sales person '%s'", externalID, c.GetExternalSalesPersonId()),
+		fmt.Sprintf("company '%s' names no owner (externalSalesPersonId)", externalID))
 	return nil
 }
 
@@ -78,7 +89,8 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("lead synced", len(got.GetLeads()) == 1, "no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id) {
+	if !r.check("lead synced", len(got.GetLeads()) == 1, fmt.Sprintf("the lead with externalPersonId '%s' is synced", id),
+		fmt.Sprintf("no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id)) {
 		return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: id, Passed: false, Checks: r.checks}, nil
 	}
 	lead := got.GetLeads()[0]
@@ -100,9 +112,9 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 		opps = append(opps, fmt.Sprintf("'%s' (%s)", role.GetExternalOpportunityId(), role.GetRole()))
 	}
 	if len(opps) == 0 {
-		r.check("opportunity roles", true, "no opportunity role names this lead; if the CRM has contact roles for it, sync them with leadId %d", lead.GetId())
+		r.check("opportunity roles", true, fmt.Sprintf("no opportunity role names this lead; if the CRM has contact roles for it, sync them with leadId %d", lead.GetId()), "")
 	} else {
-		r.check("opportunity roles", true, "linked to %d opportunities: %s", len(opps), strings.Join(opps, ", "))
+		r.check("opportunity roles", true, fmt.Sprintf("linked to %d opportunities: %s", len(opps), strings.Join(opps, ", ")), "")
 	}
 	in, err := s.scoring.BatchGetInsights(ctx, &scoringv1.BatchGetInsightsRequest{LeadIds: []int32{lead.GetId()}})
 	if err != nil {
@@ -113,11 +125,9 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 		insight = in.GetInsights()[0]
 	}
 	hasInsight := insight != nil && (insight.GetLeadScore() != 0 || insight.GetLastInterestingMomentType() != scoringv1.InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED)
-	if hasInsight {
-		r.check("insight", true, "lead score %d, %d stars, %d flames, priority %d", insight.GetLeadScore(), insight.GetRelativeScore(), insight.GetRelativeUrgency(), insight.GetPriority())
-	} else {
-		r.check("insight", false, "no score change or interesting moment recorded yet: MSI shows nothing for this person until there is activity")
-	}
+	r.check("insight", hasInsight,
+		fmt.Sprintf("lead score %d, %d stars, %d flames, priority %d", insight.GetLeadScore(), insight.GetRelativeScore(), insight.GetRelativeUrgency(), insight.GetPriority()),
+		"no score change or interesting moment recorded yet: MSI shows nothing for this person until there is activity")
 	return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: lead.GetExternalPersonId(), Passed: r.passed(), Checks: r.checks}, nil
 }
 
@@ -130,7 +140,8 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("company synced", len(got.GetCompanies()) == 1, "no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id) {
+	if !r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", id),
+		fmt.Sprintf("no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id)) {
 		return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: id, Checks: r.checks}, nil
 	}
 	c := got.GetCompanies()[0]
@@ -145,7 +156,7 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 	for _, v := range use {
 		children = v
 	}
-	r.check("people and opportunities", true, "%s", children)
+	r.check("people and opportunities", true, children, "")
 	return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: c.GetExternalCompanyId(), Passed: r.passed(), Checks: r.checks}, nil
 }
 
@@ -158,7 +169,8 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("opportunity synced", len(got.GetOpportunities()) == 1, "no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id) {
+	if !r.check("opportunity synced", len(got.GetOpportunities()) == 1, fmt.Sprintf("opportunity '%s' is synced", id),
+		fmt.Sprintf("no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id)) {
 		return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: id, Checks: r.checks}, nil
 	}
 	o := got.GetOpportunities()[0]
@@ -176,7 +188,7 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 		return nil, err
 	}
 	if len(roles.GetOpportunityRoles()) == 0 {
-		r.check("roles linked", false, "%s has no contact roles: MSI shows an opportunity on a person's page only through a role (POST /rest/v1/opportunities/roles.json)", what)
+		r.check("roles linked", false, "", fmt.Sprintf("%s has no contact roles: MSI shows an opportunity on a person's page only through a role (POST /rest/v1/opportunities/roles.json)", what))
 	} else {
 		keys := make([]*personv1.LeadKey, len(roles.GetOpportunityRoles()))
 		for i, role := range roles.GetOpportunityRoles() {
@@ -186,8 +198,8 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 		if err != nil {
 			return nil, err
 		}
-		r.check("roles linked", len(leads.GetLeads()) == len(uniqueLeads(roles.GetOpportunityRoles())),
-			"%d roles name %d leads, %d of them synced", len(roles.GetOpportunityRoles()), len(uniqueLeads(roles.GetOpportunityRoles())), len(leads.GetLeads()))
+		summary := fmt.Sprintf("%d roles name %d leads, %d of them synced", len(roles.GetOpportunityRoles()), len(uniqueLeads(roles.GetOpportunityRoles())), len(leads.GetLeads()))
+		r.check("roles linked", len(leads.GetLeads()) == len(uniqueLeads(roles.GetOpportunityRoles())), summary, summary+": sync the missing leads")
 	}
 	return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: o.GetExternalOpportunityId(), Passed: r.passed(), Checks: r.checks}, nil
 }
