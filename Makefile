@@ -47,6 +47,25 @@ check-modules: ## Each module is tidy and builds on its own (GOWORK=off, through
 .PHONY: test
 test: check-generate lint check-modules ## Everything CI checks: generated code, lint, vet, tidy modules, every module's tests.
 	go test -count=1 $(PACKAGES)
+	$(MAKE) fuzz-ci
+
+# Fuzz targets as package:FuzzName; `go test -fuzz` takes one target per run.
+FUZZ_TARGETS := ./platform/extid:FuzzNormalize ./platform/pagetoken:FuzzDecode \
+	./services/orchestrator/internal/gateway:FuzzMarketoConventions \
+	./services/orchestrator/internal/objects:FuzzDecode \
+	./services/orchestrator/internal/marketoapi:FuzzParseQuery
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s); new failing inputs land in testdata/fuzz/.
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%%:*} || exit 1; \
+	done
+
+.PHONY: fuzz-ci
+fuzz-ci: ## Run each fuzz target briefly (3s), as CI does after the tests.
+	$(MAKE) fuzz FUZZTIME=3s
 
 .PHONY: build
 build: ## Build every binary into bin/.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
@@ -73,6 +74,11 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		w.WriteHeader(httpStatus)
 		writeJSON(w, map[string]string{"error": kind, "error_description": description})
 	default:
+		// protojson refuses a message that is not valid UTF-8 (and would answer 500), so
+		// mend it first.
+		if st := status.Convert(err); !utf8.ValidString(st.Message()) {
+			err = status.New(st.Code(), strings.ToValidUTF8(st.Message(), "\uFFFD")).Err()
+		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
 }

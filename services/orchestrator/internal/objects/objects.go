@@ -296,7 +296,11 @@ func setField(msg protoreflect.Message, fd protoreflect.FieldDescriptor, name st
 		if why != nil {
 			return why
 		}
-		msg.Set(fd, protoreflect.ValueOfMessage(timestamppb.New(t).ProtoReflect()))
+		ts := timestamppb.New(t)
+		if ts.CheckValid() != nil {
+			return records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': dates run from year 0001 to 9999", name)
+		}
+		msg.Set(fd, protoreflect.ValueOfMessage(ts.ProtoReflect()))
 	default:
 		return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
 	}
