@@ -87,6 +87,12 @@ bench: ## Benchmark leads end to end vs raw SQLite and read-back latency (BENCH_
 	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
 	go test -run '^$$' -bench Scoring -benchtime 1x -timeout 20m ./services/scoring/internal/store/sqlstore/
 
+.PHONY: load
+load: ## Load-test the gateway: 10 clients, a realistic mix, Marketo's limits, consistency check (LOAD_FLAGS="-duration 15s").
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-load
+	$(BIN)/msisync-load -suite $(BIN)/msisync $(LOAD_FLAGS)
+
 .PHONY: clean
 clean: ## Remove build output (not ./data).
 	rm -rf $(BIN)

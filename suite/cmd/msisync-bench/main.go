@@ -25,14 +25,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
 // batchSize is the records per REST request and per raw SQLite transaction (Marketo's limit).
-const batchSize = 300
+const batchSize = suiteproc.BatchSize
 
 // options are the command-line settings.
 type options struct {
@@ -83,34 +83,8 @@ func parseFlags(args []string) (options, error) {
 			"to the variable MSISYNC_BENCH_<NAME> (upper case, - as _) when it is set.\n\n")
 		fs.PrintDefaults()
 	}
-	var envErr error
-	str := func(p *string, name, def, usage string) {
-		if v, ok := benchEnv(name); ok {
-			def = v
-		}
-		fs.StringVar(p, name, def, usage)
-	}
-	integer := func(p *int, name string, def int, usage string) {
-		if v, ok := benchEnv(name); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				envErr = fmt.Errorf("%s=%q is not an integer", envName(name), v)
-			}
-			def = n
-		}
-		fs.IntVar(p, name, def, usage)
-	}
-	boolean := func(p *bool, name string, usage string) {
-		def := false
-		if v, ok := benchEnv(name); ok {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				envErr = fmt.Errorf("%s=%q is not a boolean", envName(name), v)
-			}
-			def = b
-		}
-		fs.BoolVar(p, name, def, usage)
-	}
+	ef := &suiteproc.EnvFlags{FS: fs, Prefix: "MSISYNC_BENCH_"}
+	str, integer, boolean := ef.String, ef.Int, ef.Bool
 	var seed int
 	var timeout string
 	str(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
@@ -132,8 +106,8 @@ func parseFlags(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if envErr != nil {
-		return o, envErr
+	if err := ef.Err(); err != nil {
+		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -167,23 +141,12 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
-// envName is the variable that gives flag name its default.
-func envName(name string) string {
-	return "MSISYNC_BENCH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-}
-
-// benchEnv returns the non-empty value of flag name's variable.
-func benchEnv(name string) (string, bool) {
-	v := os.Getenv(envName(name))
-	return v, v != ""
-}
-
 // report is everything the run measured.
 type report struct {
 	opts         options
 	setup        time.Duration
 	e2e          writeStats
-	readback     latencies
+	readback     suiteproc.Latencies
 	raw          writeStats
 	dataDir      string
 	profileSaved string
@@ -203,14 +166,14 @@ func run(ctx context.Context, o options) error {
 	rep := report{opts: o, dataDir: dir}
 
 	fmt.Printf("generating %d sales persons, %d companies and %d leads (seed %d)\n", o.salesPersons, o.companies, o.leads, o.seed)
-	data := generate(o.seed, o.salesPersons, o.companies, o.leads)
+	data := suiteproc.Generate(o.seed, o.salesPersons, o.companies, o.leads)
 
 	if err := runSuitePhases(ctx, o, dir, data, &rep); err != nil {
 		return err
 	}
 
 	fmt.Printf("raw SQLite: upserting the same %d rows, %d per transaction, %d writers\n", o.leads, batchSize, o.rawWriters)
-	rep.raw, err = rawSQLite(ctx, dir, data.leads, o.rawWriters)
+	rep.raw, err = rawSQLite(ctx, dir, data.Leads, o.rawWriters)
 	if err != nil {
 		return fmt.Errorf("raw SQLite baseline: %w", err)
 	}
@@ -219,28 +182,37 @@ func run(ctx context.Context, o options) error {
 }
 
 // runSuitePhases starts the suite, runs the phases that need it, and always stops it.
-func runSuitePhases(ctx context.Context, o options, dir string, data *dataset, rep *report) (err error) {
+func runSuitePhases(ctx context.Context, o options, dir string, data *suiteproc.Dataset, rep *report) (err error) {
 	fmt.Printf("starting %s on free loopback ports (data in %s)\n", o.suite, dir)
-	s, err := startSuite(ctx, o.suite, dir, o.suiteLogPath)
+	s, err := suiteproc.Start(ctx, suiteproc.Config{
+		Binary:       o.suite,
+		DataDir:      dir,
+		LogPath:      o.suiteLogPath,
+		ClientID:     benchClientID,
+		ClientSecret: benchClientSecret,
+		BuildHint:    "build it with `make build` or use `make bench`",
+		PprofAddrVar: pprofAddrVar,
+		Env:          []string{"MSISYNC_RATE_LIMIT_CALLS=0", "MSISYNC_MAX_CONCURRENCY=0", "MSISYNC_DAILY_QUOTA=0"},
+	})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := s.stop(); serr != nil && err == nil {
+		if serr := s.Stop(); serr != nil && err == nil {
 			err = serr
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "--- last lines of the suite's output ---\n%s\n---\n", s.logTail(40))
+			fmt.Fprintf(os.Stderr, "--- last lines of the suite's output ---\n%s\n---\n", s.LogTail(40))
 		}
 	}()
 
-	c := newClient(s.base, o.clients)
-	if err := c.authenticate(ctx); err != nil {
+	c := &client{suiteproc.NewClient(s.Base(), benchClientID, benchClientSecret, o.clients)}
+	if err := c.Authenticate(ctx); err != nil {
 		return err
 	}
 
 	start := time.Now()
-	fmt.Printf("setup: syncing %d sales persons and %d companies (%d per request, %d clients)\n", len(data.salesPersons), len(data.companies), batchSize, o.clients)
+	fmt.Printf("setup: syncing %d sales persons and %d companies (%d per request, %d clients)\n", len(data.SalesPersons), len(data.Companies), batchSize, o.clients)
 	if err := c.syncSetup(ctx, data, o.clients); err != nil {
 		return err
 	}
@@ -248,20 +220,20 @@ func runSuitePhases(ctx context.Context, o options, dir string, data *dataset, r
 
 	var prof *profiler
 	if o.profile != "" && o.profilePhase == "leads" {
-		prof = startProfile(ctx, s.pprofAddr, o.profileSecs)
+		prof = startProfile(ctx, s.PprofAddr(), o.profileSecs)
 	}
-	fmt.Printf("leads: syncing %d leads end to end (createOrUpdate by externalPersonId, %d per request, %d clients)\n", len(data.leads), batchSize, o.clients)
-	rep.e2e, err = c.syncLeads(ctx, data.leads, o.clients)
+	fmt.Printf("leads: syncing %d leads end to end (createOrUpdate by externalPersonId, %d per request, %d clients)\n", len(data.Leads), batchSize, o.clients)
+	rep.e2e, err = c.syncLeads(ctx, data.Leads, o.clients)
 	if err != nil {
 		return err
 	}
 	rep.saveProfile(prof)
 
 	if o.profile != "" && o.profilePhase == "readback" {
-		prof = startProfile(ctx, s.pprofAddr, o.profileSecs)
+		prof = startProfile(ctx, s.PprofAddr(), o.profileSecs)
 	}
 	fmt.Printf("read-back: %d timed reads of %d leads by externalPersonId\n", o.readbacks, batchSize)
-	rep.readback, err = c.readBack(ctx, data.leads, o.readbacks, o.seed)
+	rep.readback, err = c.readBack(ctx, data.Leads, o.readbacks, o.seed)
 	if err != nil {
 		return err
 	}
@@ -288,7 +260,7 @@ func (r report) print() {
 	e2eRate := r.e2e.rate()
 	rawRate := r.raw.rate()
 	ratio := e2eRate / rawRate
-	p50, p95, p99, pmax := r.readback.percentile(50), r.readback.percentile(95), r.readback.percentile(99), r.readback.max()
+	p50, p95, p99, pmax := r.readback.Percentile(50), r.readback.Percentile(95), r.readback.Percentile(99), r.readback.Max()
 	fmt.Println()
 	fmt.Println("msisync bench — all-in-one suite on SQLite (synchronous NORMAL, WAL), loopback only")
 	fmt.Printf("  machine            %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
@@ -296,9 +268,9 @@ func (r report) print() {
 	fmt.Printf("  leads              %d (%d created, %d updated, 0 skipped), %d per request, %d clients\n",
 		r.e2e.rows, r.e2e.created, r.e2e.updated, batchSize, o.clients)
 	fmt.Printf("  end to end         %9.0f leads/s  (%s; per request p50 %s, p99 %s)\n",
-		e2eRate, r.e2e.elapsed.Round(time.Millisecond), ms(r.e2e.batches.percentile(50)), ms(r.e2e.batches.percentile(99)))
+		e2eRate, r.e2e.elapsed.Round(time.Millisecond), ms(r.e2e.batches.Percentile(50)), ms(r.e2e.batches.Percentile(99)))
 	fmt.Printf("  raw SQLite         %9.0f leads/s  (%s, %d writers; per transaction p50 %s, p99 %s)\n",
-		rawRate, r.raw.elapsed.Round(time.Millisecond), o.rawWriters, ms(r.raw.batches.percentile(50)), ms(r.raw.batches.percentile(99)))
+		rawRate, r.raw.elapsed.Round(time.Millisecond), o.rawWriters, ms(r.raw.batches.Percentile(50)), ms(r.raw.batches.Percentile(99)))
 	fmt.Printf("  ratio e2e/raw      %9.3f         goal ≥ 0.5: %s\n", ratio, met(ratio >= 0.5))
 	fmt.Printf("  read-back          %d × %d leads by externalPersonId: p50 %s, p95 %s, p99 %s, max %s\n",
 		len(r.readback), batchSize, ms(p50), ms(p95), ms(p99), ms(pmax))
@@ -320,6 +292,4 @@ func met(ok bool) string {
 }
 
 // ms formats a duration in milliseconds with two decimals.
-func ms(d time.Duration) string {
-	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-}
+var ms = suiteproc.Ms

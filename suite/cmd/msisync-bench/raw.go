@@ -10,6 +10,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver, as the suite uses
+
+	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
 // leadsDDL is the person service's leads table and indexes as its SQLite migration
@@ -74,7 +76,7 @@ type rawRow []any
 // rawSQLite upserts leads into a fresh SQLite file in dir, batchSize rows per transaction,
 // with writers concurrent writers, opened with the suite's pragmas (platform/sqldb), and
 // returns the timing. The rows, with their derived keys, are built before the clock starts.
-func rawSQLite(ctx context.Context, dir string, leads []lead, writers int) (writeStats, error) {
+func rawSQLite(ctx context.Context, dir string, leads []suiteproc.Lead, writers int) (writeStats, error) {
 	path := filepath.Join(dir, "raw-baseline.db")
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)" +
@@ -97,8 +99,8 @@ func rawSQLite(ctx context.Context, dir string, leads []lead, writers int) (writ
 	rows := make([]rawRow, len(leads))
 	for i, l := range leads {
 		rows[i] = rawRow{
-			l.Email, strings.ToLower(l.Email), canonical(l.ExternalPersonID), key(l.ExternalPersonID),
-			canonical(l.ExternalCompanyID), key(l.ExternalCompanyID), canonical(l.ExternalSalesPersonID), key(l.ExternalSalesPersonID),
+			l.Email, strings.ToLower(l.Email), suiteproc.Canonical(l.ExternalPersonID), suiteproc.Key(l.ExternalPersonID),
+			suiteproc.Canonical(l.ExternalCompanyID), suiteproc.Key(l.ExternalCompanyID), suiteproc.Canonical(l.ExternalSalesPersonID), suiteproc.Key(l.ExternalSalesPersonID),
 			l.FirstName, l.LastName, l.Title, l.Phone, l.City, "{}", now, now,
 		}
 	}
@@ -125,7 +127,7 @@ func rawSQLite(ctx context.Context, dir string, leads []lead, writers int) (writ
 	defer cancel()
 	var mu sync.Mutex
 	var firstErr error
-	durations := make(latencies, 0, len(batches))
+	durations := make(suiteproc.Latencies, 0, len(batches))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range writers {

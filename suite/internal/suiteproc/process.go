@@ -1,7 +1,6 @@
-package main
+package suiteproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,15 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-)
-
-// Credentials of the API client the suite creates at start-up.
-const (
-	benchClientID     = "msisync-bench"
-	benchClientSecret = "msisync-bench-secret-0123456789"
 )
 
 // addrVars are the suite's gRPC address settings, one per service.
@@ -32,33 +24,44 @@ var addrVars = []string{
 	"MSISYNC_SCORING_ADDR",
 }
 
-// pprofAddrVar is where a profiling build of the suite serves net/http/pprof. The normal
-// suite binary ignores it.
-const pprofAddrVar = "MSISYNC_BENCH_PPROF_ADDR"
+// Config says how to start the suite.
+type Config struct {
+	Binary       string   // the all-in-one suite binary
+	DataDir      string   // MSISYNC_DATA_DIR
+	LogPath      string   // also copy the suite's output to this file ("": memory only)
+	ClientID     string   // the API client the suite creates at start-up
+	ClientSecret string   // its secret
+	BuildHint    string   // how to build Binary, for the error when it is missing
+	PprofAddrVar string   // when set, a free address is passed in this variable (see Process.PprofAddr)
+	Env          []string // further KEY=value settings, such as the rate limits
+}
 
-// suiteProcess is the running suite child process.
-type suiteProcess struct {
+// Process is the running suite child process.
+type Process struct {
 	cmd       *exec.Cmd
 	base      string // http://127.0.0.1:port of the REST gateway
-	pprofAddr string // host:port a profiling build serves pprof on
+	pprofAddr string
 	logs      *tailBuffer
 	logFile   *os.File
 	done      chan error
 	stopped   bool
 }
 
-// startSuite starts binary over dataDir on free loopback ports and waits until /healthz
+// Base is the gateway's base URL, http://127.0.0.1:port.
+func (s *Process) Base() string { return s.base }
+
+// PprofAddr is the host:port passed in Config.PprofAddrVar, where a profiling build of the
+// suite serves net/http/pprof ("" without PprofAddrVar).
+func (s *Process) PprofAddr() string { return s.pprofAddr }
+
+// Start starts the suite over c.DataDir on free loopback ports and waits until /healthz
 // answers 200. Inherited MSISYNC_* and OTEL_* settings are not passed on, so the suite
 // runs on SQLite with only the settings given here.
-func startSuite(ctx context.Context, binary, dataDir, logPath string) (*suiteProcess, error) {
-	if _, err := os.Stat(binary); err != nil {
-		return nil, fmt.Errorf("suite binary: %w (build it with `make build` or use `make bench`)", err)
+func Start(ctx context.Context, c Config) (*Process, error) {
+	if _, err := os.Stat(c.Binary); err != nil {
+		return nil, fmt.Errorf("suite binary: %w (%s)", err, c.BuildHint)
 	}
 	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	pprofAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -70,17 +73,21 @@ func startSuite(ctx context.Context, binary, dataDir, logPath string) (*suitePro
 		env = append(env, kv)
 	}
 	env = append(env,
-		"MSISYNC_DATA_DIR="+dataDir,
+		"MSISYNC_DATA_DIR="+c.DataDir,
 		"MSISYNC_HTTP_ADDR="+httpAddr,
-		"MSISYNC_CLIENT_ID="+benchClientID,
-		"MSISYNC_CLIENT_SECRET="+benchClientSecret,
+		"MSISYNC_CLIENT_ID="+c.ClientID,
+		"MSISYNC_CLIENT_SECRET="+c.ClientSecret,
 		"MSISYNC_LOG_LEVEL=warn",
 		"MSISYNC_SQLITE_SYNCHRONOUS=NORMAL",
-		"MSISYNC_RATE_LIMIT_CALLS=0",
-		"MSISYNC_MAX_CONCURRENCY=0",
-		"MSISYNC_DAILY_QUOTA=0",
-		pprofAddrVar+"="+pprofAddr,
 	)
+	env = append(env, c.Env...)
+	s := &Process{base: "http://" + httpAddr, logs: &tailBuffer{limit: 64 << 10}, done: make(chan error, 1)}
+	if c.PprofAddrVar != "" {
+		if s.pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		env = append(env, c.PprofAddrVar+"="+s.pprofAddr)
+	}
 	for _, v := range addrVars {
 		addr, err := freeAddr()
 		if err != nil {
@@ -89,17 +96,16 @@ func startSuite(ctx context.Context, binary, dataDir, logPath string) (*suitePro
 		env = append(env, v+"="+addr)
 	}
 
-	s := &suiteProcess{base: "http://" + httpAddr, pprofAddr: pprofAddr, logs: &tailBuffer{limit: 64 << 10}, done: make(chan error, 1)}
 	var out io.Writer = s.logs
-	if logPath != "" {
-		f, err := os.Create(logPath)
+	if c.LogPath != "" {
+		f, err := os.Create(c.LogPath)
 		if err != nil {
 			return nil, fmt.Errorf("suite log: %w", err)
 		}
 		s.logFile = f
 		out = io.MultiWriter(s.logs, f)
 	}
-	s.cmd = exec.Command(binary)
+	s.cmd = exec.Command(c.Binary)
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	s.cmd.SysProcAttr = childAttr()
@@ -124,21 +130,22 @@ func startSuite(ctx context.Context, binary, dataDir, logPath string) (*suitePro
 		case err := <-s.done:
 			s.stopped = true
 			s.closeLog()
-			return nil, fmt.Errorf("the suite exited before it was healthy (%v):\n%s", err, s.logTail(40))
+			return nil, fmt.Errorf("the suite exited before it was healthy (%v):\n%s", err, s.LogTail(40))
 		case <-ctx.Done():
-			_ = s.stop()
+			_ = s.Stop()
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = s.stop()
-			return nil, fmt.Errorf("the suite was not healthy within 60 s:\n%s", s.logTail(40))
+			_ = s.Stop()
+			return nil, fmt.Errorf("the suite was not healthy within 60 s:\n%s", s.LogTail(40))
 		}
 	}
 }
 
-// stop sends SIGTERM and waits up to 30 s for the suite to exit, then kills it.
-func (s *suiteProcess) stop() error {
+// Stop sends SIGTERM and waits up to 30 s for the suite to exit, then kills it. Stopping
+// twice is a no-op.
+func (s *Process) Stop() error {
 	if s.stopped {
 		return nil
 	}
@@ -158,15 +165,15 @@ func (s *suiteProcess) stop() error {
 	}
 }
 
-func (s *suiteProcess) closeLog() {
+func (s *Process) closeLog() {
 	if s.logFile != nil {
 		_ = s.logFile.Close()
 		s.logFile = nil
 	}
 }
 
-// logTail returns the last n lines the suite printed.
-func (s *suiteProcess) logTail(n int) string {
+// LogTail returns the last n lines the suite printed.
+func (s *Process) LogTail(n int) string {
 	lines := strings.Split(strings.TrimRight(s.logs.String(), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
@@ -182,29 +189,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// tailBuffer keeps the last limit bytes written to it; safe for concurrent use.
-type tailBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	limit int
-}
-
-// Write implements io.Writer.
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if over := b.buf.Len() - b.limit; over > 0 {
-		b.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-// String returns what the buffer holds.
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
