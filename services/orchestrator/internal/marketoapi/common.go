@@ -1,6 +1,7 @@
 package marketoapi
 
 import (
+	"context"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -175,4 +176,47 @@ func withGUIDs(res []*orchestratorv1.MarketoRecordResult) []*orchestratorv1.Mark
 		}
 	}
 	return res
+}
+
+// syncRecords is the skeleton of every non-lead Marketo sync: decode each record into a
+// new input, write the decodable ones with one apply call, and answer one result per
+// record in input order.
+func syncRecords[T proto.Message](ctx context.Context, obj *objects.Object, recs []*structpb.Struct, newInput func() T,
+	write func(context.Context, []T) ([]apply.Outcome, error)) ([]*orchestratorv1.MarketoRecordResult, error) {
+	d := decodeAll(obj, recs, newInput)
+	var outs []apply.Outcome
+	if len(d.inputs) > 0 {
+		var err error
+		if outs, err = write(ctx, d.inputs); err != nil {
+			return nil, err
+		}
+	}
+	return results(len(recs), d.refused, d.pos, outs), nil
+}
+
+// deleteRecords is the skeleton of every Marketo delete: read each record's key (by id
+// field or dedupe fields), delete the readable ones with one apply call, and answer one
+// result per record in input order.
+func deleteRecords[K any](ctx context.Context, recs []*structpb.Struct, byID bool, keyOf func(*structpb.Struct, bool) (K, *commonv1.Reason),
+	del func(context.Context, []K) ([]apply.Outcome, error)) ([]*orchestratorv1.MarketoRecordResult, error) {
+	refused := map[int]*commonv1.Reason{}
+	var keys []K
+	var pos []int
+	for i, rec := range recs {
+		key, why := keyOf(rec, byID)
+		if why != nil {
+			refused[i] = why
+			continue
+		}
+		keys = append(keys, key)
+		pos = append(pos, i)
+	}
+	var outs []apply.Outcome
+	if len(keys) > 0 {
+		var err error
+		if outs, err = del(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	return results(len(recs), refused, pos, outs), nil
 }

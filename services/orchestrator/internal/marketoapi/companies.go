@@ -40,14 +40,14 @@ func (s *Companies) SyncCompanies(ctx context.Context, req *orchestratorv1.SyncC
 	if err != nil {
 		return nil, err
 	}
-	d := decodeAll(objects.Company, req.GetInput(), func() *accountv1.CompanyInput { return &accountv1.CompanyInput{} })
-	var outs []apply.Outcome
-	if len(d.inputs) > 0 {
-		if outs, err = s.apply.SyncCompanies(ctx, action, dedupe, d.inputs); err != nil {
-			return nil, err
-		}
+	res, err := syncRecords(ctx, objects.Company, req.GetInput(), func() *accountv1.CompanyInput { return &accountv1.CompanyInput{} },
+		func(ctx context.Context, in []*accountv1.CompanyInput) ([]apply.Outcome, error) {
+			return s.apply.SyncCompanies(ctx, action, dedupe, in)
+		})
+	if err != nil {
+		return nil, err
 	}
-	return &orchestratorv1.SyncCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
+	return &orchestratorv1.SyncCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(res)}, nil
 }
 
 // GetCompanies implements orchestratorv1.MarketoCompanyServiceServer.
@@ -76,25 +76,11 @@ func (s *Companies) DeleteCompanies(ctx context.Context, req *orchestratorv1.Del
 	if err != nil {
 		return nil, err
 	}
-	refused := map[int]*commonv1.Reason{}
-	var keys []*accountv1.CompanyKey
-	var pos []int
-	for i, rec := range req.GetInput() {
-		key, why := companyKey(rec, byID)
-		if why != nil {
-			refused[i] = why
-			continue
-		}
-		keys = append(keys, key)
-		pos = append(pos, i)
+	res, err := deleteRecords(ctx, req.GetInput(), byID, companyKey, s.apply.DeleteCompanies)
+	if err != nil {
+		return nil, err
 	}
-	var outs []apply.Outcome
-	if len(keys) > 0 {
-		if outs, err = s.apply.DeleteCompanies(ctx, keys); err != nil {
-			return nil, err
-		}
-	}
-	return &orchestratorv1.DeleteCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
+	return &orchestratorv1.DeleteCompaniesResponse{RequestId: requestID(ctx), Success: true, Result: withIDs(res)}, nil
 }
 
 func companyKey(rec *structpb.Struct, byID bool) (*accountv1.CompanyKey, *commonv1.Reason) {

@@ -42,14 +42,14 @@ func (s *Opportunities) SyncOpportunities(ctx context.Context, req *orchestrator
 	if err != nil {
 		return nil, err
 	}
-	d := decodeAll(objects.Opportunity, req.GetInput(), func() *opportunityv1.OpportunityInput { return &opportunityv1.OpportunityInput{} })
-	var outs []apply.Outcome
-	if len(d.inputs) > 0 {
-		if outs, err = s.apply.SyncOpportunities(ctx, action, dedupe, d.inputs); err != nil {
-			return nil, err
-		}
+	res, err := syncRecords(ctx, objects.Opportunity, req.GetInput(), func() *opportunityv1.OpportunityInput { return &opportunityv1.OpportunityInput{} },
+		func(ctx context.Context, in []*opportunityv1.OpportunityInput) ([]apply.Outcome, error) {
+			return s.apply.SyncOpportunities(ctx, action, dedupe, in)
+		})
+	if err != nil {
+		return nil, err
 	}
-	return &orchestratorv1.SyncOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
+	return &orchestratorv1.SyncOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(res)}, nil
 }
 
 // GetOpportunities implements orchestratorv1.MarketoOpportunityServiceServer.
@@ -78,25 +78,11 @@ func (s *Opportunities) DeleteOpportunities(ctx context.Context, req *orchestrat
 	if err != nil {
 		return nil, err
 	}
-	refused := map[int]*commonv1.Reason{}
-	var keys []*opportunityv1.OpportunityKey
-	var pos []int
-	for i, rec := range req.GetInput() {
-		key, why := opportunityKey(rec, byID)
-		if why != nil {
-			refused[i] = why
-			continue
-		}
-		keys = append(keys, key)
-		pos = append(pos, i)
+	res, err := deleteRecords(ctx, req.GetInput(), byID, opportunityKey, s.apply.DeleteOpportunities)
+	if err != nil {
+		return nil, err
 	}
-	var outs []apply.Outcome
-	if len(keys) > 0 {
-		if outs, err = s.apply.DeleteOpportunities(ctx, keys); err != nil {
-			return nil, err
-		}
-	}
-	return &orchestratorv1.DeleteOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
+	return &orchestratorv1.DeleteOpportunitiesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(res)}, nil
 }
 
 func opportunityKey(rec *structpb.Struct, byID bool) (*opportunityv1.OpportunityKey, *commonv1.Reason) {

@@ -41,18 +41,18 @@ func (s *Roles) SyncOpportunityRoles(ctx context.Context, req *orchestratorv1.Sy
 	if err != nil {
 		return nil, err
 	}
-	d := decodeAll(objects.OpportunityRole, req.GetInput(), func() *opportunityv1.OpportunityRoleInput { return &opportunityv1.OpportunityRoleInput{} })
-	inputs := make([]apply.RoleInput, len(d.inputs))
-	for i, in := range d.inputs {
-		inputs[i] = apply.RoleInput{OpportunityRoleInput: in}
+	res, err := syncRecords(ctx, objects.OpportunityRole, req.GetInput(), func() *opportunityv1.OpportunityRoleInput { return &opportunityv1.OpportunityRoleInput{} },
+		func(ctx context.Context, in []*opportunityv1.OpportunityRoleInput) ([]apply.Outcome, error) {
+			inputs := make([]apply.RoleInput, len(in))
+			for i, r := range in {
+				inputs[i] = apply.RoleInput{OpportunityRoleInput: r}
+			}
+			return s.apply.SyncOpportunityRoles(ctx, action, dedupe, inputs)
+		})
+	if err != nil {
+		return nil, err
 	}
-	var outs []apply.Outcome
-	if len(inputs) > 0 {
-		if outs, err = s.apply.SyncOpportunityRoles(ctx, action, dedupe, inputs); err != nil {
-			return nil, err
-		}
-	}
-	return &orchestratorv1.SyncOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), d.refused, d.pos, outs))}, nil
+	return &orchestratorv1.SyncOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(res)}, nil
 }
 
 // GetOpportunityRoles implements orchestratorv1.MarketoOpportunityRoleServiceServer.
@@ -118,25 +118,11 @@ func (s *Roles) DeleteOpportunityRoles(ctx context.Context, req *orchestratorv1.
 	if err != nil {
 		return nil, err
 	}
-	refused := map[int]*commonv1.Reason{}
-	var keys []*opportunityv1.OpportunityRoleKey
-	var pos []int
-	for i, rec := range req.GetInput() {
-		key, why := roleKey(rec, byID)
-		if why != nil {
-			refused[i] = why
-			continue
-		}
-		keys = append(keys, key)
-		pos = append(pos, i)
+	res, err := deleteRecords(ctx, req.GetInput(), byID, roleKey, s.apply.DeleteOpportunityRoles)
+	if err != nil {
+		return nil, err
 	}
-	var outs []apply.Outcome
-	if len(keys) > 0 {
-		if outs, err = s.apply.DeleteOpportunityRoles(ctx, keys); err != nil {
-			return nil, err
-		}
-	}
-	return &orchestratorv1.DeleteOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(results(len(req.GetInput()), refused, pos, outs))}, nil
+	return &orchestratorv1.DeleteOpportunityRolesResponse{RequestId: requestID(ctx), Success: true, Result: withGUIDs(res)}, nil
 }
 
 // roleKey reads a role's key: its marketoGUID, or the compound dedupe key.
