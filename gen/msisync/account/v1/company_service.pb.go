@@ -32,7 +32,7 @@ const (
 	CompanyField_COMPANY_FIELD_ID CompanyField = 1
 	// COMPANY_FIELD_EXTERNAL_COMPANY_ID is the CRM's id, matched case-insensitively.
 	CompanyField_COMPANY_FIELD_EXTERNAL_COMPANY_ID CompanyField = 2
-	// COMPANY_FIELD_COMPANY is the company name, matched exactly.
+	// COMPANY_FIELD_COMPANY is the company name, trimmed and matched case-insensitively.
 	CompanyField_COMPANY_FIELD_COMPANY CompanyField = 3
 	// COMPANY_FIELD_EXTERNAL_SALES_PERSON_ID is the owner's CRM id, matched
 	// case-insensitively.

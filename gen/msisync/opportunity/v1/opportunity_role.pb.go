@@ -35,7 +35,7 @@ type OpportunityRole struct {
 	// it from externalPersonId in sync runs) before the role was written.
 	LeadId int32 `protobuf:"varint,3,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	// The lead's role on the opportunity, for example Technical Buyer; at most 50 characters,
-	// compared exactly (case-sensitively).
+	// compared case-insensitively (the first spelling sent is kept).
 	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
 	// Whether this is the opportunity's primary contact.
 	IsPrimary bool `protobuf:"varint,5,opt,name=is_primary,json=isPrimary,proto3" json:"is_primary,omitempty"`
@@ -247,7 +247,7 @@ type OpportunityRoleDedupeKey struct {
 	ExternalOpportunityId string `protobuf:"bytes,1,opt,name=external_opportunity_id,json=externalOpportunityId,proto3" json:"external_opportunity_id,omitempty"`
 	// The lead's msisync id.
 	LeadId int32 `protobuf:"varint,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// The role, matched exactly.
+	// The role, matched case-insensitively.
 	Role          string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

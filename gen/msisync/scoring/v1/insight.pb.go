@@ -227,13 +227,15 @@ type LeadInsight struct {
 	// leadScore: the current score (sum of deltas, or the last new value plus later deltas).
 	LeadScore int32 `protobuf:"varint,3,opt,name=lead_score,json=leadScore,proto3" json:"lead_score,omitempty"`
 	// urgency: the recent score increase, each positive change decayed exponentially with time
-	// (configurable half-life, default 7 days), evaluated at the last change.
+	// (configurable half-life, default 7 days): evaluated now when read, and at the change
+	// in a change-feed entry.
 	Urgency float64 `protobuf:"fixed64,4,opt,name=urgency,proto3" json:"urgency,omitempty"`
 	// relativeScore (stars), 0 to 3, from the current tier boundaries; 0 when lead_score < 1.
 	RelativeScore int32 `protobuf:"varint,5,opt,name=relative_score,json=relativeScore,proto3" json:"relative_score,omitempty"`
 	// relativeUrgency (flames), 0 to 3, from the current tier boundaries.
 	RelativeUrgency int32 `protobuf:"varint,6,opt,name=relative_urgency,json=relativeUrgency,proto3" json:"relative_urgency,omitempty"`
-	// priority, 0 to 100: urgency first, relative score second (see the README's formula).
+	// priority, 0 to 100: urgency first, relative score second (25·flames + 8·stars, +1 when
+	// either is above 0; see services/scoring/MODEL.md).
 	Priority int32 `protobuf:"varint,7,opt,name=priority,proto3" json:"priority,omitempty"`
 	// msiLastInterestingMomentType: the type of the most recent interesting moment.
 	LastInterestingMomentType InterestingMomentType `protobuf:"varint,8,opt,name=last_interesting_moment_type,json=lastInterestingMomentType,proto3,enum=msisync.scoring.v1.InterestingMomentType" json:"last_interesting_moment_type,omitempty"`
