@@ -54,6 +54,9 @@ func (a *Applier) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest)
 	return out, a.linkLeads(ctx, out)
 }
 
+// linkFields are the lead columns a scoring link needs (the id is always read).
+var linkFields = []string{"external_person_id", "external_sales_person_id"}
+
 // linkLeads tells the scoring service the current CRM id and owner of every lead the batch
 // created or updated: one read of the leads, one write of the links.
 func (a *Applier) linkLeads(ctx context.Context, out []Outcome) error {
@@ -70,7 +73,7 @@ func (a *Applier) linkLeads(ctx context.Context, out []Outcome) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys, ReadFields: linkFields})
 	if err != nil {
 		return errorf("reading the synced leads", err)
 	}
@@ -87,7 +90,7 @@ func (a *Applier) linkLeads(ctx context.Context, out []Outcome) error {
 // DeleteLeads deletes leads that have no opportunity role; the others are skipped with
 // 1022.
 func (a *Applier) DeleteLeads(ctx context.Context, keys []*personv1.LeadKey) ([]Outcome, error) {
-	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys, ReadFields: []string{"external_person_id"}})
 	if err != nil {
 		return nil, errorf("looking up leads", err)
 	}

@@ -194,7 +194,7 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 		for i, role := range roles.GetOpportunityRoles() {
 			keys[i] = &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: role.GetLeadId()}}
 		}
-		leads, err := s.links.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+		leads, err := s.links.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys, ReadFields: []string{"external_person_id"}})
 		if err != nil {
 			return nil, err
 		}

@@ -170,7 +170,8 @@ func (c Clients) Resolve(ctx context.Context, w Wanted) (Found, error) {
 			for _, raw := range w.leadsByExternal {
 				keys = append(keys, &personv1.LeadKey{Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: raw}})
 			}
-			resp, err := c.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
+			// Only the id and the CRM id are needed to say a lead exists.
+			resp, err := c.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys, ReadFields: []string{"external_person_id"}})
 			if err != nil {
 				return fmt.Errorf("looking up leads: %w", err)
 			}

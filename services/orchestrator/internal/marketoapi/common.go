@@ -10,6 +10,7 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 )
@@ -129,14 +130,14 @@ func paging(token string) (*bool, *string) {
 func stringKey(rec *structpb.Struct, field string) (string, *commonv1.Reason) {
 	v, ok := rec.GetFields()[field]
 	if !ok {
-		return "", missing(field)
+		return "", records.Missing(field)
 	}
 	s, why := stringValue(field, v)
 	if why != nil {
 		return "", why
 	}
 	if strings.TrimSpace(s) == "" {
-		return "", missing(field)
+		return "", records.Missing(field)
 	}
 	return s, nil
 }
@@ -144,16 +145,12 @@ func stringKey(rec *structpb.Struct, field string) (string, *commonv1.Reason) {
 func intKey(rec *structpb.Struct, field string) (int32, *commonv1.Reason) {
 	v, ok := rec.GetFields()[field]
 	if !ok {
-		return 0, missing(field)
+		return 0, records.Missing(field)
 	}
 	if _, null := v.GetKind().(*structpb.Value_NullValue); null {
-		return 0, missing(field)
+		return 0, records.Missing(field)
 	}
 	return int32Value(field, v)
-}
-
-func missing(field string) *commonv1.Reason {
-	return reason(marketo.CodeMissingValue, "Missing value for the required parameter '%s'", field)
 }
 
 // withIDs gives every result an id: Adobe's swagger requires one on company results, so a

@@ -3,7 +3,6 @@ package marketoapi
 import (
 	"context"
 	"strings"
-	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -11,7 +10,9 @@ import (
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 )
 
 // SalesPersons implements orchestratorv1.MarketoSalesPersonService over the identity
@@ -84,10 +85,10 @@ func salesPersonInput(rec *structpb.Struct) (*identityv1.SalesPersonInput, *comm
 		}
 		target := salesPersonString(in, name)
 		if target == nil {
-			if f, ok := salesPersonObject.field(name); ok && !f.updateable {
-				return nil, reason(marketo.CodeInvalidData, "Invalid data: field '%s' is set by msisync and cannot be written", name)
+			if objects.SalesPerson.SetByMsisync(name) {
+				return nil, records.Reason(marketo.CodeInvalidData, "Invalid data: field '%s' is set by msisync and cannot be written", name)
 			}
-			return nil, reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+			return nil, records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
 		}
 		str, why := stringValue(name, v)
 		if why != nil {
@@ -148,10 +149,8 @@ func (s *SalesPersons) GetSalesPersons(ctx context.Context, req *orchestratorv1.
 		return nil, requestError(marketo.CodeInvalidData, "Invalid data: %d filterValues, at most %d", len(values), maxRecords)
 	}
 	fields := splitList(req.GetFields())
-	for _, f := range fields {
-		if _, ok := salesPersonObject.field(f); !ok {
-			return nil, requestError(marketo.CodeFieldNotFound, "Field '%s' not found", f)
-		}
+	if err := objects.SalesPerson.CheckFields(fields); err != nil {
+		return nil, err
 	}
 	if b := req.GetBatchSize(); b < 0 || b > maxRecords {
 		return nil, requestError(marketo.CodeInvalidData, "Invalid batchSize %d: use 1 to %d", b, maxRecords)
@@ -180,41 +179,7 @@ func (s *SalesPersons) GetSalesPersons(ctx context.Context, req *orchestratorv1.
 // salesPersonRecord renders a sales person as a Marketo query result: seq and id, then the
 // requested fields (null when empty), or every populated field when none are requested.
 func salesPersonRecord(seq int, p *identityv1.SalesPerson, fields []string) *structpb.Struct {
-	all := map[string]string{
-		"externalSalesPersonId": p.GetExternalSalesPersonId(),
-		"email":                 p.GetEmail(),
-		"firstName":             p.GetFirstName(),
-		"lastName":              p.GetLastName(),
-		"title":                 p.GetTitle(),
-		"phone":                 p.GetPhone(),
-		"mobilePhone":           p.GetMobilePhone(),
-		"fax":                   p.GetFax(),
-		"createdAt":             p.GetCreateTime().AsTime().UTC().Format(time.RFC3339),
-		"updatedAt":             p.GetUpdateTime().AsTime().UTC().Format(time.RFC3339),
-	}
-	out := map[string]*structpb.Value{
-		"seq": structpb.NewNumberValue(float64(seq)),
-		"id":  structpb.NewNumberValue(float64(p.GetId())),
-	}
-	if len(fields) == 0 {
-		for k, v := range all {
-			if v != "" {
-				out[k] = structpb.NewStringValue(v)
-			}
-		}
-		return &structpb.Struct{Fields: out}
-	}
-	for _, f := range fields {
-		if f == "id" {
-			continue
-		}
-		if v := all[f]; v != "" {
-			out[f] = structpb.NewStringValue(v)
-		} else {
-			out[f] = structpb.NewNullValue()
-		}
-	}
-	return &structpb.Struct{Fields: out}
+	return objects.SalesPerson.Encode(p, seq, fields)
 }
 
 // DeleteSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer. A sales
@@ -257,7 +222,7 @@ func salesPersonKey(rec *structpb.Struct, byID bool) (*identityv1.SalesPersonKey
 	if byID {
 		v, ok := rec.GetFields()["id"]
 		if !ok {
-			return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'id'")
+			return nil, records.Missing("id")
 		}
 		n, why := int32Value("id", v)
 		if why != nil {
@@ -267,14 +232,14 @@ func salesPersonKey(rec *structpb.Struct, byID bool) (*identityv1.SalesPersonKey
 	}
 	v, ok := rec.GetFields()["externalSalesPersonId"]
 	if !ok {
-		return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalSalesPersonId'")
+		return nil, records.Missing("externalSalesPersonId")
 	}
 	str, why := stringValue("externalSalesPersonId", v)
 	if why != nil {
 		return nil, why
 	}
 	if strings.TrimSpace(str) == "" {
-		return nil, reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalSalesPersonId'")
+		return nil, records.Missing("externalSalesPersonId")
 	}
 	return &identityv1.SalesPersonKey{Key: &identityv1.SalesPersonKey_ExternalSalesPersonId{ExternalSalesPersonId: str}}, nil
 }
@@ -284,6 +249,6 @@ func (s *SalesPersons) DescribeSalesPersons(ctx context.Context, _ *orchestrator
 	return &orchestratorv1.DescribeSalesPersonsResponse{
 		RequestId: requestID(ctx),
 		Success:   true,
-		Result:    []*orchestratorv1.ObjectMetadata{salesPersonObject.metadata()},
+		Result:    []*orchestratorv1.ObjectMetadata{objects.SalesPerson.Metadata()},
 	}, nil
 }

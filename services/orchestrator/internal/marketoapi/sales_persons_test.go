@@ -339,7 +339,7 @@ func TestSyncSalesPersonsAllInvalidMakesNoCall(t *testing.T) {
 	}
 }
 
-func records(t *testing.T, n int, rec func(i int) map[string]any) []*structpb.Struct {
+func manyRecords(t *testing.T, n int, rec func(i int) map[string]any) []*structpb.Struct {
 	t.Helper()
 	out := make([]*structpb.Struct, n)
 	for i := range out {
@@ -363,17 +363,17 @@ func TestSyncSalesPersonsRequestErrors(t *testing.T) {
 		},
 		{
 			name: "more than 300 records",
-			req:  &orchestratorv1.SyncSalesPersonsRequest{Input: records(t, 301, one)},
+			req:  &orchestratorv1.SyncSalesPersonsRequest{Input: manyRecords(t, 301, one)},
 			want: &requestErrorOf{GRPCCode: codes.InvalidArgument, Code: "1003", Message: "Invalid data: 301 records in input, at most 300 per call"},
 		},
 		{
 			name: "unknown action",
-			req:  &orchestratorv1.SyncSalesPersonsRequest{Action: "replace", Input: records(t, 1, one)},
+			req:  &orchestratorv1.SyncSalesPersonsRequest{Action: "replace", Input: manyRecords(t, 1, one)},
 			want: &requestErrorOf{GRPCCode: codes.InvalidArgument, Code: "1003", Message: "Invalid action 'replace': use createOnly, updateOnly or createOrUpdate"},
 		},
 		{
 			name: "unknown dedupeBy",
-			req:  &orchestratorv1.SyncSalesPersonsRequest{DedupeBy: "email", Input: records(t, 1, one)},
+			req:  &orchestratorv1.SyncSalesPersonsRequest{DedupeBy: "email", Input: manyRecords(t, 1, one)},
 			want: &requestErrorOf{GRPCCode: codes.InvalidArgument, Code: "1003", Message: "Invalid dedupeBy 'email': use dedupeFields or idField"},
 		},
 	}
@@ -403,7 +403,7 @@ func TestSyncSalesPersonsAcceptsExactly300(t *testing.T) {
 	}
 	identity := &fakeIdentity{syncResp: &identityv1.SyncSalesPersonsResponse{Results: results}}
 	got, err := NewSalesPersons(apply.New(links.Clients{SalesPersons: identity}, nil)).SyncSalesPersons(gatewayContext(), &orchestratorv1.SyncSalesPersonsRequest{
-		Input: records(t, 300, func(i int) map[string]any { return map[string]any{"externalSalesPersonId": fmt.Sprint("ext-", i)} }),
+		Input: manyRecords(t, 300, func(i int) map[string]any { return map[string]any{"externalSalesPersonId": fmt.Sprint("ext-", i)} }),
 	})
 	if err != nil {
 		t.Fatalf("SyncSalesPersons: %v", err)
@@ -732,12 +732,12 @@ func TestDeleteSalesPersonsRequestErrors(t *testing.T) {
 		},
 		{
 			name: "more than 300 records",
-			req:  &orchestratorv1.DeleteSalesPersonsRequest{Input: records(t, 301, func(i int) map[string]any { return map[string]any{"id": i + 1} })},
+			req:  &orchestratorv1.DeleteSalesPersonsRequest{Input: manyRecords(t, 301, func(i int) map[string]any { return map[string]any{"id": i + 1} })},
 			want: &requestErrorOf{GRPCCode: codes.InvalidArgument, Code: "1003", Message: "Invalid data: 301 records in input, at most 300 per call"},
 		},
 		{
 			name: "unknown deleteBy",
-			req:  &orchestratorv1.DeleteSalesPersonsRequest{DeleteBy: "email", Input: records(t, 1, func(int) map[string]any { return map[string]any{"id": 1} })},
+			req:  &orchestratorv1.DeleteSalesPersonsRequest{DeleteBy: "email", Input: manyRecords(t, 1, func(int) map[string]any { return map[string]any{"id": 1} })},
 			want: &requestErrorOf{GRPCCode: codes.InvalidArgument, Code: "1003", Message: "Invalid deleteBy 'email': use dedupeFields or idField"},
 		},
 	}

@@ -1,7 +1,6 @@
 package marketoapi
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -11,12 +10,8 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
 )
-
-// reason builds a record-level reason.
-func reason(code, format string, args ...any) *commonv1.Reason {
-	return &commonv1.Reason{Code: code, Message: fmt.Sprintf(format, args...)}
-}
 
 // sortedFields returns a record's field names in a fixed order, so that the first problem
 // reported for a record is always the same one.
@@ -42,12 +37,12 @@ func stringValue(name string, v *structpb.Value) (string, *commonv1.Reason) {
 	case *structpb.Value_BoolValue:
 		return strconv.FormatBool(k.BoolValue), nil
 	}
-	return "", reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
+	return "", records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
 }
 
 // int32Value reads an integer field, given as a JSON number or a string of digits.
 func int32Value(name string, v *structpb.Value) (int32, *commonv1.Reason) {
-	bad := reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
+	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
 	switch k := v.GetKind().(type) {
 	case *structpb.Value_NumberValue:
 		f := k.NumberValue

@@ -220,6 +220,13 @@ func (o *Object) Decode(rec *structpb.Struct, into proto.Message) *commonv1.Reas
 	return nil
 }
 
+// SetByMsisync reports whether name is a field of the stored record that no input may set
+// (createdAt, updatedAt, …): sync refuses it with 1003.
+func (o *Object) SetByMsisync(name string) bool {
+	_, isRecordField := o.recordField(name)
+	return isRecordField && o.fieldByMarketoName(o.Input.ProtoReflect().Descriptor(), name) == nil
+}
+
 func (o *Object) recordField(name string) (protoreflect.FieldDescriptor, bool) {
 	fd := o.fieldByMarketoName(o.Record.ProtoReflect().Descriptor(), name)
 	return fd, fd != nil && !fd.IsMap()
