@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -104,4 +105,12 @@ func (s Store) Override(url Secret) Store {
 		s.DatabaseURL = url
 	}
 	return s
+}
+
+// CheckAddr reports an address setting that is not host:port, naming the variable.
+func CheckAddr(variable, addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%s %q is not host:port", variable, addr)
+	}
+	return nil
 }

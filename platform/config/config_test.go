@@ -74,3 +74,13 @@ func TestStoreValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckAddr(t *testing.T) {
+	t.Parallel()
+	if err := CheckAddr("MSISYNC_X_ADDR", "127.0.0.1:9101"); err != nil {
+		t.Errorf("valid address refused: %v", err)
+	}
+	if err := CheckAddr("MSISYNC_X_ADDR", "no-port"); err == nil || !strings.Contains(err.Error(), "MSISYNC_X_ADDR") {
+		t.Errorf("CheckAddr(no-port) = %v, want an error naming the variable", err)
+	}
+}

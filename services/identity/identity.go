@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	"github.com/msisync/msisync/platform/config"
@@ -34,18 +33,14 @@ type Config struct {
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("MSISYNC_IDENTITY_ADDR %q is not host:port", c.Addr))
-	}
+	errs = append(errs, config.CheckAddr("MSISYNC_IDENTITY_ADDR", c.Addr))
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)
 }
 
 // Service is a built identity service.
 type Service struct {
-	cfg   Config
-	store *sqlstore.Store
-	srv   *grpcserver.Server
+	grpcserver.Hosted
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -66,16 +61,5 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	}
 	srv := grpcserver.New(Name, log)
 	identityv1.RegisterSalesPersonServiceServer(srv.GRPC, server.New(st, key))
-	return &Service{cfg: cfg, store: st, srv: srv}, nil
+	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
 }
-
-// Run implements runner.Service.
-func (s *Service) Run(ctx context.Context) error { return s.srv.Serve(ctx, s.cfg.Addr) }
-
-// Serve serves on lis until ctx ends (tests use it with a listener on a free port).
-func (s *Service) Serve(ctx context.Context, lis net.Listener) error {
-	return s.srv.ServeListener(ctx, lis)
-}
-
-// Close implements runner.Service.
-func (s *Service) Close() error { return s.store.Close() }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	"github.com/msisync/msisync/platform/config"
@@ -36,18 +35,14 @@ type Config struct {
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("MSISYNC_OPPORTUNITY_ADDR %q is not host:port", c.Addr))
-	}
+	errs = append(errs, config.CheckAddr("MSISYNC_OPPORTUNITY_ADDR", c.Addr))
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	return errors.Join(errs...)
 }
 
 // Service is a built opportunity service.
 type Service struct {
-	cfg   Config
-	store *sqlstore.Store
-	srv   *grpcserver.Server
+	grpcserver.Hosted
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -70,16 +65,5 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	srv := grpcserver.New(Name, log)
 	opportunityv1.RegisterOpportunityServiceServer(srv.GRPC, server.NewOpportunityServer(st, key))
 	opportunityv1.RegisterOpportunityRoleServiceServer(srv.GRPC, server.NewRoleServer(st, key))
-	return &Service{cfg: cfg, store: st, srv: srv}, nil
+	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
 }
-
-// Run implements runner.Service.
-func (s *Service) Run(ctx context.Context) error { return s.srv.Serve(ctx, s.cfg.Addr) }
-
-// Serve serves on lis until ctx ends (tests use it with a listener on a free port).
-func (s *Service) Serve(ctx context.Context, lis net.Listener) error {
-	return s.srv.ServeListener(ctx, lis)
-}
-
-// Close implements runner.Service.
-func (s *Service) Close() error { return s.store.Close() }

@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
@@ -89,9 +88,7 @@ func (c Config) Validate() error {
 		"MSISYNC_SCORING_ADDR": c.ScoringAddr,
 	}
 	for name, addr := range addrs {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q is not host:port", name, addr))
-		}
+		errs = append(errs, config.CheckAddr(name, addr))
 	}
 	if (c.ClientID == "") != (c.ClientSecret == "") {
 		errs = append(errs, errors.New("set both MSISYNC_CLIENT_ID and MSISYNC_CLIENT_SECRET, or neither"))

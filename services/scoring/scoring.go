@@ -123,9 +123,7 @@ func (c Config) tiers() (model.Tiers, error) {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("MSISYNC_SCORING_ADDR %q is not host:port", c.Addr))
-	}
+	errs = append(errs, config.CheckAddr("MSISYNC_SCORING_ADDR", c.Addr))
 	if c.UrgencyHalfLife < minHalfLife {
 		errs = append(errs, fmt.Errorf("MSISYNC_SCORING_URGENCY_HALF_LIFE is %s; use at least %s (for example 168h)", c.UrgencyHalfLife, minHalfLife))
 	}
