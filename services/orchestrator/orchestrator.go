@@ -45,6 +45,9 @@ const tokenKeyName = "access-token"
 // syncPageKeyName names the persisted key that signs the sync-run API's page tokens.
 const syncPageKeyName = "sync-run-page-token"
 
+// insightPageKeyName names the persisted key that signs the CRM findings' page tokens.
+const insightPageKeyName = "insight-page-token"
+
 // Service is a built orchestrator.
 type Service struct {
 	cfg    Config
@@ -126,7 +129,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
 	orchestratorv1.RegisterMarketoActivityServiceServer(g, marketoapi.NewActivities(applier.Scoring))
-	orchestratorv1.RegisterInsightServiceServer(g, insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns))
+	insightPageKey, err := st.Secret(ctx, insightPageKeyName)
+	if err != nil {
+		return nil, err
+	}
+	orchestratorv1.RegisterInsightServiceServer(g, insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns, st, insightPageKey))
 	return s, nil
 }
 

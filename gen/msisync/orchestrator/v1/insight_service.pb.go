@@ -962,11 +962,372 @@ func (x *ListWritebackChangesResponse) GetNextCursor() string {
 	return ""
 }
 
+// ReportCrmUsersRequest is a batch of CRM users from one CRM connector.
+type ReportCrmUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who reports, for example "dynamics"; required, at most 50 characters.
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The users, 1 to 1000, each external_sales_person_id once.
+	Users         []*CrmUser `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportCrmUsersRequest) Reset() {
+	*x = ReportCrmUsersRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportCrmUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportCrmUsersRequest) ProtoMessage() {}
+
+func (x *ReportCrmUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportCrmUsersRequest.ProtoReflect.Descriptor instead.
+func (*ReportCrmUsersRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReportCrmUsersRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ReportCrmUsersRequest) GetUsers() []*CrmUser {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// ReportCrmUsersResponse says how many users were stored.
+type ReportCrmUsersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many users were created or replaced: all of them.
+	Stored        int32 `protobuf:"varint,1,opt,name=stored,proto3" json:"stored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportCrmUsersResponse) Reset() {
+	*x = ReportCrmUsersResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportCrmUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportCrmUsersResponse) ProtoMessage() {}
+
+func (x *ReportCrmUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportCrmUsersResponse.ProtoReflect.Descriptor instead.
+func (*ReportCrmUsersResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReportCrmUsersResponse) GetStored() int32 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+// ReportCrmFindingsRequest is a batch of CRM findings from one CRM connector: new or still
+// present ones, and resolved ones.
+type ReportCrmFindingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who reports, for example "dynamics"; required, at most 50 characters.
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The findings to create or replace, each key once. Together with resolved, 1 to 1000.
+	Findings []*CrmFinding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	// The findings that no longer hold, to delete; a key that is not stored is ignored. A key
+	// may not be both in findings and in resolved.
+	Resolved      []*CrmFindingKey `protobuf:"bytes,3,rep,name=resolved,proto3" json:"resolved,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportCrmFindingsRequest) Reset() {
+	*x = ReportCrmFindingsRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportCrmFindingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportCrmFindingsRequest) ProtoMessage() {}
+
+func (x *ReportCrmFindingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportCrmFindingsRequest.ProtoReflect.Descriptor instead.
+func (*ReportCrmFindingsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReportCrmFindingsRequest) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ReportCrmFindingsRequest) GetFindings() []*CrmFinding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *ReportCrmFindingsRequest) GetResolved() []*CrmFindingKey {
+	if x != nil {
+		return x.Resolved
+	}
+	return nil
+}
+
+// ReportCrmFindingsResponse says what changed.
+type ReportCrmFindingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many findings were created or replaced: all of findings.
+	Stored int32 `protobuf:"varint,1,opt,name=stored,proto3" json:"stored,omitempty"`
+	// How many stored findings the resolved keys deleted.
+	Resolved      int32 `protobuf:"varint,2,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportCrmFindingsResponse) Reset() {
+	*x = ReportCrmFindingsResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportCrmFindingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportCrmFindingsResponse) ProtoMessage() {}
+
+func (x *ReportCrmFindingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportCrmFindingsResponse.ProtoReflect.Descriptor instead.
+func (*ReportCrmFindingsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ReportCrmFindingsResponse) GetStored() int32 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *ReportCrmFindingsResponse) GetResolved() int32 {
+	if x != nil {
+		return x.Resolved
+	}
+	return 0
+}
+
+// ListCrmFindingsRequest is a paged, optionally filtered read of the CRM findings.
+type ListCrmFindingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only findings of this kind; unspecified means all.
+	Kind CrmFindingKind `protobuf:"varint,1,opt,name=kind,proto3,enum=msisync.orchestrator.v1.CrmFindingKind" json:"kind,omitempty"`
+	// Only findings about records of this object type; unspecified means all.
+	ObjectType SyncObjectType `protobuf:"varint,2,opt,name=object_type,json=objectType,proto3,enum=msisync.orchestrator.v1.SyncObjectType" json:"object_type,omitempty"`
+	// Findings per page, 1 to 300; 0 means 100.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page of the same query, or empty for the first
+	// page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCrmFindingsRequest) Reset() {
+	*x = ListCrmFindingsRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCrmFindingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCrmFindingsRequest) ProtoMessage() {}
+
+func (x *ListCrmFindingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCrmFindingsRequest.ProtoReflect.Descriptor instead.
+func (*ListCrmFindingsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListCrmFindingsRequest) GetKind() CrmFindingKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CrmFindingKind_CRM_FINDING_KIND_UNSPECIFIED
+}
+
+func (x *ListCrmFindingsRequest) GetObjectType() SyncObjectType {
+	if x != nil {
+		return x.ObjectType
+	}
+	return SyncObjectType_SYNC_OBJECT_TYPE_UNSPECIFIED
+}
+
+func (x *ListCrmFindingsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCrmFindingsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListCrmFindingsResponse is one page of CRM findings.
+type ListCrmFindingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The findings, stored and computed, ordered by object type, external id (case-folded)
+	// and kind.
+	Findings []*CrmFinding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many findings the query matches over all pages, at the time of this page.
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCrmFindingsResponse) Reset() {
+	*x = ListCrmFindingsResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCrmFindingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCrmFindingsResponse) ProtoMessage() {}
+
+func (x *ListCrmFindingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCrmFindingsResponse.ProtoReflect.Descriptor instead.
+func (*ListCrmFindingsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListCrmFindingsResponse) GetFindings() []*CrmFinding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *ListCrmFindingsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListCrmFindingsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 var File_msisync_orchestrator_v1_insight_service_proto protoreflect.FileDescriptor
 
 const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\n" +
-	"-msisync/orchestrator/v1/insight_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1emsisync/common/v1/record.proto\x1a%msisync/orchestrator/v1/insight.proto\"l\n" +
+	"-msisync/orchestrator/v1/insight_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1emsisync/common/v1/record.proto\x1a)msisync/orchestrator/v1/crm_finding.proto\x1a%msisync/orchestrator/v1/insight.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"l\n" +
 	"\x1fRecordInterestingMomentsRequest\x12I\n" +
 	"\amoments\x18\x01 \x03(\v2/.msisync.orchestrator.v1.InterestingMomentInputR\amoments\"\x9f\x01\n" +
 	" RecordInterestingMomentsResponse\x129\n" +
@@ -1020,7 +1381,31 @@ const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\x1cListWritebackChangesResponse\x12B\n" +
 	"\achanges\x18\x01 \x03(\v2(.msisync.orchestrator.v1.WritebackChangeR\achanges\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor2\xc5\t\n" +
+	"nextCursor\"g\n" +
+	"\x15ReportCrmUsersRequest\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x126\n" +
+	"\x05users\x18\x02 \x03(\v2 .msisync.orchestrator.v1.CrmUserR\x05users\"0\n" +
+	"\x16ReportCrmUsersResponse\x12\x16\n" +
+	"\x06stored\x18\x01 \x01(\x05R\x06stored\"\xb7\x01\n" +
+	"\x18ReportCrmFindingsRequest\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12?\n" +
+	"\bfindings\x18\x02 \x03(\v2#.msisync.orchestrator.v1.CrmFindingR\bfindings\x12B\n" +
+	"\bresolved\x18\x03 \x03(\v2&.msisync.orchestrator.v1.CrmFindingKeyR\bresolved\"O\n" +
+	"\x19ReportCrmFindingsResponse\x12\x16\n" +
+	"\x06stored\x18\x01 \x01(\x05R\x06stored\x12\x1a\n" +
+	"\bresolved\x18\x02 \x01(\x05R\bresolved\"\xdb\x01\n" +
+	"\x16ListCrmFindingsRequest\x12;\n" +
+	"\x04kind\x18\x01 \x01(\x0e2'.msisync.orchestrator.v1.CrmFindingKindR\x04kind\x12H\n" +
+	"\vobject_type\x18\x02 \x01(\x0e2'.msisync.orchestrator.v1.SyncObjectTypeR\n" +
+	"objectType\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xa1\x01\n" +
+	"\x17ListCrmFindingsResponse\x12?\n" +
+	"\bfindings\x18\x01 \x03(\v2#.msisync.orchestrator.v1.CrmFindingR\bfindings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize2\xb9\f\n" +
 	"\x0eInsightService\x12\x8f\x01\n" +
 	"\x18RecordInterestingMoments\x128.msisync.orchestrator.v1.RecordInterestingMomentsRequest\x1a9.msisync.orchestrator.v1.RecordInterestingMomentsResponse\x12}\n" +
 	"\x12RecordScoreChanges\x122.msisync.orchestrator.v1.RecordScoreChangesRequest\x1a3.msisync.orchestrator.v1.RecordScoreChangesResponse\x12q\n" +
@@ -1030,7 +1415,10 @@ const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\x14GetPersonDiagnostics\x124.msisync.orchestrator.v1.GetPersonDiagnosticsRequest\x1a5.msisync.orchestrator.v1.GetPersonDiagnosticsResponse\"\x03\x90\x02\x01\x12\x8b\x01\n" +
 	"\x15GetCompanyDiagnostics\x125.msisync.orchestrator.v1.GetCompanyDiagnosticsRequest\x1a6.msisync.orchestrator.v1.GetCompanyDiagnosticsResponse\"\x03\x90\x02\x01\x12\x97\x01\n" +
 	"\x19GetOpportunityDiagnostics\x129.msisync.orchestrator.v1.GetOpportunityDiagnosticsRequest\x1a:.msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse\"\x03\x90\x02\x01\x12\x88\x01\n" +
-	"\x14ListWritebackChanges\x124.msisync.orchestrator.v1.ListWritebackChangesRequest\x1a5.msisync.orchestrator.v1.ListWritebackChangesResponse\"\x03\x90\x02\x01B\xf7\x01\n" +
+	"\x14ListWritebackChanges\x124.msisync.orchestrator.v1.ListWritebackChangesRequest\x1a5.msisync.orchestrator.v1.ListWritebackChangesResponse\"\x03\x90\x02\x01\x12v\n" +
+	"\x0eReportCrmUsers\x12..msisync.orchestrator.v1.ReportCrmUsersRequest\x1a/.msisync.orchestrator.v1.ReportCrmUsersResponse\"\x03\x90\x02\x02\x12\x7f\n" +
+	"\x11ReportCrmFindings\x121.msisync.orchestrator.v1.ReportCrmFindingsRequest\x1a2.msisync.orchestrator.v1.ReportCrmFindingsResponse\"\x03\x90\x02\x02\x12y\n" +
+	"\x0fListCrmFindings\x12/.msisync.orchestrator.v1.ListCrmFindingsRequest\x1a0.msisync.orchestrator.v1.ListCrmFindingsResponse\"\x03\x90\x02\x01B\xf7\x01\n" +
 	"\x1bcom.msisync.orchestrator.v1B\x13InsightServiceProtoP\x01ZEgithub.com/msisync/msisync/gen/msisync/orchestrator/v1;orchestratorv1\xa2\x02\x03MOX\xaa\x02\x17Msisync.Orchestrator.V1\xca\x02\x17Msisync\\Orchestrator\\V1\xe2\x02#Msisync\\Orchestrator\\V1\\GPBMetadata\xea\x02\x19Msisync::Orchestrator::V1b\x06proto3"
 
 var (
@@ -1045,7 +1433,7 @@ func file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP() []byte {
 	return file_msisync_orchestrator_v1_insight_service_proto_rawDescData
 }
 
-var file_msisync_orchestrator_v1_insight_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_msisync_orchestrator_v1_insight_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_msisync_orchestrator_v1_insight_service_proto_goTypes = []any{
 	(*RecordInterestingMomentsRequest)(nil),   // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest
 	(*RecordInterestingMomentsResponse)(nil),  // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse
@@ -1065,52 +1453,75 @@ var file_msisync_orchestrator_v1_insight_service_proto_goTypes = []any{
 	(*GetOpportunityDiagnosticsResponse)(nil), // 15: msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse
 	(*ListWritebackChangesRequest)(nil),       // 16: msisync.orchestrator.v1.ListWritebackChangesRequest
 	(*ListWritebackChangesResponse)(nil),      // 17: msisync.orchestrator.v1.ListWritebackChangesResponse
-	(*InterestingMomentInput)(nil),            // 18: msisync.orchestrator.v1.InterestingMomentInput
-	(*v1.RecordResult)(nil),                   // 19: msisync.common.v1.RecordResult
-	(*LeadInsight)(nil),                       // 20: msisync.orchestrator.v1.LeadInsight
-	(*ScoreChangeInput)(nil),                  // 21: msisync.orchestrator.v1.ScoreChangeInput
-	(*TierBoundaries)(nil),                    // 22: msisync.orchestrator.v1.TierBoundaries
-	(*BestBet)(nil),                           // 23: msisync.orchestrator.v1.BestBet
-	(*DiagnosticCheck)(nil),                   // 24: msisync.orchestrator.v1.DiagnosticCheck
-	(*WritebackChange)(nil),                   // 25: msisync.orchestrator.v1.WritebackChange
+	(*ReportCrmUsersRequest)(nil),             // 18: msisync.orchestrator.v1.ReportCrmUsersRequest
+	(*ReportCrmUsersResponse)(nil),            // 19: msisync.orchestrator.v1.ReportCrmUsersResponse
+	(*ReportCrmFindingsRequest)(nil),          // 20: msisync.orchestrator.v1.ReportCrmFindingsRequest
+	(*ReportCrmFindingsResponse)(nil),         // 21: msisync.orchestrator.v1.ReportCrmFindingsResponse
+	(*ListCrmFindingsRequest)(nil),            // 22: msisync.orchestrator.v1.ListCrmFindingsRequest
+	(*ListCrmFindingsResponse)(nil),           // 23: msisync.orchestrator.v1.ListCrmFindingsResponse
+	(*InterestingMomentInput)(nil),            // 24: msisync.orchestrator.v1.InterestingMomentInput
+	(*v1.RecordResult)(nil),                   // 25: msisync.common.v1.RecordResult
+	(*LeadInsight)(nil),                       // 26: msisync.orchestrator.v1.LeadInsight
+	(*ScoreChangeInput)(nil),                  // 27: msisync.orchestrator.v1.ScoreChangeInput
+	(*TierBoundaries)(nil),                    // 28: msisync.orchestrator.v1.TierBoundaries
+	(*BestBet)(nil),                           // 29: msisync.orchestrator.v1.BestBet
+	(*DiagnosticCheck)(nil),                   // 30: msisync.orchestrator.v1.DiagnosticCheck
+	(*WritebackChange)(nil),                   // 31: msisync.orchestrator.v1.WritebackChange
+	(*CrmUser)(nil),                           // 32: msisync.orchestrator.v1.CrmUser
+	(*CrmFinding)(nil),                        // 33: msisync.orchestrator.v1.CrmFinding
+	(*CrmFindingKey)(nil),                     // 34: msisync.orchestrator.v1.CrmFindingKey
+	(CrmFindingKind)(0),                       // 35: msisync.orchestrator.v1.CrmFindingKind
+	(SyncObjectType)(0),                       // 36: msisync.orchestrator.v1.SyncObjectType
 }
 var file_msisync_orchestrator_v1_insight_service_proto_depIdxs = []int32{
-	18, // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.orchestrator.v1.InterestingMomentInput
-	19, // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
-	20, // 2: msisync.orchestrator.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
-	21, // 3: msisync.orchestrator.v1.RecordScoreChangesRequest.changes:type_name -> msisync.orchestrator.v1.ScoreChangeInput
-	19, // 4: msisync.orchestrator.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
-	20, // 5: msisync.orchestrator.v1.RecordScoreChangesResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
-	22, // 6: msisync.orchestrator.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
-	22, // 7: msisync.orchestrator.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
-	23, // 8: msisync.orchestrator.v1.ListBestBetsResponse.best_bets:type_name -> msisync.orchestrator.v1.BestBet
-	24, // 9: msisync.orchestrator.v1.GetPersonDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	24, // 10: msisync.orchestrator.v1.GetCompanyDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	24, // 11: msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	25, // 12: msisync.orchestrator.v1.ListWritebackChangesResponse.changes:type_name -> msisync.orchestrator.v1.WritebackChange
-	0,  // 13: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:input_type -> msisync.orchestrator.v1.RecordInterestingMomentsRequest
-	2,  // 14: msisync.orchestrator.v1.InsightService.RecordScoreChanges:input_type -> msisync.orchestrator.v1.RecordScoreChangesRequest
-	4,  // 15: msisync.orchestrator.v1.InsightService.RecomputeTiers:input_type -> msisync.orchestrator.v1.RecomputeTiersRequest
-	6,  // 16: msisync.orchestrator.v1.InsightService.GetTierBoundaries:input_type -> msisync.orchestrator.v1.GetTierBoundariesRequest
-	8,  // 17: msisync.orchestrator.v1.InsightService.ListBestBets:input_type -> msisync.orchestrator.v1.ListBestBetsRequest
-	10, // 18: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:input_type -> msisync.orchestrator.v1.GetPersonDiagnosticsRequest
-	12, // 19: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:input_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsRequest
-	14, // 20: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:input_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsRequest
-	16, // 21: msisync.orchestrator.v1.InsightService.ListWritebackChanges:input_type -> msisync.orchestrator.v1.ListWritebackChangesRequest
-	1,  // 22: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:output_type -> msisync.orchestrator.v1.RecordInterestingMomentsResponse
-	3,  // 23: msisync.orchestrator.v1.InsightService.RecordScoreChanges:output_type -> msisync.orchestrator.v1.RecordScoreChangesResponse
-	5,  // 24: msisync.orchestrator.v1.InsightService.RecomputeTiers:output_type -> msisync.orchestrator.v1.RecomputeTiersResponse
-	7,  // 25: msisync.orchestrator.v1.InsightService.GetTierBoundaries:output_type -> msisync.orchestrator.v1.GetTierBoundariesResponse
-	9,  // 26: msisync.orchestrator.v1.InsightService.ListBestBets:output_type -> msisync.orchestrator.v1.ListBestBetsResponse
-	11, // 27: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:output_type -> msisync.orchestrator.v1.GetPersonDiagnosticsResponse
-	13, // 28: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:output_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsResponse
-	15, // 29: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:output_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse
-	17, // 30: msisync.orchestrator.v1.InsightService.ListWritebackChanges:output_type -> msisync.orchestrator.v1.ListWritebackChangesResponse
-	22, // [22:31] is the sub-list for method output_type
-	13, // [13:22] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	24, // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.orchestrator.v1.InterestingMomentInput
+	25, // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
+	26, // 2: msisync.orchestrator.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
+	27, // 3: msisync.orchestrator.v1.RecordScoreChangesRequest.changes:type_name -> msisync.orchestrator.v1.ScoreChangeInput
+	25, // 4: msisync.orchestrator.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
+	26, // 5: msisync.orchestrator.v1.RecordScoreChangesResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
+	28, // 6: msisync.orchestrator.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
+	28, // 7: msisync.orchestrator.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
+	29, // 8: msisync.orchestrator.v1.ListBestBetsResponse.best_bets:type_name -> msisync.orchestrator.v1.BestBet
+	30, // 9: msisync.orchestrator.v1.GetPersonDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	30, // 10: msisync.orchestrator.v1.GetCompanyDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	30, // 11: msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	31, // 12: msisync.orchestrator.v1.ListWritebackChangesResponse.changes:type_name -> msisync.orchestrator.v1.WritebackChange
+	32, // 13: msisync.orchestrator.v1.ReportCrmUsersRequest.users:type_name -> msisync.orchestrator.v1.CrmUser
+	33, // 14: msisync.orchestrator.v1.ReportCrmFindingsRequest.findings:type_name -> msisync.orchestrator.v1.CrmFinding
+	34, // 15: msisync.orchestrator.v1.ReportCrmFindingsRequest.resolved:type_name -> msisync.orchestrator.v1.CrmFindingKey
+	35, // 16: msisync.orchestrator.v1.ListCrmFindingsRequest.kind:type_name -> msisync.orchestrator.v1.CrmFindingKind
+	36, // 17: msisync.orchestrator.v1.ListCrmFindingsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	33, // 18: msisync.orchestrator.v1.ListCrmFindingsResponse.findings:type_name -> msisync.orchestrator.v1.CrmFinding
+	0,  // 19: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:input_type -> msisync.orchestrator.v1.RecordInterestingMomentsRequest
+	2,  // 20: msisync.orchestrator.v1.InsightService.RecordScoreChanges:input_type -> msisync.orchestrator.v1.RecordScoreChangesRequest
+	4,  // 21: msisync.orchestrator.v1.InsightService.RecomputeTiers:input_type -> msisync.orchestrator.v1.RecomputeTiersRequest
+	6,  // 22: msisync.orchestrator.v1.InsightService.GetTierBoundaries:input_type -> msisync.orchestrator.v1.GetTierBoundariesRequest
+	8,  // 23: msisync.orchestrator.v1.InsightService.ListBestBets:input_type -> msisync.orchestrator.v1.ListBestBetsRequest
+	10, // 24: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:input_type -> msisync.orchestrator.v1.GetPersonDiagnosticsRequest
+	12, // 25: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:input_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsRequest
+	14, // 26: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:input_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsRequest
+	16, // 27: msisync.orchestrator.v1.InsightService.ListWritebackChanges:input_type -> msisync.orchestrator.v1.ListWritebackChangesRequest
+	18, // 28: msisync.orchestrator.v1.InsightService.ReportCrmUsers:input_type -> msisync.orchestrator.v1.ReportCrmUsersRequest
+	20, // 29: msisync.orchestrator.v1.InsightService.ReportCrmFindings:input_type -> msisync.orchestrator.v1.ReportCrmFindingsRequest
+	22, // 30: msisync.orchestrator.v1.InsightService.ListCrmFindings:input_type -> msisync.orchestrator.v1.ListCrmFindingsRequest
+	1,  // 31: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:output_type -> msisync.orchestrator.v1.RecordInterestingMomentsResponse
+	3,  // 32: msisync.orchestrator.v1.InsightService.RecordScoreChanges:output_type -> msisync.orchestrator.v1.RecordScoreChangesResponse
+	5,  // 33: msisync.orchestrator.v1.InsightService.RecomputeTiers:output_type -> msisync.orchestrator.v1.RecomputeTiersResponse
+	7,  // 34: msisync.orchestrator.v1.InsightService.GetTierBoundaries:output_type -> msisync.orchestrator.v1.GetTierBoundariesResponse
+	9,  // 35: msisync.orchestrator.v1.InsightService.ListBestBets:output_type -> msisync.orchestrator.v1.ListBestBetsResponse
+	11, // 36: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:output_type -> msisync.orchestrator.v1.GetPersonDiagnosticsResponse
+	13, // 37: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:output_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsResponse
+	15, // 38: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:output_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse
+	17, // 39: msisync.orchestrator.v1.InsightService.ListWritebackChanges:output_type -> msisync.orchestrator.v1.ListWritebackChangesResponse
+	19, // 40: msisync.orchestrator.v1.InsightService.ReportCrmUsers:output_type -> msisync.orchestrator.v1.ReportCrmUsersResponse
+	21, // 41: msisync.orchestrator.v1.InsightService.ReportCrmFindings:output_type -> msisync.orchestrator.v1.ReportCrmFindingsResponse
+	23, // 42: msisync.orchestrator.v1.InsightService.ListCrmFindings:output_type -> msisync.orchestrator.v1.ListCrmFindingsResponse
+	31, // [31:43] is the sub-list for method output_type
+	19, // [19:31] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_insight_service_proto_init() }
@@ -1118,14 +1529,16 @@ func file_msisync_orchestrator_v1_insight_service_proto_init() {
 	if File_msisync_orchestrator_v1_insight_service_proto != nil {
 		return
 	}
+	file_msisync_orchestrator_v1_crm_finding_proto_init()
 	file_msisync_orchestrator_v1_insight_proto_init()
+	file_msisync_orchestrator_v1_sync_run_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_orchestrator_v1_insight_service_proto_rawDesc), len(file_msisync_orchestrator_v1_insight_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,9 @@ const (
 	InsightService_GetCompanyDiagnostics_FullMethodName     = "/msisync.orchestrator.v1.InsightService/GetCompanyDiagnostics"
 	InsightService_GetOpportunityDiagnostics_FullMethodName = "/msisync.orchestrator.v1.InsightService/GetOpportunityDiagnostics"
 	InsightService_ListWritebackChanges_FullMethodName      = "/msisync.orchestrator.v1.InsightService/ListWritebackChanges"
+	InsightService_ReportCrmUsers_FullMethodName            = "/msisync.orchestrator.v1.InsightService/ReportCrmUsers"
+	InsightService_ReportCrmFindings_FullMethodName         = "/msisync.orchestrator.v1.InsightService/ReportCrmFindings"
+	InsightService_ListCrmFindings_FullMethodName           = "/msisync.orchestrator.v1.InsightService/ListCrmFindings"
 )
 
 // InsightServiceClient is the client API for InsightService service.
@@ -36,9 +39,11 @@ const (
 //
 // InsightService is msisync's own API for MSI insight (gRPC, and REST under /v1/): it records
 // interesting moments and score changes, serves Best Bets and the writeback feed, and
-// diagnoses the links MSI needs for one person, company or opportunity. The orchestrator
-// resolves people with the person service and reads and writes insight through the scoring
-// service. Every call needs a bearer token.
+// diagnoses the links MSI needs for one person, company or opportunity, explaining with the
+// CRM-side facts that a CRM connector reports (its users and its findings) what only the CRM
+// knows. The orchestrator resolves people with the person service and reads and writes
+// insight through the scoring service; it keeps the CRM-side facts in its own store. Every
+// call needs a bearer token.
 type InsightServiceClient interface {
 	// RecordInterestingMoments records up to 300 interesting moments
 	// (POST /v1/interesting-moments). A moment for an unknown person is skipped (1004); an
@@ -59,23 +64,42 @@ type InsightServiceClient interface {
 	ListBestBets(ctx context.Context, in *ListBestBetsRequest, opts ...grpc.CallOption) (*ListBestBetsResponse, error)
 	// GetPersonDiagnostics checks every link MSI needs for one lead or contact
 	// (GET /v1/diagnostics/persons/{external_person_id}): person synced, company set and
-	// synced, sales person set and synced, sales person email equal to the CRM user's, no
-	// parked records waiting on it. An unknown person is a failed check, not NOT_FOUND.
+	// synced, sales person set and synced, sales person email equal to the CRM user's (when a
+	// connector reported the CRM user), no CRM findings about it, no parked records waiting on
+	// it. An unknown person is a failed check, not NOT_FOUND.
 	GetPersonDiagnostics(ctx context.Context, in *GetPersonDiagnosticsRequest, opts ...grpc.CallOption) (*GetPersonDiagnosticsResponse, error)
 	// GetCompanyDiagnostics checks every link MSI needs for one company
 	// (GET /v1/diagnostics/companies/{external_company_id}): company synced, sales person set,
-	// synced and with a matching email, no parked records waiting on it. An unknown company is
-	// a failed check, not NOT_FOUND.
+	// synced and with a matching email, no CRM findings about it, no parked records waiting
+	// on it. An unknown company is a failed check, not NOT_FOUND.
 	GetCompanyDiagnostics(ctx context.Context, in *GetCompanyDiagnosticsRequest, opts ...grpc.CallOption) (*GetCompanyDiagnosticsResponse, error)
 	// GetOpportunityDiagnostics checks every link MSI needs for one opportunity
 	// (GET /v1/diagnostics/opportunities/{external_opportunity_id}): opportunity synced,
-	// company and sales person synced, roles linked to synced leads, no parked roles waiting
-	// on it. An unknown opportunity is a failed check, not NOT_FOUND.
+	// company and sales person synced, no CRM findings about it, roles linked to synced
+	// leads, no parked roles waiting on it. An unknown opportunity is a failed check, not
+	// NOT_FOUND.
 	GetOpportunityDiagnostics(ctx context.Context, in *GetOpportunityDiagnosticsRequest, opts ...grpc.CallOption) (*GetOpportunityDiagnosticsResponse, error)
 	// ListWritebackChanges reads the MSI field changes after a cursor, keyed by
 	// externalPersonId with CRM column names (GET /v1/writeback/changes): what the writeback
 	// to the CRM polls. Reading changes nothing; the reader keeps its cursor.
 	ListWritebackChanges(ctx context.Context, in *ListWritebackChangesRequest, opts ...grpc.CallOption) (*ListWritebackChangesResponse, error)
+	// ReportCrmUsers stores the CRM's own view of up to 1000 of its users (POST /v1/crm/users),
+	// upserted by external_sales_person_id; a CRM connector calls it after reading the CRM's
+	// users. Diagnostics then compare each sales person's email with its CRM user's, and
+	// ListCrmFindings reports the active users whose emails differ. Invalid input is refused
+	// as a whole (INVALID_ARGUMENT) and nothing is stored.
+	ReportCrmUsers(ctx context.Context, in *ReportCrmUsersRequest, opts ...grpc.CallOption) (*ReportCrmUsersResponse, error)
+	// ReportCrmFindings stores and resolves CRM findings (POST /v1/crm/findings): facts about
+	// CRM records that only the CRM knows (a record owned by a team, a contact whose parent is
+	// a contact, an owner that is disabled), upserted by (object type, external id, kind), and
+	// deletes the resolved ones, in one transaction. A CRM connector calls it after each
+	// pass over the CRM. Invalid input is refused as a whole (INVALID_ARGUMENT) and nothing
+	// changes.
+	ReportCrmFindings(ctx context.Context, in *ReportCrmFindingsRequest, opts ...grpc.CallOption) (*ReportCrmFindingsResponse, error)
+	// ListCrmFindings lists the stored CRM findings together with the computed
+	// SALES_PERSON_EMAIL_MISMATCH ones (GET /v1/crm/findings), ordered by object type,
+	// external id (case-folded) and kind: for a person fixing the CRM or the sync.
+	ListCrmFindings(ctx context.Context, in *ListCrmFindingsRequest, opts ...grpc.CallOption) (*ListCrmFindingsResponse, error)
 }
 
 type insightServiceClient struct {
@@ -176,15 +200,47 @@ func (c *insightServiceClient) ListWritebackChanges(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *insightServiceClient) ReportCrmUsers(ctx context.Context, in *ReportCrmUsersRequest, opts ...grpc.CallOption) (*ReportCrmUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportCrmUsersResponse)
+	err := c.cc.Invoke(ctx, InsightService_ReportCrmUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *insightServiceClient) ReportCrmFindings(ctx context.Context, in *ReportCrmFindingsRequest, opts ...grpc.CallOption) (*ReportCrmFindingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportCrmFindingsResponse)
+	err := c.cc.Invoke(ctx, InsightService_ReportCrmFindings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *insightServiceClient) ListCrmFindings(ctx context.Context, in *ListCrmFindingsRequest, opts ...grpc.CallOption) (*ListCrmFindingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCrmFindingsResponse)
+	err := c.cc.Invoke(ctx, InsightService_ListCrmFindings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InsightServiceServer is the server API for InsightService service.
 // All implementations must embed UnimplementedInsightServiceServer
 // for forward compatibility.
 //
 // InsightService is msisync's own API for MSI insight (gRPC, and REST under /v1/): it records
 // interesting moments and score changes, serves Best Bets and the writeback feed, and
-// diagnoses the links MSI needs for one person, company or opportunity. The orchestrator
-// resolves people with the person service and reads and writes insight through the scoring
-// service. Every call needs a bearer token.
+// diagnoses the links MSI needs for one person, company or opportunity, explaining with the
+// CRM-side facts that a CRM connector reports (its users and its findings) what only the CRM
+// knows. The orchestrator resolves people with the person service and reads and writes
+// insight through the scoring service; it keeps the CRM-side facts in its own store. Every
+// call needs a bearer token.
 type InsightServiceServer interface {
 	// RecordInterestingMoments records up to 300 interesting moments
 	// (POST /v1/interesting-moments). A moment for an unknown person is skipped (1004); an
@@ -205,23 +261,42 @@ type InsightServiceServer interface {
 	ListBestBets(context.Context, *ListBestBetsRequest) (*ListBestBetsResponse, error)
 	// GetPersonDiagnostics checks every link MSI needs for one lead or contact
 	// (GET /v1/diagnostics/persons/{external_person_id}): person synced, company set and
-	// synced, sales person set and synced, sales person email equal to the CRM user's, no
-	// parked records waiting on it. An unknown person is a failed check, not NOT_FOUND.
+	// synced, sales person set and synced, sales person email equal to the CRM user's (when a
+	// connector reported the CRM user), no CRM findings about it, no parked records waiting on
+	// it. An unknown person is a failed check, not NOT_FOUND.
 	GetPersonDiagnostics(context.Context, *GetPersonDiagnosticsRequest) (*GetPersonDiagnosticsResponse, error)
 	// GetCompanyDiagnostics checks every link MSI needs for one company
 	// (GET /v1/diagnostics/companies/{external_company_id}): company synced, sales person set,
-	// synced and with a matching email, no parked records waiting on it. An unknown company is
-	// a failed check, not NOT_FOUND.
+	// synced and with a matching email, no CRM findings about it, no parked records waiting
+	// on it. An unknown company is a failed check, not NOT_FOUND.
 	GetCompanyDiagnostics(context.Context, *GetCompanyDiagnosticsRequest) (*GetCompanyDiagnosticsResponse, error)
 	// GetOpportunityDiagnostics checks every link MSI needs for one opportunity
 	// (GET /v1/diagnostics/opportunities/{external_opportunity_id}): opportunity synced,
-	// company and sales person synced, roles linked to synced leads, no parked roles waiting
-	// on it. An unknown opportunity is a failed check, not NOT_FOUND.
+	// company and sales person synced, no CRM findings about it, roles linked to synced
+	// leads, no parked roles waiting on it. An unknown opportunity is a failed check, not
+	// NOT_FOUND.
 	GetOpportunityDiagnostics(context.Context, *GetOpportunityDiagnosticsRequest) (*GetOpportunityDiagnosticsResponse, error)
 	// ListWritebackChanges reads the MSI field changes after a cursor, keyed by
 	// externalPersonId with CRM column names (GET /v1/writeback/changes): what the writeback
 	// to the CRM polls. Reading changes nothing; the reader keeps its cursor.
 	ListWritebackChanges(context.Context, *ListWritebackChangesRequest) (*ListWritebackChangesResponse, error)
+	// ReportCrmUsers stores the CRM's own view of up to 1000 of its users (POST /v1/crm/users),
+	// upserted by external_sales_person_id; a CRM connector calls it after reading the CRM's
+	// users. Diagnostics then compare each sales person's email with its CRM user's, and
+	// ListCrmFindings reports the active users whose emails differ. Invalid input is refused
+	// as a whole (INVALID_ARGUMENT) and nothing is stored.
+	ReportCrmUsers(context.Context, *ReportCrmUsersRequest) (*ReportCrmUsersResponse, error)
+	// ReportCrmFindings stores and resolves CRM findings (POST /v1/crm/findings): facts about
+	// CRM records that only the CRM knows (a record owned by a team, a contact whose parent is
+	// a contact, an owner that is disabled), upserted by (object type, external id, kind), and
+	// deletes the resolved ones, in one transaction. A CRM connector calls it after each
+	// pass over the CRM. Invalid input is refused as a whole (INVALID_ARGUMENT) and nothing
+	// changes.
+	ReportCrmFindings(context.Context, *ReportCrmFindingsRequest) (*ReportCrmFindingsResponse, error)
+	// ListCrmFindings lists the stored CRM findings together with the computed
+	// SALES_PERSON_EMAIL_MISMATCH ones (GET /v1/crm/findings), ordered by object type,
+	// external id (case-folded) and kind: for a person fixing the CRM or the sync.
+	ListCrmFindings(context.Context, *ListCrmFindingsRequest) (*ListCrmFindingsResponse, error)
 	mustEmbedUnimplementedInsightServiceServer()
 }
 
@@ -258,6 +333,15 @@ func (UnimplementedInsightServiceServer) GetOpportunityDiagnostics(context.Conte
 }
 func (UnimplementedInsightServiceServer) ListWritebackChanges(context.Context, *ListWritebackChangesRequest) (*ListWritebackChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListWritebackChanges not implemented")
+}
+func (UnimplementedInsightServiceServer) ReportCrmUsers(context.Context, *ReportCrmUsersRequest) (*ReportCrmUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportCrmUsers not implemented")
+}
+func (UnimplementedInsightServiceServer) ReportCrmFindings(context.Context, *ReportCrmFindingsRequest) (*ReportCrmFindingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportCrmFindings not implemented")
+}
+func (UnimplementedInsightServiceServer) ListCrmFindings(context.Context, *ListCrmFindingsRequest) (*ListCrmFindingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCrmFindings not implemented")
 }
 func (UnimplementedInsightServiceServer) mustEmbedUnimplementedInsightServiceServer() {}
 func (UnimplementedInsightServiceServer) testEmbeddedByValue()                        {}
@@ -442,6 +526,60 @@ func _InsightService_ListWritebackChanges_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InsightService_ReportCrmUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportCrmUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).ReportCrmUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_ReportCrmUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).ReportCrmUsers(ctx, req.(*ReportCrmUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InsightService_ReportCrmFindings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportCrmFindingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).ReportCrmFindings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_ReportCrmFindings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).ReportCrmFindings(ctx, req.(*ReportCrmFindingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InsightService_ListCrmFindings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCrmFindingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).ListCrmFindings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_ListCrmFindings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).ListCrmFindings(ctx, req.(*ListCrmFindingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InsightService_ServiceDesc is the grpc.ServiceDesc for InsightService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -484,6 +622,18 @@ var InsightService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListWritebackChanges",
 			Handler:    _InsightService_ListWritebackChanges_Handler,
+		},
+		{
+			MethodName: "ReportCrmUsers",
+			Handler:    _InsightService_ReportCrmUsers_Handler,
+		},
+		{
+			MethodName: "ReportCrmFindings",
+			Handler:    _InsightService_ReportCrmFindings_Handler,
+		},
+		{
+			MethodName: "ListCrmFindings",
+			Handler:    _InsightService_ListCrmFindings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

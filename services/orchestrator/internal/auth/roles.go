@@ -30,6 +30,8 @@ var writeMethods = map[string]bool{
 	ov1.InsightService_RecordScoreChanges_FullMethodName:                    true,
 	ov1.InsightService_RecordInterestingMoments_FullMethodName:              true,
 	ov1.InsightService_RecomputeTiers_FullMethodName:                        true,
+	ov1.InsightService_ReportCrmUsers_FullMethodName:                        true,
+	ov1.InsightService_ReportCrmFindings_FullMethodName:                     true,
 }
 
 // readMethods are the RPCs that only read: any authenticated client may call them.
@@ -59,6 +61,7 @@ var readMethods = map[string]bool{
 	ov1.InsightService_GetCompanyDiagnostics_FullMethodName:                   true,
 	ov1.InsightService_GetOpportunityDiagnostics_FullMethodName:               true,
 	ov1.InsightService_ListWritebackChanges_FullMethodName:                    true,
+	ov1.InsightService_ListCrmFindings_FullMethodName:                         true,
 }
 
 // authorize refuses, with 603, a call p may not make: a write by a client that is not

@@ -11,6 +11,7 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // report collects diagnostic checks; it passes when every check does.
@@ -38,7 +39,8 @@ func (r *report) passed() bool {
 }
 
 // owner checks that a record names a sales person who is synced and has an email, the
-// link MSI shows the record through.
+// link MSI shows the record through, and, when a CRM connector reported the CRM user, that
+// the emails match.
 func (s *Server) owner(ctx context.Context, r *report, what, externalID string) error {
 	if !r.check("sales person named", externalID != "", fmt.Sprintf("%s is owned by sales person '%s'", what, externalID),
 		fmt.Sprintf("%s names no externalSalesPersonId: MSI shows records to their owner, so set it to the CRM user's id", what)) {
@@ -53,9 +55,41 @@ func (s *Server) owner(ctx context.Context, r *report, what, externalID string) 
 		return nil
 	}
 	sp := got.GetSalesPersons()[0]
-	r.check("sales person has an email", sp.GetEmail() != "",
+	if !r.check("sales person has an email", sp.GetEmail() != "",
 		fmt.Sprintf("sales person '%s' has the email %s; it must equal the CRM user's email for MSI to match them", externalID, sp.GetEmail()),
-		fmt.Sprintf("sales person '%s' has no email: MSI matches the CRM user to the Marketo sales person by email, which must equal the CRM user's email", externalID))
+		fmt.Sprintf("sales person '%s' has no email: MSI matches the CRM user to the Marketo sales person by email, which must equal the CRM user's email", externalID)) {
+		return nil
+	}
+	users, err := s.crm.GetCrmUsers(ctx, []string{externalID})
+	if err != nil {
+		return internal(err)
+	}
+	if len(users) == 1 && users[0].Email != "" {
+		r.check("sales person email matches the CRM user", sameEmail(sp.GetEmail(), users[0].Email),
+			fmt.Sprintf("sales person '%s' has the email %s, the same as the CRM user's", externalID, sp.GetEmail()),
+			emailMismatch(externalID, sp.GetEmail(), users[0].Email))
+	}
+	return nil
+}
+
+// mapped adds the "CRM record mapped" check when a CRM connector reported findings about
+// the record: it fails with their messages. A record without findings gets no check.
+func (s *Server) mapped(ctx context.Context, r *report, t store.ObjectType, externalID string) error {
+	if externalID == "" {
+		return nil
+	}
+	findings, err := s.crm.ListCrmFindings(ctx, store.CrmFindingQuery{ObjectType: t, ExternalID: externalID})
+	if err != nil {
+		return internal(err)
+	}
+	if len(findings) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(findings))
+	for i, f := range findings {
+		msgs[i] = f.Message
+	}
+	r.check("CRM record mapped", false, "", strings.Join(msgs, "; "))
 	return nil
 }
 
@@ -89,8 +123,14 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("lead synced", len(got.GetLeads()) == 1, fmt.Sprintf("the lead with externalPersonId '%s' is synced", id),
-		fmt.Sprintf("no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id)) {
+	synced := r.check("lead synced", len(got.GetLeads()) == 1, fmt.Sprintf("the lead with externalPersonId '%s' is synced", id),
+		fmt.Sprintf("no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id))
+	// What the CRM connector found often explains why a record is not synced, so it is
+	// checked either way.
+	if err := s.mapped(ctx, r, store.Lead, id); err != nil {
+		return nil, err
+	}
+	if !synced {
 		return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: id, Passed: false, Checks: r.checks}, nil
 	}
 	lead := got.GetLeads()[0]
@@ -140,8 +180,12 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", id),
-		fmt.Sprintf("no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id)) {
+	synced := r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", id),
+		fmt.Sprintf("no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id))
+	if err := s.mapped(ctx, r, store.Company, id); err != nil {
+		return nil, err
+	}
+	if !synced {
 		return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: id, Checks: r.checks}, nil
 	}
 	c := got.GetCompanies()[0]
@@ -169,8 +213,12 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 	if err != nil {
 		return nil, err
 	}
-	if !r.check("opportunity synced", len(got.GetOpportunities()) == 1, fmt.Sprintf("opportunity '%s' is synced", id),
-		fmt.Sprintf("no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id)) {
+	synced := r.check("opportunity synced", len(got.GetOpportunities()) == 1, fmt.Sprintf("opportunity '%s' is synced", id),
+		fmt.Sprintf("no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id))
+	if err := s.mapped(ctx, r, store.Opportunity, id); err != nil {
+		return nil, err
+	}
+	if !synced {
 		return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: id, Checks: r.checks}, nil
 	}
 	o := got.GetOpportunities()[0]

@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -12,9 +13,11 @@ import (
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/pagetoken"
 	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // Server implements orchestratorv1.InsightService.
@@ -23,14 +26,19 @@ type Server struct {
 	links   links.Clients
 	scoring scoringv1.ScoringServiceClient
 	columns Columns
+	crm     store.CrmStore
+	pages   *pagetoken.Codec
+	now     func() time.Time
 }
 
 var _ orchestratorv1.InsightServiceServer = (*Server)(nil)
 
 // New returns the InsightService over the service clients; columns maps MSI fields to the
-// CRM's column names for the writeback feed.
-func New(c links.Clients, scoring scoringv1.ScoringServiceClient, columns Columns) *Server {
-	return &Server{links: c, scoring: scoring, columns: columns}
+// CRM's column names for the writeback feed; crm keeps the CRM-side facts that connectors
+// report; pageKey signs the CRM findings' page tokens (persist it, for example
+// store.Secret).
+func New(c links.Clients, scoring scoringv1.ScoringServiceClient, columns Columns, crm store.CrmStore, pageKey []byte) *Server {
+	return &Server{links: c, scoring: scoring, columns: columns, crm: crm, pages: pagetoken.New(pageKey), now: time.Now}
 }
 
 // RecordInterestingMoments implements orchestratorv1.InsightServiceServer.

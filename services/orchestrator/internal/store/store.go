@@ -1,6 +1,6 @@
 // Package store defines what the orchestrator keeps: API clients, their access tokens and
-// daily call counts, and sync runs with their records (parked and dead-lettered ones
-// included). The doc comments of Store are the contract every implementation meets;
+// daily call counts, sync runs with their records (parked and dead-lettered ones
+// included), and the CRM-side facts that CRM connectors report (CRM users and findings). The doc comments of Store are the contract every implementation meets;
 // storetest checks it against each.
 package store
 
@@ -51,10 +51,11 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
-// Store keeps API clients, tokens and sync runs. Implementations are safe for concurrent
-// use, also across replicas sharing one database.
+// Store keeps API clients, tokens, sync runs and CRM-side facts. Implementations are safe
+// for concurrent use, also across replicas sharing one database.
 type Store interface {
 	SyncRunStore
+	CrmStore
 	// PutClient creates the client or replaces its secret hash and role.
 	PutClient(ctx context.Context, c Client) error
 	// GetClient returns the client with the id, or ErrNotFound.

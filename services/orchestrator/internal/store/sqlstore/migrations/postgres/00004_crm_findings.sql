@@ -1,0 +1,33 @@
+-- +goose Up
+-- The CRM's own users, as CRM connectors report them, keyed by the case-folded
+-- externalSalesPersonId (ext_key; external_sales_person_id is the canonical form as last
+-- reported). Times are Unix microseconds, UTC. Keys sort in byte order (COLLATE "C"), as
+-- SQLite and the service sort them, so that pages resume where they ended.
+CREATE TABLE crm_users (
+    ext_key                  TEXT    COLLATE "C" PRIMARY KEY,
+    external_sales_person_id TEXT    NOT NULL,
+    source                   TEXT    NOT NULL,
+    email                    TEXT    NOT NULL DEFAULT '',
+    full_name                TEXT    NOT NULL DEFAULT '',
+    active                   BOOLEAN NOT NULL DEFAULT FALSE,
+    update_time              BIGINT  NOT NULL
+);
+
+-- What CRM connectors found about CRM records: one row per record and kind. object_type and
+-- kind are the values of the API's SyncObjectType and CrmFindingKind.
+CREATE TABLE crm_findings (
+    object_type BIGINT NOT NULL,
+    ext_key     TEXT   COLLATE "C" NOT NULL,
+    kind        BIGINT NOT NULL,
+    external_id TEXT   NOT NULL,
+    source      TEXT   NOT NULL,
+    message     TEXT   NOT NULL,
+    update_time BIGINT NOT NULL,
+    PRIMARY KEY (object_type, ext_key, kind)
+);
+-- Lists filtered by kind.
+CREATE INDEX crm_findings_kind ON crm_findings (kind, object_type, ext_key);
+
+-- +goose Down
+DROP TABLE crm_findings;
+DROP TABLE crm_users;
