@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash
 
 # Every Go module of the workspace except tools/.
 MODULES := gen platform services/identity services/account services/person \
-	services/opportunity services/scoring services/orchestrator suite
+	services/opportunity services/scoring services/orchestrator connectors/dynamics suite
 PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 BIN := bin
 

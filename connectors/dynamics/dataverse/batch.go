@@ -1,0 +1,276 @@
+package dataverse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// Update is one update-only PATCH of a row's columns.
+type Update struct {
+	EntitySet string         // e.g. "leads"
+	ID        string         // the row's GUID (any case, braces allowed)
+	Columns   map[string]any // columns to set; send only changed ones
+}
+
+// UpdateResult is the outcome of one Update: Status 204 (or 200) on success, 404 when the
+// row does not exist (it is never created: If-Match: *), otherwise the error status.
+// Err is set for every non-2xx status, 404 included; it is nil on success.
+type UpdateResult struct {
+	Status int
+	Err    *Error
+}
+
+// OK reports whether the update was applied.
+func (r UpdateResult) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+// NotFound reports whether the row does not exist (deleted in Dataverse).
+func (r UpdateResult) NotFound() bool { return r.Status == http.StatusNotFound }
+
+type preparedUpdate struct {
+	url  string
+	body []byte
+}
+
+func (c *Client) prepare(u Update) (preparedUpdate, error) {
+	set := strings.TrimSpace(u.EntitySet)
+	if set == "" || strings.ContainsAny(set, "/?#() ") {
+		return preparedUpdate{}, fmt.Errorf("dataverse: update: EntitySet %q must be an entity-set name such as \"leads\"", u.EntitySet)
+	}
+	id := NormalizeGUID(u.ID)
+	if !isGUID(id) {
+		return preparedUpdate{}, fmt.Errorf("dataverse: update %s: ID %q is not a GUID", set, u.ID)
+	}
+	if len(u.Columns) == 0 {
+		return preparedUpdate{}, fmt.Errorf("dataverse: update %s(%s): no columns to set", set, id)
+	}
+	body, err := json.Marshal(u.Columns)
+	if err != nil {
+		return preparedUpdate{}, fmt.Errorf("dataverse: update %s(%s): encoding columns: %w", set, id, err)
+	}
+	return preparedUpdate{url: c.base + set + "(" + id + ")", body: body}, nil
+}
+
+// Update sends one PATCH <set>(<id>) with If-Match: * (update only, never create).
+// Answers of the service (404, 400, 403, 412, ...) come back in the UpdateResult with a
+// nil error; the error is for the call failing as a whole (bad input, ctx, auth, retries
+// exhausted — then the result holds the last answer, if any).
+func (c *Client) Update(ctx context.Context, u Update) (UpdateResult, error) {
+	p, err := c.prepare(u)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	var res UpdateResult
+	cl := call{method: http.MethodPatch, url: p.url, body: p.body, header: http.Header{
+		"Content-Type": {"application/json"},
+		"If-Match":     {"*"},
+		"Prefer":       {c.prefer},
+	}}
+	_, err = c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
+		res.Status = resp.StatusCode
+		return nil
+	})
+	if err == nil {
+		return res, nil
+	}
+	if e, ok := err.(*Error); ok && e.Status != http.StatusUnauthorized {
+		return UpdateResult{Status: e.Status, Err: e}, nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		res = UpdateResult{Status: e.Status, Err: e}
+	}
+	return res, err
+}
+
+// UpdateBatch sends updates (at most 1000) in one multipart $batch with
+// Prefer: odata.continue-on-error, every part a PATCH with If-Match: *. Results are in
+// input order. Parts answered 429 or 5xx, and parts the response lacks (the service
+// stopped early), are sent again in a following smaller $batch after the Retry-After
+// (or a backoff), until MaxAttempts rounds are used, so nothing is lost silently.
+// The error is only for the whole call failing (bad input, ctx, auth, retries exhausted);
+// the results are returned alongside it with the last known answer of each part.
+func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateResult, error) {
+	if len(updates) == 0 {
+		return nil, nil
+	}
+	if len(updates) > MaxBatch {
+		return nil, fmt.Errorf("dataverse: UpdateBatch: %d updates, a $batch holds at most %d: split them", len(updates), MaxBatch)
+	}
+	items := make([]preparedUpdate, len(updates))
+	for i, u := range updates {
+		p, err := c.prepare(u)
+		if err != nil {
+			return nil, fmt.Errorf("dataverse: UpdateBatch: updates[%d]: %w", i, err)
+		}
+		items[i] = p
+	}
+	results := make([]UpdateResult, len(updates))
+	pending := make([]int, len(updates))
+	for i := range pending {
+		pending[i] = i
+	}
+	budget := c.cfg.MaxAttempts
+	for {
+		batch := make([]preparedUpdate, len(pending))
+		for i, idx := range pending {
+			batch[i] = items[idx]
+		}
+		parts, used, err := c.sendBatch(ctx, batch, budget)
+		budget -= used
+		if err != nil {
+			return results, err
+		}
+		if len(parts) > len(pending) {
+			c.log.Warn("dataverse: $batch answered more parts than requests", "requests", len(pending), "parts", len(parts))
+		}
+		var (
+			retry   []int
+			wait    time.Duration
+			last    *Error
+			missing int
+		)
+		for i, idx := range pending {
+			if i >= len(parts) {
+				missing++
+				last = &Error{Message: "no answer in the $batch response (the service stopped early)"}
+				results[idx] = UpdateResult{Err: last}
+				retry = append(retry, idx)
+				continue
+			}
+			p := parts[i]
+			results[idx] = UpdateResult{Status: p.status, Err: p.err}
+			if p.err == nil || !retryableStatus(p.status) {
+				continue
+			}
+			if p.status == http.StatusTooManyRequests {
+				c.stats.throttled.Add(1)
+			} else {
+				c.stats.serverErrors.Add(1)
+			}
+			if (p.status == http.StatusTooManyRequests || p.status == http.StatusServiceUnavailable) && p.err.RetryAfter > wait {
+				wait = p.err.RetryAfter
+			}
+			last = p.err
+			retry = append(retry, idx)
+		}
+		for _, p := range parts {
+			if p.status == http.StatusUnauthorized {
+				c.stats.unauthorized.Add(1)
+			}
+		}
+		if len(retry) == 0 {
+			return results, nil
+		}
+		usedSoFar := c.cfg.MaxAttempts - budget
+		if budget <= 0 {
+			return results, &exhaustedError{attempts: usedSoFar, last: fmt.Errorf(
+				"$batch: %d of %d updates still unanswered or failing (last: %w)", len(retry), len(updates), last)}
+		}
+		if wait <= 0 {
+			wait = c.backoff(usedSoFar)
+		}
+		c.stats.retries.Add(1)
+		c.log.Warn("dataverse: retrying $batch parts", "parts", len(retry), "missing", missing,
+			"status", last.Status, "attempt", usedSoFar, "max_attempts", c.cfg.MaxAttempts, "wait", wait, "error", last.Error())
+		if err := c.sleep(ctx, wait); err != nil {
+			return results, err
+		}
+		pending = retry
+	}
+}
+
+// partResult is the answer of one $batch part.
+type partResult struct {
+	status int
+	err    *Error
+}
+
+// sendBatch posts one $batch of PATCHes and returns the part answers in order.
+func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget int) ([]partResult, int, error) {
+	boundary := "batch_" + rand.Text()
+	body := buildBatch(boundary, items)
+	cl := call{method: http.MethodPost, url: c.base + "$batch", body: body, header: http.Header{
+		"Content-Type": {"multipart/mixed; boundary=" + boundary},
+		"Prefer":       {"odata.continue-on-error"},
+	}}
+	var parts []partResult
+	used, err := c.do(ctx, cl, budget, func(resp *http.Response) error {
+		var err error
+		parts, err = parseBatchResponse(resp)
+		return err
+	})
+	return parts, used, err
+}
+
+// buildBatch writes the multipart/mixed body (reference §5.3). Each part carries a
+// Content-Length so the inner request can be read with http.ReadRequest.
+func buildBatch(boundary string, items []preparedUpdate) []byte {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.SetBoundary(boundary); err != nil {
+		panic(err) // boundary is ours: "batch_" + base32
+	}
+	for _, it := range items {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Type", "application/http")
+		h.Set("Content-Transfer-Encoding", "binary")
+		w, _ := mw.CreatePart(h) // writes to a bytes.Buffer: no error
+		fmt.Fprintf(w, "PATCH %s HTTP/1.1\r\nContent-Type: application/json; type=entry\r\nIf-Match: *\r\nContent-Length: %d\r\n\r\n", it.url, len(it.body))
+		_, _ = w.Write(it.body)
+	}
+	_ = mw.Close()
+	return buf.Bytes()
+}
+
+// parseBatchResponse reads a multipart/mixed $batch response; each part's body is an HTTP
+// response. Change sets (nested multipart) are flattened in order.
+func parseBatchResponse(resp *http.Response) ([]partResult, error) {
+	ct := resp.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("dataverse: $batch answered HTTP %d with Content-Type %q, not multipart/mixed: %s",
+			resp.StatusCode, ct, excerpt(strings.TrimSpace(string(body)), 200))
+	}
+	return parseMultipart(multipart.NewReader(resp.Body, params["boundary"]), nil)
+}
+
+func parseMultipart(mr *multipart.Reader, out []partResult) ([]partResult, error) {
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("dataverse: reading $batch response: %w", err)
+		}
+		if mt, params, err := mime.ParseMediaType(p.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") {
+			if out, err = parseMultipart(multipart.NewReader(p, params["boundary"]), out); err != nil {
+				return out, err
+			}
+			continue
+		}
+		r, err := http.ReadResponse(bufio.NewReader(p), nil)
+		if err != nil {
+			return out, fmt.Errorf("dataverse: $batch response part %d: %w", len(out)+1, err)
+		}
+		pr := partResult{status: r.StatusCode}
+		if r.StatusCode < 200 || r.StatusCode >= 300 {
+			pr.err = errorFromResponse(r)
+		}
+		_ = r.Body.Close()
+		out = append(out, pr)
+	}
+}
