@@ -2,10 +2,14 @@
 // gRPC listener, talking to each other over real gRPC on loopback — with the REST gateway
 // on MSISYNC_HTTP_ADDR and SQLite under MSISYNC_DATA_DIR (or PostgreSQL with
 // MSISYNC_DATABASE_URL). It is what `make run` starts. See the README for every setting.
+//
+// `msisync dynamics sync --once|--watch` runs the Dynamics 365 connector instead (see
+// `msisync dynamics --help`).
 package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/runner"
@@ -28,6 +32,9 @@ type suiteConfig struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "dynamics" {
+		os.Exit(runDynamics(os.Args[2:]))
+	}
 	runner.Main("msisync", func(ctx context.Context, env runner.Env) ([]runner.Service, error) {
 		var cfg suiteConfig
 		if err := config.Load(&cfg); err != nil {

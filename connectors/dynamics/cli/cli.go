@@ -1,0 +1,137 @@
+// Package cli is the `msisync dynamics …` command line: it runs the Dynamics connector
+// against a real org (or the simulator), once or continuously, with settings from the
+// MSISYNC_DYNAMICS_* environment variables (see the README).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/logging"
+)
+
+// Usage is the command's help text.
+const Usage = `usage: msisync dynamics <command> [flags]
+
+commands:
+  sync --once     pull the changes since the last run (everything the first time), send them
+                  to the orchestrator in the MSI order, write the MSI fields back, and exit
+  sync --watch    do that every MSISYNC_DYNAMICS_SYNC_INTERVAL (sync) and
+                  MSISYNC_DYNAMICS_WRITEBACK_INTERVAL (writeback) until interrupted
+  check           sign in to Dynamics and print who the connector is (WhoAmI)
+
+The connector reads MSISYNC_DYNAMICS_URL, MSISYNC_DYNAMICS_TOKEN_URL,
+MSISYNC_DYNAMICS_CLIENT_ID and MSISYNC_DYNAMICS_CLIENT_SECRET, and reaches the orchestrator
+at MSISYNC_ORCHESTRATOR_ADDR as the API client MSISYNC_CLIENT_ID / MSISYNC_CLIENT_SECRET.
+`
+
+// Run runs the command named by args (the words after "dynamics").
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, Usage)
+		return nil
+	}
+	var logCfg config.Log
+	if err := config.Load(&logCfg); err != nil {
+		return err
+	}
+	log := logging.New(stderr, logCfg)
+	switch args[0] {
+	case "sync":
+		fs := flag.NewFlagSet("msisync dynamics sync", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		once := fs.Bool("once", false, "run one sync cycle and one writeback cycle, then exit")
+		watch := fs.Bool("watch", false, "run sync and writeback cycles on their intervals until interrupted")
+		noProgress := fs.Bool("no-progress", false, "do not draw progress bars (the default when standard error is not a terminal)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *once == *watch {
+			return errors.New("say --once or --watch (one of them): see msisync dynamics --help")
+		}
+		var progress *Progress
+		if f, ok := stderr.(*os.File); ok && !*noProgress && term.IsTerminal(int(f.Fd())) {
+			progress = NewProgress(stderr)
+		}
+		c, err := open(ctx, log, progress)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if *watch {
+			return c.Watch(ctx)
+		}
+		return Once(ctx, c, stdout)
+	case "check":
+		c, err := open(ctx, log, nil)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		who, err := c.Dataverse().WhoAmI(ctx)
+		if err != nil {
+			return fmt.Errorf("signing in to Dynamics: %w", err)
+		}
+		fmt.Fprintf(stdout, "signed in to %s as user %s (organization %s)\n", c.Dataverse().BaseURL(), who.UserID, who.OrganizationID)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: see msisync dynamics --help", strings.Join(args, " "))
+}
+
+// open builds a connector from the environment.
+func open(ctx context.Context, log *slog.Logger, progress *Progress) (*connector.Connector, error) {
+	cfg, err := connector.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := connector.Options{Log: log}
+	if progress != nil {
+		opts.Progress = progress.Event
+	}
+	return connector.New(ctx, cfg, opts)
+}
+
+// Once runs one sync cycle and one writeback cycle and prints their reports.
+func Once(ctx context.Context, c *connector.Connector, out io.Writer) error {
+	rep, err := c.SyncOnce(ctx)
+	if err != nil {
+		return err
+	}
+	PrintSync(out, rep)
+	wb, err := c.WritebackOnce(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "writeback: %s\n", wb)
+	return nil
+}
+
+// PrintSync prints a sync report as a small table.
+func PrintSync(out io.Writer, rep *connector.SyncReport) {
+	fmt.Fprintf(out, "sync: read %d rows from Dynamics in %s\n", rep.Pulled(), rep.Finished.Sub(rep.Started).Round(1e6))
+	for _, s := range rep.Sets {
+		how := "changes"
+		if s.Full {
+			how = "full read"
+		}
+		fmt.Fprintf(out, "  %-14s %7d rows, %5d deleted, %7d unchanged (%s)\n", s.EntitySet, s.Rows, s.Deleted, s.Unchanged, how)
+	}
+	fmt.Fprintf(out, "  %-17s %7s %7s %7s %8s %7s\n", "object", "sent", "applied", "parked", "rejected", "deleted")
+	for _, o := range rep.Objects {
+		fmt.Fprintf(out, "  %-17s %7d %7d %7d %8d %7d\n", o.Object, o.Sent, o.Applied, o.Parked, o.Rejected, o.Deleted)
+	}
+	for _, r := range rep.Reasons {
+		fmt.Fprintf(out, "  %5d %s %s: %s %s (e.g. %s)\n", r.Count, r.Object, r.Outcome, r.Code, r.Message, r.Example)
+	}
+	fmt.Fprintf(out, "  %d CRM users reported; %d findings reported, %d resolved\n", rep.Users, rep.Findings, rep.Resolved)
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/msisync/msisync/connectors/dynamics/connector"
+)
+
+// Progress draws a sync cycle's progress on a terminal: a counter while Dataverse is read,
+// then a bar of the records the orchestrator has processed out of those sent, then a counter
+// of writeback entries.
+type Progress struct {
+	out   io.Writer
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	phase connector.Phase
+	set   string
+	sent  int
+}
+
+// NewProgress draws on out (standard error, usually).
+func NewProgress(out io.Writer) *Progress { return &Progress{out: out} }
+
+// Event takes one connector progress event; pass it as connector.Options.Progress.
+func (p *Progress) Event(e connector.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Phase {
+	case connector.PhasePull:
+		if e.EntitySet != "" && e.EntitySet != p.set {
+			p.finish()
+			p.set = e.EntitySet
+			p.bar = p.counter("reading " + e.EntitySet)
+		}
+	case connector.PhaseSend:
+		p.sent += e.Done
+		if p.phase != connector.PhaseSend {
+			p.finish()
+			p.bar = p.counter("sending sync runs")
+		}
+	case connector.PhaseApply:
+		if p.phase != connector.PhaseApply {
+			p.finish()
+			p.bar = progressbar.NewOptions(p.sent, progressbar.OptionSetWriter(p.out), progressbar.OptionSetDescription("orchestrator applying"),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
+				progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100e6), progressbar.OptionClearOnFinish())
+		}
+	case connector.PhaseWriteback:
+		if p.phase != connector.PhaseWriteback {
+			p.finish()
+			p.bar = p.counter("writing MSI fields back")
+		}
+	case connector.PhaseDone:
+		p.finish()
+		p.phase, p.set, p.sent = 0, "", 0
+		return
+	}
+	p.phase = e.Phase
+	if p.bar != nil && e.Done > 0 {
+		_ = p.bar.Add(e.Done)
+	}
+}
+
+// Finish ends the current bar.
+func (p *Progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.finish()
+}
+
+func (p *Progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		fmt.Fprintln(p.out)
+		p.bar = nil
+	}
+}
+
+// counter is a bar of unknown length that counts rows.
+func (p *Progress) counter(what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(p.out), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+		progressbar.OptionThrottle(100e6), progressbar.OptionSpinnerType(14))
+}

@@ -1,0 +1,174 @@
+package connector
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+)
+
+// applyDeletes deletes what the CRM deleted, children first (roles, opportunities, people,
+// companies), 300 at a time, once the cycle's upserts are processed: a contact moved to
+// another account in the same cycle no longer holds its old company. A delete the
+// orchestrator refuses (1022 "Object in use") or that finds nothing is counted and reported,
+// not retried.
+func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) error {
+	if err := c.deleteRoles(ctx, p.roleDeletes, rep); err != nil {
+		return err
+	}
+	if err := deleteByKey(ctx, c, p.deletes[mapping.Opportunity], mapping.Opportunity, "externalOpportunityId", rep,
+		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
+			resp, err := c.orch.opps.DeleteOpportunities(ctx, &orchestratorv1.DeleteOpportunitiesRequest{DeleteBy: "dedupeFields", Input: in})
+			return resp.GetResult(), err
+		}); err != nil {
+		return err
+	}
+	if err := c.deletePeople(ctx, p.deletes[mapping.Lead], rep); err != nil {
+		return err
+	}
+	return deleteByKey(ctx, c, p.deletes[mapping.Company], mapping.Company, "externalCompanyId", rep,
+		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
+			resp, err := c.orch.company.DeleteCompanies(ctx, &orchestratorv1.DeleteCompaniesRequest{DeleteBy: "dedupeFields", Input: in})
+			return resp.GetResult(), err
+		})
+}
+
+// deleteByKey deletes records by their external id, 300 per call.
+func deleteByKey(ctx context.Context, c *Connector, keys []string, object mapping.Object, field string, rep *SyncReport,
+	del func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error)) error {
+	for start := 0; start < len(keys); start += batch {
+		part := keys[start:min(start+batch, len(keys))]
+		in := make([]*structpb.Struct, len(part))
+		for i, k := range part {
+			in[i] = &structpb.Struct{Fields: map[string]*structpb.Value{field: structpb.NewStringValue(k)}}
+		}
+		results, err := call(ctx, c.orch, "deleting "+object.String()+" records", func(ctx context.Context) ([]*orchestratorv1.MarketoRecordResult, error) {
+			return del(ctx, in)
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range results {
+			countDelete(rep, object, r.GetStatus(), r.GetReasons(), part[min(i, len(part)-1)])
+		}
+	}
+	return nil
+}
+
+// countDelete adds one delete result to the report.
+func countDelete(rep *SyncReport, object mapping.Object, status string, reasons []*commonv1.Reason, key string) {
+	if status == "deleted" {
+		rep.object(object).Deleted++
+		return
+	}
+	rep.object(object).DeleteSkipped++
+	rep.reason(object, OutcomeDeleteSkipped, reasons, key)
+}
+
+// leadIDs resolves people's externalPersonIds to msisync lead ids, 300 per query; people not
+// synced are absent.
+func (c *Connector) leadIDs(ctx context.Context, people []string) (map[string]float64, error) {
+	out := make(map[string]float64, len(people))
+	for start := 0; start < len(people); start += batch {
+		part := people[start:min(start+batch, len(people))]
+		resp, err := call(ctx, c.orch, "looking up leads", func(ctx context.Context) (*orchestratorv1.GetLeadsResponse, error) {
+			return c.orch.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "externalPersonId", FilterValues: part, Fields: []string{"id", "externalPersonId"}, BatchSize: batch})
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range resp.GetResult() {
+			f := l.GetFields()
+			out[strings.ToLower(f["externalPersonId"].GetStringValue())] = f["id"].GetNumberValue()
+		}
+	}
+	return out, nil
+}
+
+// deletePeople deletes leads by externalPersonId.
+func (c *Connector) deletePeople(ctx context.Context, people []string, rep *SyncReport) error {
+	if len(people) == 0 {
+		return nil
+	}
+	ids, err := c.leadIDs(ctx, people)
+	if err != nil {
+		return err
+	}
+	var in []*structpb.Struct
+	var keys []string
+	for _, p := range people {
+		if id, ok := ids[p]; ok {
+			in = append(in, &structpb.Struct{Fields: map[string]*structpb.Value{"id": structpb.NewNumberValue(id)}})
+			keys = append(keys, p)
+		}
+	}
+	for start := 0; start < len(in); start += batch {
+		end := min(start+batch, len(in))
+		resp, err := call(ctx, c.orch, "deleting leads", func(ctx context.Context) (*orchestratorv1.DeleteLeadsResponse, error) {
+			return c.orch.leads.DeleteLeads(ctx, &orchestratorv1.DeleteLeadsRequest{Input: in[start:end]})
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range resp.GetResult() {
+			countDelete(rep, mapping.Lead, r.GetStatus(), r.GetReasons(), keys[min(start+i, end-1)])
+		}
+	}
+	return nil
+}
+
+// deleteRoles deletes opportunity roles by (externalOpportunityId, leadId, role).
+func (c *Connector) deleteRoles(ctx context.Context, roles []mapping.RoleKey, rep *SyncReport) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	people := make([]string, 0, len(roles))
+	for _, r := range roles {
+		people = append(people, r.Person)
+	}
+	ids, err := c.leadIDs(ctx, dedupe(people))
+	if err != nil {
+		return err
+	}
+	var keys []string
+	var in []*structpb.Struct
+	for _, r := range roles {
+		id, ok := ids[r.Person]
+		if !ok {
+			continue // the person is gone, and its roles with it
+		}
+		keys = append(keys, r.Opportunity+"/"+r.Person+"/"+r.Role)
+		in = append(in, &structpb.Struct{Fields: map[string]*structpb.Value{
+			"externalOpportunityId": structpb.NewStringValue(r.Opportunity), "leadId": structpb.NewNumberValue(id), "role": structpb.NewStringValue(r.Role)}})
+	}
+	for start := 0; start < len(in); start += batch {
+		end := min(start+batch, len(in))
+		resp, err := call(ctx, c.orch, "deleting opportunity roles", func(ctx context.Context) (*orchestratorv1.DeleteOpportunityRolesResponse, error) {
+			return c.orch.roles.DeleteOpportunityRoles(ctx, &orchestratorv1.DeleteOpportunityRolesRequest{DeleteBy: "dedupeFields", Input: in[start:end]})
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range resp.GetResult() {
+			countDelete(rep, mapping.OpportunityRole, r.GetStatus(), r.GetReasons(), keys[min(start+i, end-1)])
+		}
+	}
+	return nil
+}
+
+// dedupe returns values without repeats, in first-seen order.
+func dedupe(values []string) []string {
+	seen := make(map[string]bool, len(values))
+	out := values[:0:0]
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,239 @@
+package connector
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	"github.com/msisync/msisync/connectors/dynamics/state"
+)
+
+// facts is what the connector keeps with each CRM row besides its fingerprint.
+type facts struct {
+	// Active is a user's status (systemusers only): only active users are sales persons.
+	Active *bool `json:"active,omitempty"`
+	// Role is the opportunity role the row produced: a stakeholder connection's role, or an
+	// opportunity's customer-contact role. Kept so that it can be deleted when the row goes.
+	Role *mapping.RoleKey `json:"role,omitempty"`
+	// Findings are the kinds of finding reported for the row, so that they are resolved once
+	// the row maps cleanly.
+	Findings []mapping.Kind `json:"findings,omitempty"`
+}
+
+func parseFacts(s string) facts {
+	var f facts
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &f)
+	}
+	return f
+}
+
+func (f facts) String() string {
+	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// fingerprint identifies what a row maps to; json.Marshal sorts map keys, so equal records
+// give equal fingerprints.
+func fingerprint(parts ...any) string {
+	b, _ := json.Marshal(parts)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// finding keys a finding for resolution.
+type findingKey struct {
+	object mapping.Object
+	id     string
+	kind   mapping.Kind
+}
+
+// plan is one cycle's work, built from the pulled changes before anything is sent.
+type plan struct {
+	// send lists the records to sync, by object type, in pull order.
+	send map[mapping.Object][]mapping.Record
+	// deletes lists what to delete, by object type: external ids, or role keys.
+	deletes     map[mapping.Object][]string
+	roleDeletes []mapping.RoleKey
+	// findings to report and findings no longer true.
+	findings []mapping.Finding
+	resolved []findingKey
+	// users are the CRM users whose directory entry changed.
+	users []mapping.CRMUser
+	// commit is the state step taken once the orchestrator has everything.
+	commit state.Commit
+	// unchanged counts rows skipped because they map to what was sent before.
+	unchanged map[string]int
+}
+
+// userDirectory answers mapping.Users from the stored users plus this cycle's.
+type userDirectory map[string]bool
+
+// Active implements mapping.Users.
+func (u userDirectory) Active(id string) (bool, bool) {
+	a, ok := u[id]
+	return a, ok
+}
+
+// buildPlan maps every pulled row, keeps those whose mapping changed since it was last sent,
+// and works out deletes, findings and the state to commit.
+func (c *Connector) buildPlan(ctx context.Context, pulled []*changes, roles map[string]mapping.ConnectionRole) (*plan, error) {
+	p := &plan{
+		send:      map[mapping.Object][]mapping.Record{},
+		deletes:   map[mapping.Object][]string{},
+		unchanged: map[string]int{},
+		commit:    state.Commit{Cursors: map[string]string{}},
+	}
+	users := userDirectory{}
+	storedUsers, err := c.state.All(ctx, mapping.SystemUsers)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range storedUsers {
+		if a := parseFacts(r.Facts).Active; a != nil {
+			users[id] = *a
+		}
+	}
+	for _, ch := range pulled {
+		p.commit.Cursors[deltaCursor(ch.set)] = ch.deltaLink
+		ids := make([]string, len(ch.rows))
+		for i, row := range ch.rows {
+			ids[i] = row.GUID(mapping.IDColumn[ch.set])
+		}
+		var known map[string]state.Record
+		if ch.full {
+			// A full read: everything remembered but not seen was deleted meanwhile.
+			if known, err = c.state.All(ctx, ch.set); err != nil {
+				return nil, err
+			}
+			seen := make(map[string]bool, len(ids))
+			for _, id := range ids {
+				seen[id] = true
+			}
+			for id := range known {
+				if !seen[id] {
+					ch.deleted = append(ch.deleted, id)
+				}
+			}
+			slices.Sort(ch.deleted)
+		} else if known, err = c.state.Records(ctx, ch.set, append(slices.Clone(ids), ch.deleted...)); err != nil {
+			return nil, err
+		}
+		for i, row := range ch.rows {
+			c.planRow(p, ch.set, ids[i], row, known[ids[i]], users, roles)
+		}
+		for _, id := range ch.deleted {
+			c.planDelete(p, ch.set, id, known)
+		}
+	}
+	return p, nil
+}
+
+// planRow maps one row and adds it to the plan when its mapping changed.
+func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before state.Record, users userDirectory, roles map[string]mapping.ConnectionRole) {
+	old := parseFacts(before.Facts)
+	var rec, role mapping.Record
+	var found []mapping.Finding
+	var now facts
+	var user mapping.CRMUser
+	switch set {
+	case mapping.SystemUsers:
+		rec, user = mapping.User(row)
+		users[id] = user.Active
+		now.Active = &user.Active
+		rec = withUser(rec, user)
+	case mapping.Accounts:
+		rec, found = mapping.Account(row, users)
+	case mapping.Contacts:
+		rec, found = mapping.Contact(row, users)
+	case mapping.Leads:
+		rec, found = mapping.LeadRow(row, users)
+	case mapping.Opportunities:
+		rec, role, found = mapping.OpportunityRow(row, users)
+	case mapping.Connections:
+		role = mapping.Connection(row, roles)
+	}
+	if role != nil {
+		k := mapping.KeyOf(role)
+		now.Role = &k
+	}
+	for _, f := range found {
+		now.Findings = append(now.Findings, f.Kind)
+	}
+	fp := fingerprint(rec, role, now.Findings)
+	if fp == before.Fingerprint {
+		p.unchanged[set]++
+		return
+	}
+	if set == mapping.SystemUsers {
+		p.users = append(p.users, user)
+		rec = withoutUser(rec)
+	}
+	object := mapping.ObjectOf(set)
+	if rec != nil && set != mapping.Connections {
+		p.send[object] = append(p.send[object], rec)
+	}
+	if role != nil {
+		p.send[mapping.OpportunityRole] = append(p.send[mapping.OpportunityRole], role)
+	}
+	if old.Role != nil && (now.Role == nil || *old.Role != *now.Role) {
+		p.roleDeletes = append(p.roleDeletes, *old.Role)
+	}
+	p.findings = append(p.findings, found...)
+	for _, k := range old.Findings {
+		if !slices.Contains(now.Findings, k) {
+			p.resolved = append(p.resolved, findingKey{object: object, id: id, kind: k})
+		}
+	}
+	p.commit.Put = append(p.commit.Put, state.Record{EntitySet: set, CRMID: id, Fingerprint: fp, Facts: now.String()})
+}
+
+// planDelete adds a deleted row's deletes: its record, its role, and its findings.
+func (c *Connector) planDelete(p *plan, set, id string, known map[string]state.Record) {
+	before, ok := known[id]
+	if set == mapping.SystemUsers {
+		// Dynamics users are disabled, not deleted; a sales person is never deleted here,
+		// since records may still name it.
+		return
+	}
+	old := parseFacts(before.Facts)
+	if old.Role != nil {
+		p.roleDeletes = append(p.roleDeletes, *old.Role)
+	}
+	object := mapping.ObjectOf(set)
+	if set != mapping.Connections {
+		p.deletes[object] = append(p.deletes[object], id)
+	}
+	for _, k := range old.Findings {
+		p.resolved = append(p.resolved, findingKey{object: object, id: id, kind: k})
+	}
+	if ok {
+		p.commit.Delete = append(p.commit.Delete, state.Key{EntitySet: set, CRMID: id})
+	}
+}
+
+// withUser folds the CRM user's directory entry into a user's fingerprint input, so that a
+// change of status or email is noticed even for a user that is not synced.
+func withUser(rec mapping.Record, u mapping.CRMUser) mapping.Record {
+	out := mapping.Record{"_crm": u}
+	for k, v := range rec {
+		out[k] = v
+	}
+	return out
+}
+
+// withoutUser undoes withUser; nil stays nil (a user that is not synced).
+func withoutUser(rec mapping.Record) mapping.Record {
+	delete(rec, "_crm")
+	if len(rec) == 0 {
+		return nil
+	}
+	return rec
+}

@@ -1,0 +1,95 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	"github.com/msisync/msisync/platform/extid"
+)
+
+// changes is what one entity set changed since its saved delta link.
+type changes struct {
+	// set is the entity set.
+	set string
+	// from is the delta link the pull started from ("" for an initial or full load).
+	from string
+	// full is true when the whole set was read (first load, or the delta token expired):
+	// rows the connector remembers but did not see are then deletes.
+	full bool
+	// rows are the new or changed rows, each id once (the last version seen).
+	rows []dataverse.Row
+	// deleted are the ids of deleted rows.
+	deleted []string
+	// deltaLink is where the next pull starts.
+	deltaLink string
+}
+
+// deltaCursor names the saved delta link of an entity set.
+func deltaCursor(set string) string { return "delta:" + set }
+
+// pull reads one entity set's changes: from its saved delta link when there is one, or in
+// full (with change tracking on, so the last page yields the first delta link). An expired
+// delta token falls back to a full read.
+func (c *Connector) pull(ctx context.Context, set string, progress func(rows int)) (*changes, error) {
+	from, err := c.state.Cursor(ctx, deltaCursor(set))
+	if err != nil {
+		return nil, err
+	}
+	ch := &changes{set: set, from: from, full: from == ""}
+	var page *dataverse.Page
+	if from != "" {
+		page, err = c.dv.Follow(ctx, from)
+		if errors.Is(err, dataverse.ErrDeltaExpired) {
+			c.log.WarnContext(ctx, "Dataverse delta token expired: reading the whole entity set again", "entity_set", set)
+			ch.full, err = true, nil
+			page = nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading changes of %s: %w", set, err)
+		}
+	}
+	if page == nil {
+		page, err = c.dv.Query(ctx, set, dataverse.Query{Select: mapping.Select[set], TrackChanges: true})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", set, err)
+		}
+	}
+	idCol := mapping.IDColumn[set]
+	at := map[string]int{}
+	for {
+		for _, row := range page.Rows {
+			id := row.GUID(idCol)
+			if id == "" {
+				continue
+			}
+			if i, ok := at[id]; ok {
+				ch.rows[i] = row // a row changed during a paged load: keep its last version
+				continue
+			}
+			at[id] = len(ch.rows)
+			ch.rows = append(ch.rows, row)
+		}
+		for _, id := range page.Deleted {
+			if k := extid.Key(id); k != "" {
+				ch.deleted = append(ch.deleted, k)
+			}
+		}
+		if progress != nil {
+			progress(len(page.Rows) + len(page.Deleted))
+		}
+		if page.NextLink == "" {
+			break
+		}
+		if page, err = c.dv.Follow(ctx, page.NextLink); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", set, err)
+		}
+	}
+	if page.DeltaLink == "" {
+		return nil, fmt.Errorf("reading %s: Dataverse returned no delta link: turn on Track changes for the table (EntityMetadata.ChangeTrackingEnabled)", set)
+	}
+	ch.deltaLink = page.DeltaLink
+	return ch, nil
+}

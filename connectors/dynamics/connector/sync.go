@@ -1,0 +1,240 @@
+package connector
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+)
+
+// batch is the most records of one type in one sync run, as the orchestrator allows.
+const batch = 300
+
+// objectOrder is the MSI sync order.
+var objectOrder = []mapping.Object{mapping.SalesPerson, mapping.Company, mapping.Lead, mapping.Opportunity, mapping.OpportunityRole}
+
+// objectTypes maps the connector's object types to the orchestrator's.
+var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
+	mapping.SalesPerson:     orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_SALES_PERSON,
+	mapping.Company:         orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_COMPANY,
+	mapping.Lead:            orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_LEAD,
+	mapping.Opportunity:     orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_OPPORTUNITY,
+	mapping.OpportunityRole: orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_OPPORTUNITY_ROLE,
+}
+
+// SyncOnce pulls every entity set's changes since the saved delta links (everything, the
+// first time), sends them to the orchestrator as sync runs in the MSI order, waits until the
+// orchestrator has processed them, applies deletes, reports CRM users and findings, and only
+// then saves the new delta links. A failure anywhere leaves the saved cursors where they
+// were, so the next cycle repeats the work; repeated runs are deduplicated by request id
+// and every write is an idempotent upsert or delete.
+func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
+	rep := &SyncReport{Started: time.Now()}
+	c.emit(Event{Phase: PhasePull})
+	roles, err := c.connectionRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pulled []*changes
+	for _, set := range mapping.PullOrder {
+		ch, err := c.pull(ctx, set, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
+		if err != nil {
+			return nil, err
+		}
+		pulled = append(pulled, ch)
+		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full})
+	}
+	p, err := c.buildPlan(ctx, pulled, roles)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rep.Sets {
+		rep.Sets[i].Unchanged = p.unchanged[rep.Sets[i].EntitySet]
+	}
+	runs, err := c.submit(ctx, p, pulled, rep)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.await(ctx, runs, rep); err != nil {
+		return nil, err
+	}
+	if err := c.applyDeletes(ctx, p, rep); err != nil {
+		return nil, err
+	}
+	if err := c.reportCRM(ctx, p, rep); err != nil {
+		return nil, err
+	}
+	if err := c.state.Apply(ctx, p.commit); err != nil {
+		return nil, fmt.Errorf("saving the connector's cursors: %w", err)
+	}
+	rep.Finished = time.Now()
+	c.emit(Event{Phase: PhaseDone})
+	return rep, nil
+}
+
+// connectionRoles reads the whole (small, organization-owned) connection role table.
+func (c *Connector) connectionRoles(ctx context.Context) (map[string]mapping.ConnectionRole, error) {
+	roles := map[string]mapping.ConnectionRole{}
+	page, err := c.dv.Query(ctx, mapping.ConnectionRoles, dataverse.Query{Select: mapping.Select[mapping.ConnectionRoles]})
+	for {
+		if err != nil {
+			return nil, fmt.Errorf("reading connection roles: %w", err)
+		}
+		for _, row := range page.Rows {
+			id, r := mapping.Role(row)
+			roles[id] = r
+		}
+		if page.NextLink == "" {
+			return roles, nil
+		}
+		page, err = c.dv.Follow(ctx, page.NextLink)
+	}
+}
+
+// submit sends the plan's records as sync runs: one object type at a time in sync order, 300
+// records per run, so that parents are applied before their children and little is parked.
+// Each run's request id is derived from the cursors the cycle started from and the run's
+// content, so a cycle repeated after a crash finds the runs it already created.
+func (c *Connector) submit(ctx context.Context, p *plan, pulled []*changes, rep *SyncReport) ([]string, error) {
+	var from strings.Builder
+	for _, ch := range pulled {
+		from.WriteString(ch.set + "=" + ch.from + "\n")
+	}
+	var runs []string
+	for _, object := range objectOrder {
+		recs := p.send[object]
+		rep.object(object).Sent += len(recs)
+		for start := 0; start < len(recs); start += batch {
+			part := recs[start:min(start+batch, len(recs))]
+			structs := make([]*structpb.Struct, len(part))
+			for i, r := range part {
+				s, err := structpb.NewStruct(r)
+				if err != nil {
+					return nil, fmt.Errorf("encoding a %s record: %w", object, err)
+				}
+				structs[i] = s
+			}
+			req := &orchestratorv1.CreateSyncRunRequest{RequestId: requestID(from.String(), object, part)}
+			switch object {
+			case mapping.SalesPerson:
+				req.SalesPersons = structs
+			case mapping.Company:
+				req.Companies = structs
+			case mapping.Lead:
+				req.Leads = structs
+			case mapping.Opportunity:
+				req.Opportunities = structs
+			case mapping.OpportunityRole:
+				req.OpportunityRoles = structs
+			}
+			resp, err := call(ctx, c.orch, "creating a sync run", func(ctx context.Context) (*orchestratorv1.CreateSyncRunResponse, error) {
+				return c.orch.runs.CreateSyncRun(ctx, req)
+			})
+			if err != nil {
+				return nil, err
+			}
+			runs = append(runs, resp.GetSyncRun().GetSyncId())
+			c.emit(Event{Phase: PhaseSend, Object: object, Done: len(part)})
+		}
+	}
+	rep.Runs = runs
+	return runs, nil
+}
+
+// requestID is a run's idempotency key.
+func requestID(from string, object mapping.Object, part []mapping.Record) string {
+	sum := sha256.Sum256([]byte(from + object.String() + fingerprint(part)))
+	return "dynamics-" + hex.EncodeToString(sum[:20])
+}
+
+// await polls the runs, in order, until each has processed every record once (completed, or
+// waiting with parked records), and adds their counts and reasons to the report.
+func (c *Connector) await(ctx context.Context, runs []string, rep *SyncReport) error {
+	for _, id := range runs {
+		var last int
+		for {
+			resp, err := call(ctx, c.orch, "reading a sync run", func(ctx context.Context) (*orchestratorv1.GetSyncRunResponse, error) {
+				return c.orch.runs.GetSyncRun(ctx, &orchestratorv1.GetSyncRunRequest{SyncId: id, PageSize: 1})
+			})
+			if err != nil {
+				return err
+			}
+			run := resp.GetSyncRun()
+			done := 0
+			for _, n := range run.GetCounts() {
+				done += int(n.GetTotal() - n.GetPending())
+			}
+			if done > last {
+				c.emit(Event{Phase: PhaseApply, Done: done - last})
+				last = done
+			}
+			if s := run.GetState(); s == orchestratorv1.SyncRunState_SYNC_RUN_STATE_COMPLETED || s == orchestratorv1.SyncRunState_SYNC_RUN_STATE_WAITING {
+				if err := c.tally(ctx, run, rep); err != nil {
+					return err
+				}
+				break
+			}
+			select {
+			case <-time.After(c.cfg.PollInterval):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// tally adds a processed run's counts to the report, and the reasons of its parked and
+// rejected records.
+func (c *Connector) tally(ctx context.Context, run *orchestratorv1.SyncRun, rep *SyncReport) error {
+	needReasons := false
+	for _, n := range run.GetCounts() {
+		o := rep.object(objectOf(n.GetObjectType()))
+		o.Applied += int(n.GetApplied())
+		o.Parked += int(n.GetParked())
+		o.Rejected += int(n.GetRejected())
+		needReasons = needReasons || n.GetParked() > 0 || n.GetRejected() > 0
+	}
+	if !needReasons {
+		return nil
+	}
+	for st, outcome := range map[orchestratorv1.SyncRecordState]string{
+		orchestratorv1.SyncRecordState_SYNC_RECORD_STATE_PARKED:   OutcomeParked,
+		orchestratorv1.SyncRecordState_SYNC_RECORD_STATE_REJECTED: OutcomeRejected,
+	} {
+		token := ""
+		for {
+			resp, err := call(ctx, c.orch, "reading a sync run's outcomes", func(ctx context.Context) (*orchestratorv1.GetSyncRunResponse, error) {
+				return c.orch.runs.GetSyncRun(ctx, &orchestratorv1.GetSyncRunRequest{SyncId: run.GetSyncId(), State: st, PageSize: 300, PageToken: token})
+			})
+			if err != nil {
+				return err
+			}
+			for _, out := range resp.GetOutcomes() {
+				rep.reason(objectOf(out.GetObjectType()), outcome, out.GetReasons(), out.GetKey())
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// objectOf maps the orchestrator's object type back.
+func objectOf(t orchestratorv1.SyncObjectType) mapping.Object {
+	for o, ot := range objectTypes {
+		if ot == t {
+			return o
+		}
+	}
+	return 0
+}

@@ -1,0 +1,246 @@
+package mapping
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+)
+
+// CRMUser is the CRM's own view of a user, reported to the orchestrator so that diagnostics
+// can compare the sales person's email with the Dynamics user's internalemailaddress.
+type CRMUser struct {
+	// ID is the systemuserid.
+	ID string
+	// Email is the internalemailaddress.
+	Email string
+	// FullName is the user's full name.
+	FullName string
+	// Active is true for an enabled user that is not an application user: only those are
+	// synced as sales persons.
+	Active bool
+}
+
+// User maps a systemusers row: the sales person (nil for a disabled or application user,
+// which is not synced) and the CRM user.
+func User(row dataverse.Row) (Record, CRMUser) {
+	id := row.GUID("systemuserid")
+	disabled, _ := row.Bool("isdisabled")
+	access, _ := row.Int("accessmode")
+	app := row.GUID("applicationid") != "" || access == 4
+	u := CRMUser{ID: id, Email: row.String("internalemailaddress"), FullName: row.String("fullname"), Active: !disabled && !app}
+	if !u.Active {
+		return nil, u
+	}
+	r := Record{"externalSalesPersonId": id}
+	r.put("email", u.Email)
+	r.put("firstName", row.String("firstname"))
+	r.put("lastName", row.String("lastname"))
+	return r, u
+}
+
+// Account maps an accounts row to a company.
+func Account(row dataverse.Row, users Users) (Record, []Finding) {
+	id := row.GUID("accountid")
+	r := Record{"externalCompanyId": id}
+	var findings []Finding
+	if o, f := owner(row, users, "account "+quoted(row.String("name"), id), Company, id); f != nil {
+		findings = append(findings, *f)
+	} else {
+		r.put("externalSalesPersonId", o)
+	}
+	r.put("company", row.String("name"))
+	r.put("website", row.String("websiteurl"))
+	r.put("mainPhone", row.String("telephone1"))
+	r.put("billingStreet", row.String("address1_line1"))
+	r.put("billingCity", row.String("address1_city"))
+	r.put("billingState", row.String("address1_stateorprovince"))
+	r.put("billingPostalCode", row.String("address1_postalcode"))
+	r.put("billingCountry", row.String("address1_country"))
+	r.put("industry", label(row, "industrycode"))
+	r.put("sicCode", row.String("sic"))
+	if n, ok := row.Int("numberofemployees"); ok {
+		r["numberOfEmployees"] = n
+	}
+	if v, ok := row.Float("revenue"); ok {
+		r["annualRevenue"] = v
+	}
+	r.put("companyNotes", row.String("description"))
+	return r, findings
+}
+
+// Contact maps a contacts row to a lead keyed by externalPersonId.
+func Contact(row dataverse.Row, users Users) (Record, []Finding) {
+	id := row.GUID("contactid")
+	what := "contact " + quoted(strings.TrimSpace(row.String("firstname")+" "+row.String("lastname")), id)
+	r, findings := person(row, users, id, what)
+	r.put("title", row.String("jobtitle"))
+	r.put("mobilePhone", row.String("mobilephone"))
+	if parent := row.GUID("_parentcustomerid_value"); parent != "" {
+		switch strings.ToLower(row.LookupType("_parentcustomerid_value")) {
+		case "contact":
+			findings = append(findings, Finding{Object: Lead, ExternalID: id, Kind: ParentIsContact,
+				Message: what + " has the contact " + name(row, "_parentcustomerid_value", parent) + " as its parent customer, not an account: MSI needs the person's company, so set an account as the Company Name in Dynamics"})
+		default:
+			r["externalCompanyId"] = parent
+			r.put("company", row.String("_parentcustomerid_value@OData.Community.Display.V1.FormattedValue"))
+		}
+	}
+	return r, findings
+}
+
+// LeadRow maps a leads row to a lead keyed by externalPersonId.
+func LeadRow(row dataverse.Row, users Users) (Record, []Finding) {
+	id := row.GUID("leadid")
+	what := "lead " + quoted(strings.TrimSpace(row.String("firstname")+" "+row.String("lastname")), id)
+	r, findings := person(row, users, id, what)
+	r.put("title", row.String("jobtitle"))
+	r.put("company", row.String("companyname"))
+	r.put("website", row.String("websiteurl"))
+	r.put("leadSource", label(row, "leadsourcecode"))
+	r.put("leadStatus", label(row, "statecode"))
+	r.put("externalCompanyId", row.GUID("_parentaccountid_value"))
+	return r, findings
+}
+
+// person maps what contacts and leads share.
+func person(row dataverse.Row, users Users, id, what string) (Record, []Finding) {
+	r := Record{"externalPersonId": id}
+	var findings []Finding
+	if o, f := owner(row, users, what, Lead, id); f != nil {
+		findings = append(findings, *f)
+	} else {
+		r.put("externalSalesPersonId", o)
+	}
+	r.put("email", row.String("emailaddress1"))
+	r.put("firstName", row.String("firstname"))
+	r.put("lastName", row.String("lastname"))
+	r.put("phone", row.String("telephone1"))
+	r.put("city", row.String("address1_city"))
+	r.put("country", row.String("address1_country"))
+	return r, findings
+}
+
+// OpportunityRow maps an opportunities row to an opportunity, plus the role of its customer
+// when the customer is a contact (nil otherwise).
+func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
+	id := row.GUID("opportunityid")
+	what := "opportunity " + quoted(row.String("name"), id)
+	r := Record{"externalOpportunityId": id}
+	var findings []Finding
+	if o, f := owner(row, users, what, Opportunity, id); f != nil {
+		findings = append(findings, *f)
+	} else {
+		r.put("externalSalesPersonId", o)
+	}
+	r.put("name", row.String("name"))
+	r.put("description", row.String("description"))
+	customer, customerType := row.GUID("_customerid_value"), strings.ToLower(row.LookupType("_customerid_value"))
+	company := row.GUID("_parentaccountid_value")
+	if company == "" && customerType == "account" {
+		company = customer
+	}
+	if company == "" {
+		findings = append(findings, Finding{Object: Opportunity, ExternalID: id, Kind: Other,
+			Message: what + " has no account (its potential customer is a contact without a parent account): MSI needs the opportunity's company, so set its Account in Dynamics"})
+	}
+	r.put("externalCompanyId", company)
+	state, _ := row.Int("statecode")
+	r["isClosed"] = state != 0
+	r["isWon"] = state == 1
+	amount, ok := row.Float("estimatedvalue")
+	if actual, aok := row.Float("actualvalue"); state == 1 && aok {
+		amount, ok = actual, true
+	}
+	if ok {
+		r["amount"] = amount
+	}
+	closeDate := row.String("estimatedclosedate")
+	if actual := row.String("actualclosedate"); state != 0 && actual != "" {
+		closeDate = actual
+	}
+	r.put("closeDate", closeDate)
+	if p, ok := row.Int("closeprobability"); ok {
+		r["probability"] = p
+	}
+	stage := row.String("stepname")
+	if stage == "" {
+		stage = label(row, "salesstage")
+	}
+	r.put("stage", stage)
+	var role Record
+	if customer != "" && customerType == "contact" {
+		role = Record{"externalOpportunityId": id, "externalPersonId": customer, "role": CustomerRole, "isPrimary": true}
+	}
+	return r, role, findings
+}
+
+// ConnectionRole is a connectionroles row: the name and category of a connection's role.
+type ConnectionRole struct {
+	// Name is the role's name, e.g. "Decision Maker".
+	Name string
+	// Category is the picklist value; 1000 is Stakeholder.
+	Category int64
+}
+
+// StakeholderCategory is the connection role category of opportunity stakeholders.
+const StakeholderCategory = 1000
+
+// Role reads a connectionroles row.
+func Role(row dataverse.Row) (string, ConnectionRole) {
+	c, _ := row.Int("category")
+	return row.GUID("connectionroleid"), ConnectionRole{Name: row.String("name"), Category: c}
+}
+
+// Connection maps a connections row to an opportunity role: only an active connection from
+// an opportunity (record1) to a contact (record2) in a Stakeholder-category role is one. The
+// reverse row of each reciprocal pair (contact → opportunity) and Sales Team connections map
+// to nil.
+func Connection(row dataverse.Row, roles map[string]ConnectionRole) Record {
+	t1, _ := row.Int("record1objecttypecode")
+	t2, _ := row.Int("record2objecttypecode")
+	state, _ := row.Int("statecode")
+	if t1 != 3 || t2 != 2 || state != 0 {
+		return nil
+	}
+	role, ok := roles[row.GUID("_record2roleid_value")]
+	if !ok || role.Category != StakeholderCategory || role.Name == "" {
+		return nil
+	}
+	return Record{"externalOpportunityId": row.GUID("_record1id_value"), "externalPersonId": row.GUID("_record2id_value"), "role": role.Name}
+}
+
+// RoleKey is the identity of an opportunity role: what a delete names.
+type RoleKey struct {
+	// Opportunity is the externalOpportunityId.
+	Opportunity string `json:"opportunity"`
+	// Person is the contact's externalPersonId.
+	Person string `json:"person"`
+	// Role is the role name.
+	Role string `json:"role"`
+}
+
+// KeyOf returns a role record's key.
+func KeyOf(role Record) RoleKey {
+	s := func(f string) string { v, _ := role[f].(string); return v }
+	return RoleKey{Opportunity: s("externalOpportunityId"), Person: s("externalPersonId"), Role: s("role")}
+}
+
+// label is a picklist column's display label when the row carries it, else its number.
+func label(row dataverse.Row, col string) string {
+	if l := row.String(col + "@OData.Community.Display.V1.FormattedValue"); l != "" {
+		return l
+	}
+	if n, ok := row.Int(col); ok {
+		return strconv.FormatInt(n, 10)
+	}
+	return ""
+}
+
+// quoted names a row for a message: 'Name' (id), or just 'id'.
+func quoted(n, id string) string {
+	if n == "" {
+		return "'" + id + "'"
+	}
+	return "'" + n + "' (" + id + ")"
+}

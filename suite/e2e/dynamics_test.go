@@ -1,0 +1,500 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	"github.com/msisync/msisync/connectors/dynamics/simulator"
+	"github.com/msisync/msisync/platform/config"
+)
+
+// dynamicsEnv is the suite, a seeded Dataverse simulator behind real HTTP, and a connector
+// between them over real gRPC.
+type dynamicsEnv struct {
+	t        *testing.T
+	suite    *suite
+	sim      *simulator.Simulator
+	simURL   string
+	stateDir string
+	conn     *connector.Connector
+	tok      string
+}
+
+// smallOrg is a seeded org with every odd case, small enough for a test.
+var smallOrg = simulator.SeedOptions{Random: 7, Users: 12, Accounts: 200, Contacts: 1500, Leads: 400, Opportunities: 250}
+
+func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
+	t.Helper()
+	sim := simulator.New(simulator.Options{Seed: &seed})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	e := &dynamicsEnv{t: t, suite: startSuite(t, ""), sim: sim, simURL: srv.URL, stateDir: t.TempDir()}
+	e.tok = e.suite.token()
+	e.open()
+	return e
+}
+
+// open (re)creates the connector over the same state directory, as a restart would.
+func (e *dynamicsEnv) open() {
+	e.t.Helper()
+	if e.conn != nil {
+		e.conn.Close()
+	}
+	cfg := connector.Config{
+		URL: e.simURL, TokenURL: e.simURL + "/common/oauth2/v2.0/token", ClientID: "msisync-sim", ClientSecret: "sim-secret",
+		SyncInterval: time.Minute, WritebackInterval: time.Minute, PageSize: 500, MaxConcurrency: 4, BatchSize: 50, WritebackParallel: 2,
+		PollInterval: 50 * time.Millisecond, OrchestratorAddr: e.suite.grpc["orchestrator"],
+		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret,
+		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL"},
+	}
+	c, err := connector.New(context.Background(), cfg, connector.Options{})
+	if err != nil {
+		e.t.Fatalf("connector.New: %v", err)
+	}
+	e.conn = c
+	e.t.Cleanup(func() { c.Close() })
+}
+
+func (e *dynamicsEnv) sync() *connector.SyncReport {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := e.conn.SyncOnce(ctx)
+	if err != nil {
+		e.t.Fatalf("SyncOnce: %v", err)
+	}
+	return rep
+}
+
+// leads returns msisync's leads by externalPersonId, with the given fields.
+func (e *dynamicsEnv) leads(ids []string, fields ...string) map[string]map[string]any {
+	return e.lookup("/rest/v1/leads.json", "externalPersonId", ids, append([]string{"externalPersonId"}, fields...))
+}
+
+// lookup queries a Marketo endpoint by an external id, 300 at a time.
+func (e *dynamicsEnv) lookup(path, filter string, ids []string, fields []string) map[string]map[string]any {
+	e.t.Helper()
+	out := map[string]map[string]any{}
+	for start := 0; start < len(ids); start += 300 {
+		part := ids[start:min(start+300, len(ids))]
+		q := url.Values{"filterType": {filter}, "filterValues": {strings.Join(part, ",")}, "fields": {strings.Join(fields, ",")}}
+		r := e.suite.call(http.MethodPost, path+"?_method=GET", e.tok, "application/x-www-form-urlencoded", q.Encode())
+		if r.body["success"] != true {
+			e.t.Fatalf("%s: %s", path, r.raw)
+		}
+		for _, rec := range r.results() {
+			out[strings.ToLower(fmt.Sprint(rec[filter]))] = rec
+		}
+	}
+	return out
+}
+
+// findings returns the orchestrator's CRM findings by kind.
+func (e *dynamicsEnv) findings() map[string][]map[string]any {
+	e.t.Helper()
+	out := map[string][]map[string]any{}
+	token := ""
+	for {
+		r := e.suite.call(http.MethodGet, "/v1/crm/findings?page_size=300&page_token="+url.QueryEscape(token), e.tok, "", nil)
+		if r.status != http.StatusOK {
+			e.t.Fatalf("GET /v1/crm/findings: HTTP %d %s", r.status, r.raw)
+		}
+		items, _ := r.body["findings"].([]any)
+		for _, it := range items {
+			f := it.(map[string]any)
+			out[fmt.Sprint(f["kind"])] = append(out[fmt.Sprint(f["kind"])], f)
+		}
+		if token, _ = r.body["nextPageToken"].(string); token == "" {
+			return out
+		}
+	}
+}
+
+// object returns the report line of one object type.
+func object(rep *connector.SyncReport, o mapping.Object) connector.ObjectReport {
+	for _, r := range rep.Objects {
+		if r.Object == o {
+			return r
+		}
+	}
+	return connector.ObjectReport{Object: o}
+}
+
+// sent counts the records a cycle sent, all types together.
+func sent(rep *connector.SyncReport) int {
+	n := 0
+	for _, o := range rep.Objects {
+		n += o.Sent
+	}
+	return n
+}
+
+func TestDynamicsInitialLoadLinksEveryRecordOrExplainsIt(t *testing.T) {
+	e := newDynamicsEnv(t, smallOrg)
+	seed := e.sim.SeedReport()
+	rep := e.sync()
+	t.Logf("initial load: %s", rep)
+	for _, s := range rep.Sets {
+		if !s.Full {
+			t.Errorf("%s: first load was not a full read", s.EntitySet)
+		}
+	}
+	for _, o := range rep.Objects {
+		if o.Applied+o.Parked+o.Rejected != o.Sent {
+			t.Errorf("%s: sent %d but applied %d + parked %d + rejected %d", o.Object, o.Sent, o.Applied, o.Parked, o.Rejected)
+		}
+	}
+	if got, want := object(rep, mapping.SalesPerson).Applied, seed.Users-seed.DisabledUsers; got != want {
+		t.Errorf("sales persons applied = %d, want every enabled interactive user: %d", got, want)
+	}
+
+	// What only the CRM knows is reported, one finding per odd row.
+	found := e.findings()
+	counts := map[string]int{}
+	for k, v := range found {
+		counts[k] = len(v)
+	}
+	teamOwned := 0
+	for _, n := range seed.OwnedByTeam {
+		teamOwned += n
+	}
+	if counts["CRM_FINDING_KIND_TEAM_OWNER"] != teamOwned {
+		t.Errorf("team-owner findings = %d, want %d (%v)", counts["CRM_FINDING_KIND_TEAM_OWNER"], teamOwned, seed.OwnedByTeam)
+	}
+	if counts["CRM_FINDING_KIND_PARENT_IS_CONTACT"] != seed.ContactsWithContactParent {
+		t.Errorf("parent-is-contact findings = %d, want %d", counts["CRM_FINDING_KIND_PARENT_IS_CONTACT"], seed.ContactsWithContactParent)
+	}
+	if want := seed.AccountsOwnedByDisabledUser + seed.ContactsOwnedByDisabledUser; counts["CRM_FINDING_KIND_INACTIVE_OWNER"] < want {
+		t.Errorf("inactive-owner findings = %d, want at least %d", counts["CRM_FINDING_KIND_INACTIVE_OWNER"], want)
+	}
+	explained := map[string]bool{}
+	for _, list := range found {
+		for _, f := range list {
+			explained[fmt.Sprint(f["externalId"])] = true
+		}
+	}
+
+	// Every company is synced with its owner, or explained.
+	accounts := e.sim.IDs("accounts")
+	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", accounts, []string{"externalCompanyId", "externalSalesPersonId"})
+	missingCompany := map[string]bool{}
+	for _, id := range accounts {
+		row, _ := e.sim.Get("accounts", id)
+		c, ok := companies[id]
+		switch {
+		case !ok && !explained[id]:
+			t.Errorf("account %s is not synced and no finding explains why", id)
+		case !ok:
+			missingCompany[id] = true
+		case e.sim.LookupTarget("accounts", id, "_ownerid_value") == "systemuser" && c["externalSalesPersonId"] != row["_ownerid_value"]:
+			t.Errorf("company %s: owner %v, want %v", id, c["externalSalesPersonId"], row["_ownerid_value"])
+		}
+	}
+	// Every contact is a lead linked to its account and owner; or it waits for an account
+	// that a finding explains; or a finding explains it.
+	contacts := e.sim.IDs("contacts")
+	leads := e.leads(contacts, "externalCompanyId", "externalSalesPersonId", "email")
+	parked := 0
+	for _, id := range contacts {
+		row, _ := e.sim.Get("contacts", id)
+		parent, _ := row["_parentcustomerid_value"].(string)
+		l, ok := leads[id]
+		if !ok {
+			if !missingCompany[parent] {
+				t.Errorf("contact %s is not synced, and its account %q is", id, parent)
+			}
+			parked++
+			continue
+		}
+		if e.sim.LookupTarget("contacts", id, "_parentcustomerid_value") == "account" && l["externalCompanyId"] != parent {
+			t.Errorf("lead %s: company %v, want %s", id, l["externalCompanyId"], parent)
+		}
+		if !strings.EqualFold(fmt.Sprint(l["email"]), fmt.Sprint(row["emailaddress1"])) {
+			t.Errorf("lead %s: email %v, want %v", id, l["email"], row["emailaddress1"])
+		}
+	}
+	// Dynamics leads likewise, through their parent account.
+	dynLeads := e.sim.IDs("leads")
+	synced := e.leads(dynLeads, "externalCompanyId")
+	for _, id := range dynLeads {
+		row, _ := e.sim.Get("leads", id)
+		parent, _ := row["_parentaccountid_value"].(string)
+		l, ok := synced[id]
+		switch {
+		case !ok && !missingCompany[parent]:
+			t.Errorf("Dynamics lead %s is not synced, and its account %q is", id, parent)
+		case !ok:
+			parked++
+		case parent != "" && l["externalCompanyId"] != parent:
+			t.Errorf("lead %s: company %v, want %s", id, l["externalCompanyId"], parent)
+		}
+	}
+	if parked != object(rep, mapping.Lead).Parked {
+		t.Errorf("people waiting for an unsynced account = %d, but the report says %d leads parked", parked, object(rep, mapping.Lead).Parked)
+	}
+	// Each reason is reported with a count.
+	for _, r := range rep.Reasons {
+		t.Logf("%d %s %s: %s %s (e.g. %s)", r.Count, r.Object, r.Outcome, r.Code, r.Message, r.Example)
+	}
+
+	// A contact whose links are all in place passes its diagnostics.
+	for _, id := range contacts {
+		row, _ := e.sim.Get("contacts", id)
+		if _, ok := leads[id]; !ok || explained[id] || row["_parentcustomerid_value"] == nil {
+			continue
+		}
+		// Every link check passes; only "insight" waits for activity.
+		d := e.suite.call(http.MethodGet, "/v1/diagnostics/persons/"+id, e.tok, "", nil)
+		checks, _ := d.body["checks"].([]any)
+		for _, c := range checks {
+			c := c.(map[string]any)
+			if c["passed"] != true && c["name"] != "insight" {
+				t.Errorf("diagnostics of a clean contact: %v", c)
+			}
+		}
+		if len(checks) < 8 {
+			t.Errorf("diagnostics of a clean contact: %s", d.raw)
+		}
+		break
+	}
+}
+
+func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 3, Users: 6, Accounts: 40, Contacts: 200, Leads: 60, Opportunities: 40})
+	e.sync()
+	users := e.sim.IDs("systemusers")
+	var active []string
+	for _, id := range users {
+		row, _ := e.sim.Get("systemusers", id)
+		if row["isdisabled"] == false && row["applicationid"] == nil {
+			active = append(active, id)
+		}
+	}
+
+	// A change set: a new account with a contact, an email change, an ownership change, a
+	// deleted contact, and a contact whose account does not exist yet.
+	newAccount, err := e.sim.Upsert("accounts", map[string]any{"name": "Fabrikam New", "_ownerid_value": active[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newContact, err := e.sim.Upsert("contacts", map[string]any{"firstname": "Nia", "lastname": "Okafor", "emailaddress1": "nia@fabrikam.example", "_parentcustomerid_value": newAccount, "_ownerid_value": active[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contacts := e.sim.IDs("contacts")
+	before := e.leads(contacts, "externalCompanyId")
+	var changed, removed string
+	for _, id := range contacts {
+		if _, ok := before[id]; ok && id != newContact {
+			if changed == "" {
+				changed = id
+			} else if removed == "" {
+				removed = id
+			}
+		}
+	}
+	if err := e.sim.Update("contacts", changed, map[string]any{"emailaddress1": "Changed.Person@Example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Delete("contacts", removed); err != nil {
+		t.Fatal(err)
+	}
+	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId", "externalSalesPersonId"})
+	var moved string
+	for id, c := range companies {
+		if c["externalSalesPersonId"] == active[0] {
+			continue
+		}
+		moved = id
+		break
+	}
+	if err := e.sim.Update("accounts", moved, map[string]any{"_ownerid_value": active[0]}); err != nil {
+		t.Fatal(err)
+	}
+	lateAccount := "6f0e0000-0000-4000-8000-00000000aaaa"
+	early, err := e.sim.Upsert("contacts", map[string]any{"firstname": "Early", "lastname": "Bird", "emailaddress1": "early@late.example",
+		"_parentcustomerid_value": lateAccount, "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "account", "_ownerid_value": active[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rep := e.sync()
+	t.Logf("change set: %s", rep)
+	for _, s := range rep.Sets {
+		if s.Full {
+			t.Errorf("%s: an incremental cycle read the whole set", s.EntitySet)
+		}
+	}
+	got := e.leads([]string{newContact, changed, removed, early}, "externalCompanyId", "email")
+	if got[newContact]["externalCompanyId"] != newAccount {
+		t.Errorf("new contact: %v, want linked to the new account %s", got[newContact], newAccount)
+	}
+	if got[changed]["email"] != "Changed.Person@Example.com" {
+		t.Errorf("updated contact email = %v", got[changed]["email"])
+	}
+	if _, ok := got[removed]; ok {
+		t.Errorf("deleted contact %s is still a lead", removed)
+	}
+	if _, ok := got[early]; ok {
+		t.Errorf("a contact whose account does not exist yet was stored: %v", got[early])
+	}
+	if object(rep, mapping.Lead).Parked != 1 {
+		t.Errorf("parked leads = %d, want the one early contact", object(rep, mapping.Lead).Parked)
+	}
+	c := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{moved}, []string{"externalCompanyId", "externalSalesPersonId"})
+	if c[moved]["externalSalesPersonId"] != active[0] {
+		t.Errorf("ownership change: company owner = %v, want %s", c[moved]["externalSalesPersonId"], active[0])
+	}
+
+	// The account arrives in the next cycle: the parked contact is released.
+	if _, err := e.sim.Upsert("accounts", map[string]any{"accountid": lateAccount, "name": "Late Ltd", "_ownerid_value": active[1]}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.leads([]string{early}, "externalCompanyId")[early]["externalCompanyId"] != lateAccount {
+		if time.Now().After(deadline) {
+			t.Fatalf("the early contact was not released when its account arrived")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Writeback: score changes and a moment become MSI columns on the Dynamics rows.
+	target := []string{changed, newContact}
+	gone, err := e.sim.Upsert("contacts", map[string]any{"firstname": "Soon", "lastname": "Gone", "emailaddress1": "gone@example.com", "_parentcustomerid_value": newAccount, "_ownerid_value": active[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	var changes []map[string]any
+	for i, id := range append(target, gone) {
+		changes = append(changes, map[string]any{"externalPersonId": id, "delta": 40 + i, "reason": "Visited pricing"})
+	}
+	ok := e.suite.call(http.MethodPost, "/v1/score-changes", e.tok, "", map[string]any{"changes": changes})
+	if ok.status != http.StatusOK {
+		t.Fatalf("score changes: %s", ok.raw)
+	}
+	ok = e.suite.call(http.MethodPost, "/v1/interesting-moments", e.tok, "", map[string]any{"moments": []map[string]any{
+		{"externalPersonId": changed, "type": "Web", "description": "Visited the pricing page", "source": "Website"}}})
+	if ok.status != http.StatusOK {
+		t.Fatalf("interesting moment: %s", ok.raw)
+	}
+	if err := e.sim.Delete("contacts", gone); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.ResetStats()
+	wb, err := e.conn.WritebackOnce(context.Background())
+	if err != nil {
+		t.Fatalf("WritebackOnce: %v", err)
+	}
+	t.Logf("writeback: %s", wb)
+	if wb.Written != 2 || wb.Missing != 1 {
+		t.Errorf("writeback wrote %d rows and missed %d, want 2 written and 1 gone (404)", wb.Written, wb.Missing)
+	}
+	row, _ := e.sim.Get("contacts", changed)
+	if row["mkt_leadscore"] == nil || row["mkt_priority"] == nil || row["mkt_lastinterestingmomentdesc"] != "Visited the pricing page" {
+		t.Errorf("MSI columns on the contact = score %v, priority %v, moment %v", row["mkt_leadscore"], row["mkt_priority"], row["mkt_lastinterestingmomentdesc"])
+	}
+	if st := e.sim.Stats(); st.Batches == 0 {
+		t.Errorf("writeback used no $batch request: %+v", st)
+	}
+	misses, _ := e.conn.Misses(context.Background())
+	if len(misses) != 1 || misses[0].CRMID != gone || misses[0].Status != 404 {
+		t.Errorf("recorded misses = %+v, want the deleted contact's 404", misses)
+	}
+	// Our own PATCHes show up in the delta, but change nothing to sync: no echo.
+	again := e.sync()
+	for _, s := range again.Sets {
+		if s.EntitySet == "contacts" && (s.Rows < 2 || s.Unchanged != s.Rows) {
+			t.Errorf("contacts after writeback: %d rows changed, %d unchanged; want the written rows seen and all unchanged", s.Rows, s.Unchanged)
+		}
+	}
+	if n := sent(again); n != 0 {
+		t.Errorf("the cycle after writeback sent %d records: our own writes echoed back", n)
+	}
+
+	// A 429 storm and an expired token are survived.
+	e.sim.Throttle(4, time.Second)
+	e.sim.ExpireAccessTokens()
+	if err := e.sim.Update("leads", e.sim.IDs("leads")[0], map[string]any{"jobtitle": "Chief Tester"}); err != nil {
+		t.Fatal(err)
+	}
+	stats := e.conn.Dataverse().Stats()
+	storm := e.sync()
+	after := e.conn.Dataverse().Stats()
+	if after.Throttled-stats.Throttled < 4 || after.TokenFetches == stats.TokenFetches {
+		t.Errorf("client stats before %+v after %+v: want 4 throttled requests retried and a new token", stats, after)
+	}
+	if object(storm, mapping.Lead).Applied != 1 {
+		t.Errorf("after the storm: %s", storm)
+	}
+
+	// A restart resumes from the saved delta links.
+	e.open()
+	if err := e.sim.Update("leads", e.sim.IDs("leads")[1], map[string]any{"jobtitle": "Resumed"}); err != nil {
+		t.Fatal(err)
+	}
+	resumed := e.sync()
+	for _, s := range resumed.Sets {
+		if s.Full || (s.EntitySet == "leads" && s.Rows != 1) {
+			t.Errorf("after a restart, %s: %d rows, full=%v; want only the one change", s.EntitySet, s.Rows, s.Full)
+		}
+	}
+
+	// Expired delta tokens: a full read, which also finds what was deleted meanwhile.
+	e.sim.ExpireDeltaTokens()
+	if err := e.sim.Delete("contacts", newContact); err != nil {
+		t.Fatal(err)
+	}
+	full := e.sync()
+	// Only rows whose mapping changed are sent again: the early contact, whose account
+	// name Dynamics now returns with its parent lookup.
+	if n := sent(full); n != 1 {
+		t.Errorf("a full resync sent %d records, want only the early contact: %s", n, full)
+	}
+	if c := e.leads([]string{early}, "company")[early]["company"]; c != "Late Ltd" {
+		t.Errorf("early contact's company = %v, want Late Ltd", c)
+	}
+	if object(full, mapping.Lead).Deleted != 1 {
+		t.Errorf("full resync deleted %d leads, want the contact deleted meanwhile", object(full, mapping.Lead).Deleted)
+	}
+	if _, ok := e.leads([]string{newContact})[newContact]; ok {
+		t.Errorf("the contact deleted while the delta token expired is still a lead")
+	}
+}
+
+func TestDynamicsEmailMismatchIsDiagnosed(t *testing.T) {
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 5, Users: 4, Accounts: 10, Contacts: 30, Leads: 5, Opportunities: 5})
+	e.sync()
+	contacts := e.sim.IDs("contacts")
+	leads := e.leads(contacts, "externalSalesPersonId", "externalCompanyId")
+	var person, owner string
+	for id, l := range leads {
+		if o, _ := l["externalSalesPersonId"].(string); o != "" && l["externalCompanyId"] != nil {
+			person, owner = id, o
+			break
+		}
+	}
+	// Someone edits the sales person in Marketo: the email no longer matches Dynamics.
+	r := e.suite.call(http.MethodPost, "/rest/v1/salespersons.json", e.tok, "", map[string]any{
+		"action": "updateOnly", "input": []map[string]any{{"externalSalesPersonId": owner, "email": "someone.else@example.com"}}})
+	if r.body["success"] != true {
+		t.Fatalf("sales person update: %s", r.raw)
+	}
+	mismatches := e.findings()["CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH"]
+	if len(mismatches) != 1 || !strings.EqualFold(fmt.Sprint(mismatches[0]["externalId"]), owner) {
+		t.Fatalf("email mismatch findings = %v, want one for %s", mismatches, owner)
+	}
+	d := e.suite.call(http.MethodGet, "/v1/diagnostics/persons/"+person, e.tok, "", nil)
+	if d.body["passed"] != false || !strings.Contains(string(d.raw), "someone.else@example.com") {
+		t.Errorf("diagnostics do not flag the email mismatch: %s", d.raw)
+	}
+}
