@@ -72,13 +72,19 @@ build: ## Build every binary into bin/.
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/ ./suite/cmd/msisync ./services/identity/cmd/identity ./services/account/cmd/account \
 		./services/person/cmd/person ./services/opportunity/cmd/opportunity ./services/scoring/cmd/scoring \
-		./services/orchestrator/cmd/orchestrator
+		./services/orchestrator/cmd/orchestrator ./connectors/dynamics/cmd/dataverse-sim
 
 .PHONY: run
 run: ## Build and run the whole suite in one process (SQLite under ./data, gateway on 127.0.0.1:8080).
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/msisync ./suite/cmd/msisync
 	$(BIN)/msisync
+
+.PHONY: demo
+demo: ## Sync a simulated Dynamics org into the suite, add activity, write MSI back, keep running (DEMO_FLAGS="-exit").
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-demo
+	$(BIN)/msisync-demo -suite $(BIN)/msisync $(DEMO_FLAGS)
 
 .PHONY: bench
 bench: ## Benchmark leads end to end vs raw SQLite and read-back latency (BENCH_FLAGS="-leads 20000").

@@ -13,8 +13,6 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/term"
-
 	"github.com/msisync/msisync/connectors/dynamics/connector"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/logging"
@@ -60,8 +58,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("say --once or --watch (one of them): see msisync dynamics --help")
 		}
 		var progress *Progress
-		if f, ok := stderr.(*os.File); ok && !*noProgress && term.IsTerminal(int(f.Fd())) {
-			progress = NewProgress(stderr)
+		if f, ok := stderr.(*os.File); ok && !*noProgress {
+			progress = TerminalProgress(f)
 		}
 		c, err := open(ctx, log, progress)
 		if err != nil {

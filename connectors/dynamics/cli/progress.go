@@ -3,9 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
 )
@@ -25,8 +27,20 @@ type Progress struct {
 // NewProgress draws on out (standard error, usually).
 func NewProgress(out io.Writer) *Progress { return &Progress{out: out} }
 
+// TerminalProgress draws on f when it is a terminal, and returns nil otherwise: a nil
+// *Progress draws nothing.
+func TerminalProgress(f *os.File) *Progress {
+	if !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return NewProgress(f)
+}
+
 // Event takes one connector progress event; pass it as connector.Options.Progress.
 func (p *Progress) Event(e connector.Event) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch e.Phase {
@@ -67,6 +81,9 @@ func (p *Progress) Event(e connector.Event) {
 
 // Finish ends the current bar.
 func (p *Progress) Finish() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.finish()

@@ -34,6 +34,7 @@ type Config struct {
 	BuildHint    string   // how to build Binary, for the error when it is missing
 	PprofAddrVar string   // when set, a free address is passed in this variable (see Process.PprofAddr)
 	Env          []string // further KEY=value settings, such as the rate limits
+	HTTPAddr     string   // the gateway's address; "" picks a free loopback port
 }
 
 // Process is the running suite child process.
@@ -41,6 +42,7 @@ type Process struct {
 	cmd       *exec.Cmd
 	base      string // http://127.0.0.1:port of the REST gateway
 	pprofAddr string
+	addrs     map[string]string // address variable → host:port
 	logs      *tailBuffer
 	logFile   *os.File
 	done      chan error
@@ -49,6 +51,9 @@ type Process struct {
 
 // Base is the gateway's base URL, http://127.0.0.1:port.
 func (s *Process) Base() string { return s.base }
+
+// Addr returns the host:port passed in an address variable, e.g. MSISYNC_ORCHESTRATOR_ADDR.
+func (s *Process) Addr(variable string) string { return s.addrs[variable] }
 
 // PprofAddr is the host:port passed in Config.PprofAddrVar, where a profiling build of the
 // suite serves net/http/pprof ("" without PprofAddrVar).
@@ -61,9 +66,12 @@ func Start(ctx context.Context, c Config) (*Process, error) {
 	if _, err := os.Stat(c.Binary); err != nil {
 		return nil, fmt.Errorf("suite binary: %w (%s)", err, c.BuildHint)
 	}
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	httpAddr := c.HTTPAddr
+	if httpAddr == "" {
+		var err error
+		if httpAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	env := make([]string, 0, len(os.Environ())+16)
 	for _, kv := range os.Environ() {
@@ -81,7 +89,8 @@ func Start(ctx context.Context, c Config) (*Process, error) {
 		"MSISYNC_SQLITE_SYNCHRONOUS=NORMAL",
 	)
 	env = append(env, c.Env...)
-	s := &Process{base: "http://" + httpAddr, logs: &tailBuffer{limit: 64 << 10}, done: make(chan error, 1)}
+	s := &Process{base: "http://" + httpAddr, addrs: map[string]string{}, logs: &tailBuffer{limit: 64 << 10}, done: make(chan error, 1)}
+	var err error
 	if c.PprofAddrVar != "" {
 		if s.pprofAddr, err = freeAddr(); err != nil {
 			return nil, err
@@ -93,6 +102,7 @@ func Start(ctx context.Context, c Config) (*Process, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.addrs[v] = addr
 		env = append(env, v+"="+addr)
 	}
 
