@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
 	"github.com/msisync/msisync/platform/config"
@@ -116,7 +117,9 @@ func Once(ctx context.Context, c *connector.Connector, out io.Writer) error {
 
 // PrintSync prints a sync report as a small table.
 func PrintSync(out io.Writer, rep *connector.SyncReport) {
-	fmt.Fprintf(out, "sync: read %d rows from Dynamics in %s\n", rep.Pulled(), rep.Finished.Sub(rep.Started).Round(1e6))
+	fmt.Fprintf(out, "sync: read %d rows from Dynamics in %s (read and map %s, send %s, orchestrator %s, deletes and state %s)\n",
+		rep.Pulled(), rep.Finished.Sub(rep.Started).Round(time.Millisecond), rep.Pull.Round(time.Millisecond), rep.Send.Round(time.Millisecond),
+		rep.Apply.Round(time.Millisecond), rep.Finish.Round(time.Millisecond))
 	for _, s := range rep.Sets {
 		how := "changes"
 		if s.Full {

@@ -71,6 +71,10 @@ type plan struct {
 	commit state.Commit
 	// unchanged counts rows skipped because they map to what was sent before.
 	unchanged map[string]int
+	// directory is the CRM user directory: stored, then updated by this cycle's users.
+	directory userDirectory
+	// roles are the connection roles by id.
+	roles map[string]mapping.ConnectionRole
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's.
@@ -82,58 +86,63 @@ func (u userDirectory) Active(id string) (bool, bool) {
 	return a, ok
 }
 
-// buildPlan maps every pulled row, keeps those whose mapping changed since it was last sent,
-// and works out deletes, findings and the state to commit.
-func (c *Connector) buildPlan(ctx context.Context, pulled []*changes, roles map[string]mapping.ConnectionRole) (*plan, error) {
+// newPlan starts a cycle's plan, with the user directory as the connector last saw it.
+func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.ConnectionRole) (*plan, error) {
 	p := &plan{
 		send:      map[mapping.Object][]mapping.Record{},
 		deletes:   map[mapping.Object][]string{},
 		unchanged: map[string]int{},
 		commit:    state.Commit{Cursors: map[string]string{}},
+		directory: userDirectory{},
+		roles:     roles,
 	}
-	users := userDirectory{}
 	storedUsers, err := c.state.All(ctx, mapping.SystemUsers)
 	if err != nil {
 		return nil, err
 	}
 	for id, r := range storedUsers {
 		if a := parseFacts(r.Facts).Active; a != nil {
-			users[id] = *a
-		}
-	}
-	for _, ch := range pulled {
-		p.commit.Cursors[deltaCursor(ch.set)] = ch.deltaLink
-		ids := make([]string, len(ch.rows))
-		for i, row := range ch.rows {
-			ids[i] = row.GUID(mapping.IDColumn[ch.set])
-		}
-		var known map[string]state.Record
-		if ch.full {
-			// A full read: everything remembered but not seen was deleted meanwhile.
-			if known, err = c.state.All(ctx, ch.set); err != nil {
-				return nil, err
-			}
-			seen := make(map[string]bool, len(ids))
-			for _, id := range ids {
-				seen[id] = true
-			}
-			for id := range known {
-				if !seen[id] {
-					ch.deleted = append(ch.deleted, id)
-				}
-			}
-			slices.Sort(ch.deleted)
-		} else if known, err = c.state.Records(ctx, ch.set, append(slices.Clone(ids), ch.deleted...)); err != nil {
-			return nil, err
-		}
-		for i, row := range ch.rows {
-			c.planRow(p, ch.set, ids[i], row, known[ids[i]], users, roles)
-		}
-		for _, id := range ch.deleted {
-			c.planDelete(p, ch.set, id, known)
+			p.directory[id] = *a
 		}
 	}
 	return p, nil
+}
+
+// planSet maps one entity set's pulled rows, keeps those whose mapping changed since it was
+// last sent, and works out its deletes, findings and the state to commit.
+func (c *Connector) planSet(ctx context.Context, p *plan, ch *changes) error {
+	p.commit.Cursors[deltaCursor(ch.set)] = ch.deltaLink
+	ids := make([]string, len(ch.rows))
+	for i, row := range ch.rows {
+		ids[i] = row.GUID(mapping.IDColumn[ch.set])
+	}
+	var known map[string]state.Record
+	var err error
+	if ch.full {
+		// A full read: everything remembered but not seen was deleted meanwhile.
+		if known, err = c.state.All(ctx, ch.set); err != nil {
+			return err
+		}
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			seen[id] = true
+		}
+		for id := range known {
+			if !seen[id] {
+				ch.deleted = append(ch.deleted, id)
+			}
+		}
+		slices.Sort(ch.deleted)
+	} else if known, err = c.state.Records(ctx, ch.set, append(slices.Clone(ids), ch.deleted...)); err != nil {
+		return err
+	}
+	for i, row := range ch.rows {
+		c.planRow(p, ch.set, ids[i], row, known[ids[i]], p.directory, p.roles)
+	}
+	for _, id := range ch.deleted {
+		c.planDelete(p, ch.set, id, known)
+	}
+	return nil
 }
 
 // planRow maps one row and adds it to the plan when its mapping changed.

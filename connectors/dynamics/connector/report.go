@@ -27,6 +27,10 @@ type SyncReport struct {
 	Findings, Resolved int
 	// Users counts the CRM users reported for the email check.
 	Users int
+	// Pull, Send, Apply and Finish time the cycle's steps: reading Dataverse and mapping,
+	// creating the sync runs, waiting for the orchestrator to process them, and the deletes,
+	// reports and state commit after that.
+	Pull, Send, Apply, Finish time.Duration
 }
 
 // SetReport is what one entity set yielded.

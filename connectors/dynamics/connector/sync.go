@@ -43,29 +43,57 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pulled []*changes
+	p, err := c.newPlan(ctx, roles)
+	if err != nil {
+		return nil, err
+	}
+	// Runs are identified by the cursors the cycle starts from (see requestID).
+	var from strings.Builder
+	for _, set := range mapping.PullOrder {
+		cur, err := c.state.Cursor(ctx, deltaCursor(set))
+		if err != nil {
+			return nil, err
+		}
+		from.WriteString(set + "=" + cur + "\n")
+	}
+	// Each set is sent as soon as it is mapped, so the orchestrator applies the parents
+	// while the children are still being read; roles wait for both of their sources.
+	var runs []string
+	var sendTime time.Duration
 	for _, set := range mapping.PullOrder {
 		ch, err := c.pull(ctx, set, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
 		if err != nil {
 			return nil, err
 		}
-		pulled = append(pulled, ch)
-		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full})
+		if err := c.planSet(ctx, p, ch); err != nil {
+			return nil, err
+		}
+		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full, Unchanged: p.unchanged[set]})
+		ready := []mapping.Object{mapping.ObjectOf(set)}
+		switch set {
+		case mapping.Opportunities:
+			ready = []mapping.Object{mapping.Opportunity}
+		case mapping.Connections:
+			ready = []mapping.Object{mapping.OpportunityRole}
+		}
+		mark := time.Now()
+		for _, object := range ready {
+			ids, err := c.submit(ctx, object, p.send[object], from.String(), rep)
+			if err != nil {
+				return nil, err
+			}
+			delete(p.send, object)
+			runs = append(runs, ids...)
+		}
+		sendTime += time.Since(mark)
 	}
-	p, err := c.buildPlan(ctx, pulled, roles)
-	if err != nil {
-		return nil, err
-	}
-	for i := range rep.Sets {
-		rep.Sets[i].Unchanged = p.unchanged[rep.Sets[i].EntitySet]
-	}
-	runs, err := c.submit(ctx, p, pulled, rep)
-	if err != nil {
-		return nil, err
-	}
+	rep.Runs = runs
+	mark := time.Now()
+	rep.Send, rep.Pull = sendTime, mark.Sub(rep.Started)-sendTime
 	if err := c.await(ctx, runs, rep); err != nil {
 		return nil, err
 	}
+	rep.Apply, mark = time.Since(mark), time.Now()
 	if err := c.applyDeletes(ctx, p, rep); err != nil {
 		return nil, err
 	}
@@ -76,6 +104,7 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 		return nil, fmt.Errorf("saving the connector's cursors: %w", err)
 	}
 	rep.Finished = time.Now()
+	rep.Finish = rep.Finished.Sub(mark)
 	c.emit(Event{Phase: PhaseDone})
 	return rep, nil
 }
@@ -99,53 +128,44 @@ func (c *Connector) connectionRoles(ctx context.Context) (map[string]mapping.Con
 	}
 }
 
-// submit sends the plan's records as sync runs: one object type at a time in sync order, 300
-// records per run, so that parents are applied before their children and little is parked.
-// Each run's request id is derived from the cursors the cycle started from and the run's
-// content, so a cycle repeated after a crash finds the runs it already created.
-func (c *Connector) submit(ctx context.Context, p *plan, pulled []*changes, rep *SyncReport) ([]string, error) {
-	var from strings.Builder
-	for _, ch := range pulled {
-		from.WriteString(ch.set + "=" + ch.from + "\n")
-	}
+// submit sends one object type's records as sync runs, 300 per run, and returns the run
+// ids. Each run's request id is derived from the cursors the cycle started from and the
+// run's content, so a cycle repeated after a crash finds the runs it already created.
+func (c *Connector) submit(ctx context.Context, object mapping.Object, recs []mapping.Record, from string, rep *SyncReport) ([]string, error) {
 	var runs []string
-	for _, object := range objectOrder {
-		recs := p.send[object]
-		rep.object(object).Sent += len(recs)
-		for start := 0; start < len(recs); start += batch {
-			part := recs[start:min(start+batch, len(recs))]
-			structs := make([]*structpb.Struct, len(part))
-			for i, r := range part {
-				s, err := structpb.NewStruct(r)
-				if err != nil {
-					return nil, fmt.Errorf("encoding a %s record: %w", object, err)
-				}
-				structs[i] = s
-			}
-			req := &orchestratorv1.CreateSyncRunRequest{RequestId: requestID(from.String(), object, part)}
-			switch object {
-			case mapping.SalesPerson:
-				req.SalesPersons = structs
-			case mapping.Company:
-				req.Companies = structs
-			case mapping.Lead:
-				req.Leads = structs
-			case mapping.Opportunity:
-				req.Opportunities = structs
-			case mapping.OpportunityRole:
-				req.OpportunityRoles = structs
-			}
-			resp, err := call(ctx, c.orch, "creating a sync run", func(ctx context.Context) (*orchestratorv1.CreateSyncRunResponse, error) {
-				return c.orch.runs.CreateSyncRun(ctx, req)
-			})
+	rep.object(object).Sent += len(recs)
+	for start := 0; start < len(recs); start += batch {
+		part := recs[start:min(start+batch, len(recs))]
+		structs := make([]*structpb.Struct, len(part))
+		for i, r := range part {
+			s, err := structpb.NewStruct(r)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("encoding a %s record: %w", object, err)
 			}
-			runs = append(runs, resp.GetSyncRun().GetSyncId())
-			c.emit(Event{Phase: PhaseSend, Object: object, Done: len(part)})
+			structs[i] = s
 		}
+		req := &orchestratorv1.CreateSyncRunRequest{RequestId: requestID(from, object, part)}
+		switch object {
+		case mapping.SalesPerson:
+			req.SalesPersons = structs
+		case mapping.Company:
+			req.Companies = structs
+		case mapping.Lead:
+			req.Leads = structs
+		case mapping.Opportunity:
+			req.Opportunities = structs
+		case mapping.OpportunityRole:
+			req.OpportunityRoles = structs
+		}
+		resp, err := call(ctx, c.orch, "creating a sync run", func(ctx context.Context) (*orchestratorv1.CreateSyncRunResponse, error) {
+			return c.orch.runs.CreateSyncRun(ctx, req)
+		})
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, resp.GetSyncRun().GetSyncId())
+		c.emit(Event{Phase: PhaseSend, Object: object, Done: len(part)})
 	}
-	rep.Runs = runs
 	return runs, nil
 }
 
