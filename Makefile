@@ -87,10 +87,11 @@ demo: ## Sync a simulated Dynamics org into the suite, add activity, write MSI b
 	$(BIN)/msisync-demo -suite $(BIN)/msisync $(DEMO_FLAGS)
 
 .PHONY: bench
-bench: ## Benchmark leads end to end vs raw SQLite and read-back latency (BENCH_FLAGS="-leads 20000").
+bench: ## Benchmark leads end to end vs raw SQLite, read-back latency, scoring, and the Dynamics connector (BENCH_FLAGS="-leads 20000").
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench
+	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench ./suite/cmd/msisync-bench-dynamics
 	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
+	$(BIN)/msisync-bench-dynamics -suite $(BIN)/msisync $(BENCH_DYNAMICS_FLAGS)
 	go test -run '^$$' -bench Scoring -benchtime 1x -timeout 20m ./services/scoring/internal/store/sqlstore/
 
 .PHONY: load

@@ -1,4 +1,4 @@
-package main
+package dynenv
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/msisync/msisync/connectors/dynamics/simulator"
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
-// activity counts what generateActivity recorded.
-type activity struct {
-	people, scoreChanges, moments, tierChanges int
+// Activity counts what RecordActivity recorded.
+type Activity struct {
+	// People is how many people were picked; ScoreChanges and Moments how many of each
+	// were recorded; TierChanges how many leads the recompute moved to another tier.
+	People, ScoreChanges, Moments, TierChanges int
 }
 
 // moments are the interesting moments the demo hands out, as marketing automation would.
@@ -27,14 +28,15 @@ var moments = []struct{ kind, desc, source string }{
 	{"Milestone", "Requested a quote", "Sales"},
 }
 
-// generateActivity records score changes and interesting moments for o.active people picked
-// at random among the org's contacts and leads, through the REST API, 300 per call, then
+// RecordActivity records score changes and interesting moments for n people picked at
+// random among the org's contacts and leads, through the REST API, 300 per call, then
 // recomputes the star and flame tiers.
-func generateActivity(ctx context.Context, api *suiteproc.Client, sim *simulator.Simulator, o options) (activity, error) {
-	rng := rand.New(rand.NewPCG(uint64(o.seed), 46))
-	people := append(sim.IDs("contacts"), sim.IDs("leads")...)
+func (e *Env) RecordActivity(ctx context.Context, n int, seed uint64) (Activity, error) {
+	api := e.API
+	rng := rand.New(rand.NewPCG(seed, 46))
+	people := append(e.Sim.IDs("contacts"), e.Sim.IDs("leads")...)
 	rng.Shuffle(len(people), func(i, j int) { people[i], people[j] = people[j], people[i] })
-	people = people[:min(o.active, len(people))]
+	people = people[:min(n, len(people))]
 	now := time.Now().UTC()
 	var changes, moms []map[string]any
 	for _, p := range people {
@@ -46,12 +48,12 @@ func generateActivity(ctx context.Context, api *suiteproc.Client, sim *simulator
 		moms = append(moms, map[string]any{"externalPersonId": p, "type": m.kind, "description": m.desc, "source": m.source,
 			"date": now.Add(-time.Duration(rng.IntN(72)) * time.Hour).Format(time.RFC3339)})
 	}
-	act := activity{people: len(people)}
+	act := Activity{People: len(people)}
 	var err error
-	if act.scoreChanges, err = post(ctx, api, "/v1/score-changes", "changes", changes); err != nil {
+	if act.ScoreChanges, err = post(ctx, api, "/v1/score-changes", "changes", changes); err != nil {
 		return act, err
 	}
-	if act.moments, err = post(ctx, api, "/v1/interesting-moments", "moments", moms); err != nil {
+	if act.Moments, err = post(ctx, api, "/v1/interesting-moments", "moments", moms); err != nil {
 		return act, err
 	}
 	raw, err := api.Do(ctx, http.MethodPost, "/v1/scoring/tiers:recompute", "application/json", []byte("{}"))
@@ -62,7 +64,7 @@ func generateActivity(ctx context.Context, api *suiteproc.Client, sim *simulator
 		ChangedLeadCount int `json:"changedLeadCount"`
 	}
 	_ = json.Unmarshal(raw, &rec)
-	act.tierChanges = rec.ChangedLeadCount
+	act.TierChanges = rec.ChangedLeadCount
 	return act, nil
 }
 

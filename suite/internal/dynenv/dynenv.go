@@ -1,0 +1,137 @@
+// Package dynenv starts what the Dynamics demo and benchmark need on one machine: a
+// Dataverse simulator with a generated org behind real HTTP, the all-in-one suite as a child
+// process, and the Dynamics connector between them over real gRPC.
+package dynenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/connectors/dynamics/simulator"
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/suite/internal/suiteproc"
+)
+
+// ClientID is the msisync API client created for the connector and the REST calls.
+const ClientID = "dynamics-demo"
+
+// Options says what to start.
+type Options struct {
+	// Suite is the all-in-one binary; BuildHint says how to build it.
+	Suite, BuildHint string
+	// DataDir holds the suite's SQLite files, the connector's state and the logs; it is
+	// emptied first.
+	DataDir string
+	// HTTPAddr is the gateway's address ("" for a free port); SimAddr the simulator's.
+	HTTPAddr, SimAddr string
+	// Seed sizes the generated org.
+	Seed simulator.SeedOptions
+	// Progress receives the connector's progress events (may be nil).
+	Progress func(connector.Event)
+}
+
+// Env is the running simulator, suite and connector.
+type Env struct {
+	// Sim is the simulated Dynamics org; SimURL its environment URL.
+	Sim    *simulator.Simulator
+	SimURL string
+	// Suite is the suite process; API a REST client authenticated as ClientID.
+	Suite *suiteproc.Process
+	API   *suiteproc.Client
+	// Conn is the connector.
+	Conn *connector.Connector
+	// Secret is ClientID's secret.
+	Secret string
+
+	simSrv  *http.Server
+	logFile *os.File
+}
+
+// Start starts everything and returns once the suite is healthy and the connector built.
+func Start(ctx context.Context, o Options) (e *Env, err error) {
+	if err := os.RemoveAll(o.DataDir); err != nil {
+		return nil, fmt.Errorf("emptying %s: %w", o.DataDir, err)
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	e = &Env{Secret: randomSecret()}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	seed := o.Seed
+	e.Sim = simulator.New(simulator.Options{Seed: &seed})
+	ln, err := net.Listen("tcp", o.SimAddr)
+	if err != nil {
+		return nil, fmt.Errorf("the Dataverse simulator cannot listen on %s (%v): free the port or choose another", o.SimAddr, err)
+	}
+	e.SimURL = "http://" + ln.Addr().String()
+	e.simSrv = &http.Server{Handler: e.Sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.simSrv.Serve(ln) }()
+
+	e.Suite, err = suiteproc.Start(ctx, suiteproc.Config{
+		Binary: o.Suite, DataDir: o.DataDir, LogPath: filepath.Join(o.DataDir, "suite.log"), HTTPAddr: o.HTTPAddr,
+		ClientID: ClientID, ClientSecret: e.Secret, BuildHint: o.BuildHint,
+		// The connector polls its sync runs: Marketo's call limits are kept out of its way.
+		Env: []string{"MSISYNC_RATE_LIMIT_CALLS=0", "MSISYNC_MAX_CONCURRENCY=0", "MSISYNC_DAILY_QUOTA=0"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.API = suiteproc.NewClient(e.Suite.Base(), ClientID, e.Secret, 4)
+	if err := e.API.Authenticate(ctx); err != nil {
+		return nil, err
+	}
+	if e.logFile, err = os.Create(filepath.Join(o.DataDir, "connector.log")); err != nil {
+		return nil, err
+	}
+	cfg := connector.Config{
+		URL: e.SimURL, TokenURL: e.SimURL + "/common/oauth2/v2.0/token", ClientID: "msisync-sim", ClientSecret: "sim-secret",
+		SyncInterval: 30 * time.Second, WritebackInterval: 30 * time.Second, PageSize: 1000, MaxConcurrency: 8, BatchSize: 100,
+		WritebackParallel: 4, PollInterval: 100 * time.Millisecond, OrchestratorAddr: e.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"),
+		OrchestratorClientID: ClientID, OrchestratorClientSecret: config.Secret(e.Secret),
+		Store: config.Store{DataDir: o.DataDir, SQLiteSynchronous: "NORMAL"},
+	}
+	e.Conn, err = connector.New(ctx, cfg, connector.Options{Log: slog.New(slog.NewTextHandler(e.logFile, nil)), Progress: o.Progress})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the connector, the suite and the simulator.
+func (e *Env) Close() error {
+	var errs []error
+	if e.Conn != nil {
+		errs = append(errs, e.Conn.Close())
+	}
+	if e.Suite != nil {
+		errs = append(errs, e.Suite.Stop())
+	}
+	if e.simSrv != nil {
+		errs = append(errs, e.simSrv.Close())
+	}
+	if e.logFile != nil {
+		errs = append(errs, e.logFile.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// randomSecret is a fresh API client secret.
+func randomSecret() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
