@@ -421,8 +421,27 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 		t.Errorf("the cycle after writeback sent %d records: our own writes echoed back", n)
 	}
 
-	// A 429 storm and an expired token are survived.
+	// A stakeholder connection removed in Dynamics removes its role; an opportunity whose
+	// customer contact changes loses the old customer role and gains the new one.
+	conn, opp, person, roleName := e.stakeholder()
+	if err := e.sim.Delete("connections", conn); err != nil {
+		t.Fatal(err)
+	}
+	custOpp, oldCustomer, newCustomer := e.customerSwap()
+	roles := e.sync()
+	if object(roles, mapping.OpportunityRole).Deleted != 2 {
+		t.Errorf("role deletes = %d, want 2 (the connection, the old customer): %s", object(roles, mapping.OpportunityRole).Deleted, roles)
+	}
+	if got := e.roles(opp); got[person+"/"+roleName] {
+		t.Errorf("the role of the deleted connection is still there: %v", got)
+	}
+	if got := e.roles(custOpp); got[oldCustomer+"/"+mapping.CustomerRole] || !got[newCustomer+"/"+mapping.CustomerRole] {
+		t.Errorf("roles after the customer changed from %s to %s: %v", oldCustomer, newCustomer, got)
+	}
+
+	// A 429 storm, 503s and an expired token are survived.
 	e.sim.Throttle(4, time.Second)
+	e.sim.FailNext(2, http.StatusServiceUnavailable)
 	e.sim.ExpireAccessTokens()
 	if err := e.sim.Update("leads", e.sim.IDs("leads")[0], map[string]any{"jobtitle": "Chief Tester"}); err != nil {
 		t.Fatal(err)
@@ -469,6 +488,80 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 	if _, ok := e.leads([]string{newContact})[newContact]; ok {
 		t.Errorf("the contact deleted while the delta token expired is still a lead")
 	}
+}
+
+// stakeholder returns a master stakeholder connection whose opportunity and contact are
+// synced: its id, and the role's opportunity, person and name.
+func (e *dynamicsEnv) stakeholder() (conn, opp, person, role string) {
+	e.t.Helper()
+	for _, id := range e.sim.IDs("connections") {
+		row, _ := e.sim.Get("connections", id)
+		if row["ismaster"] != true || row["record1objecttypecode"] != int64(3) || row["record2objecttypecode"] != int64(2) {
+			continue
+		}
+		opp, person = row["_record1id_value"].(string), row["_record2id_value"].(string)
+		roleRow, _ := e.sim.Get("connectionroles", row["_record2roleid_value"].(string))
+		if roleRow["category"] != int64(1000) {
+			continue
+		}
+		if e.roles(opp)[person+"/"+roleRow["name"].(string)] {
+			return id, opp, person, roleRow["name"].(string)
+		}
+	}
+	e.t.Fatal("no synced stakeholder connection in the org")
+	return
+}
+
+// customerSwap gives a synced opportunity whose customer is a contact another customer
+// contact, and returns the opportunity and both contacts.
+func (e *dynamicsEnv) customerSwap() (opp, oldContact, newContact string) {
+	e.t.Helper()
+	contacts := e.leads(e.sim.IDs("contacts"))
+	for _, id := range e.sim.IDs("opportunities") {
+		if e.sim.LookupTarget("opportunities", id, "_customerid_value") != "contact" {
+			continue
+		}
+		row, _ := e.sim.Get("opportunities", id)
+		oldContact = row["_customerid_value"].(string)
+		if !e.roles(id)[oldContact+"/"+mapping.CustomerRole] {
+			continue
+		}
+		for c := range contacts {
+			if c != oldContact {
+				if err := e.sim.Update("opportunities", id, map[string]any{"_customerid_value": c, "_customerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "contact"}); err != nil {
+					e.t.Fatal(err)
+				}
+				return id, oldContact, c
+			}
+		}
+	}
+	e.t.Fatal("no synced opportunity with a contact customer in the org")
+	return
+}
+
+// roles returns an opportunity's roles in msisync as "externalPersonId/role".
+func (e *dynamicsEnv) roles(opp string) map[string]bool {
+	e.t.Helper()
+	q := url.Values{"filterType": {"externalOpportunityId"}, "filterValues": {opp}, "fields": {"externalOpportunityId,leadId,role"}}
+	r := e.suite.call(http.MethodGet, "/rest/v1/opportunities/roles.json?"+q.Encode(), e.tok, "", nil)
+	if r.body["success"] != true {
+		e.t.Fatalf("roles of %s: %s", opp, r.raw)
+	}
+	ids := map[string]string{}
+	var people []string
+	for _, role := range r.results() {
+		people = append(people, fmt.Sprint(role["leadId"]))
+	}
+	if len(people) > 0 {
+		for _, l := range e.lookup("/rest/v1/leads.json", "id", people, []string{"id", "externalPersonId"}) {
+			ids[fmt.Sprint(l["id"])] = fmt.Sprint(l["externalPersonId"])
+		}
+	}
+	out := map[string]bool{}
+	for _, role := range r.results() {
+		out[ids[fmt.Sprint(role["leadId"])]+"/"+fmt.Sprint(role["role"])] = true
+	}
+	return out
 }
 
 func TestDynamicsEmailMismatchIsDiagnosed(t *testing.T) {
