@@ -58,7 +58,6 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("msisync-bench-dynamics", flag.ContinueOnError)
 	ef := &suiteproc.EnvFlags{FS: fs, Prefix: "MSISYNC_BENCH_DYNAMICS_"}
-	var timeout string
 	ef.String(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
 	ef.Int(&o.users, "users", 50, "Dynamics users in the generated org")
 	ef.Int(&o.accounts, "accounts", 2000, "accounts in the generated org")
@@ -67,18 +66,13 @@ func parseFlags(args []string) (options, error) {
 	ef.Int(&o.opportunities, "opportunities", 3000, "opportunities in the generated org")
 	ef.Int(&o.changes, "changes", 2000, "rows changed in Dynamics for the incremental cycle")
 	ef.Int(&o.active, "active", 5000, "people given activity, whose MSI fields are then written back")
-	ef.String(&timeout, "timeout", "15m", "give up after this long")
+	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := ef.Err(); err != nil {
+	if err := ef.Check(); err != nil {
 		return o, err
 	}
-	d, err := time.ParseDuration(timeout)
-	if err != nil || d <= 0 {
-		return o, fmt.Errorf("-timeout %q is not a positive duration", timeout)
-	}
-	o.timeout = d
 	return o, nil
 }
 

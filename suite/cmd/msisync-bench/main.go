@@ -86,7 +86,6 @@ func parseFlags(args []string) (options, error) {
 	ef := &suiteproc.EnvFlags{FS: fs, Prefix: "MSISYNC_BENCH_"}
 	str, integer, boolean := ef.String, ef.Int, ef.Bool
 	var seed int
-	var timeout string
 	str(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
 	integer(&o.leads, "leads", 100000, "leads to sync end to end and to upsert raw")
 	integer(&o.clients, "clients", 4, "concurrent REST clients, and concurrent raw SQLite writers")
@@ -96,7 +95,7 @@ func parseFlags(args []string) (options, error) {
 	integer(&o.readbacks, "readbacks", 200, "timed read-backs of 300 leads by externalPersonId")
 	integer(&seed, "seed", 1, "seed of the generated data")
 	boolean(&o.keepData, "keep-data", "keep the data directory (the suite's and the raw SQLite file) and print its path")
-	str(&timeout, "timeout", "30m", "give up after this long")
+	ef.Duration(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	str(&o.profile, "profile", "", "write a CPU profile of the suite during the leads phase to this file; needs a suite\n"+
 		"binary that serves net/http/pprof on $MSISYNC_BENCH_PPROF_ADDR (a local copy of\n"+
 		"suite/cmd/msisync with that added; the normal binary serves none)")
@@ -106,17 +105,12 @@ func parseFlags(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := ef.Err(); err != nil {
+	if err := ef.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	d, err := time.ParseDuration(timeout)
-	if err != nil || d <= 0 {
-		return o, fmt.Errorf("-timeout %q is not a positive duration", timeout)
-	}
-	o.timeout = d
 	o.seed = uint64(seed)
 	if o.rawWriters == 0 {
 		o.rawWriters = o.clients

@@ -37,7 +37,6 @@ func parseFlags(args []string) (options, error) {
 	}
 	ef := &suiteproc.EnvFlags{FS: fs, Prefix: "MSISYNC_DEMO_"}
 	str, integer, boolean := ef.String, ef.Int, ef.Bool
-	var timeout string
 	str(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
 	str(&o.dataDir, "data", "data/demo", "the demo's data directory, emptied at start (the suite's SQLite files and the connector's state)")
 	str(&o.httpAddr, "http", "127.0.0.1:8080", "the REST gateway's address")
@@ -50,21 +49,16 @@ func parseFlags(args []string) (options, error) {
 	integer(&o.active, "active", 2000, "people given interesting moments and score changes")
 	integer(&o.seed, "seed", 1, "seed of the generated org and activity")
 	boolean(&o.exit, "exit", "stop everything after the summary instead of leaving it running")
-	str(&timeout, "timeout", "10m", "give up on the sync and writeback after this long")
+	ef.Duration(&o.timeout, "timeout", 10*time.Minute, "give up on the sync and writeback after this long")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := ef.Err(); err != nil {
+	if err := ef.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	d, err := time.ParseDuration(timeout)
-	if err != nil || d <= 0 {
-		return o, fmt.Errorf("-timeout %q is not a positive duration", timeout)
-	}
-	o.timeout = d
 	for name, n := range map[string]int{"users": o.users, "accounts": o.accounts, "contacts": o.contacts, "leads": o.leads, "opportunities": o.opportunities} {
 		if n < 1 {
 			return o, fmt.Errorf("-%s is %d; the generated org needs at least 1", name, n)

@@ -101,9 +101,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	ef := &suiteproc.EnvFlags{FS: fs, Prefix: "MSISYNC_LOAD_"}
 	var seed int
-	var duration, timeout, limits, rateLimit string
+	var limits, rateLimit string
 	ef.String(&o.suite, "suite", "bin/msisync", "the all-in-one suite binary to start")
-	ef.String(&duration, "duration", "60s", "how long the clients run")
+	ef.Duration(&o.duration, "duration", time.Minute, "how long the clients run")
 	ef.Int(&o.clients, "clients", 10, "concurrent clients, all with the one API client's token")
 	ef.String(&limits, "limits", "on", "on: the suite enforces -rate-limit, -max-concurrency and -daily-quota; off: no limits")
 	ef.String(&rateLimit, "rate-limit", "100/20s", "calls per sliding window per API client before 606 (MSISYNC_RATE_LIMIT_CALLS/_WINDOW)")
@@ -113,24 +113,18 @@ func parseFlags(args []string) (options, error) {
 	ef.Int(&o.salesPersons, "salespersons", 50, "sales persons to sync first")
 	ef.Int(&seed, "seed", 1, "seed of the generated data and of each client's mix")
 	ef.Bool(&o.keepData, "keep-data", "keep the suite's data directory and print its path")
-	ef.String(&timeout, "timeout", "30m", "give up after this long")
+	ef.Duration(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	ef.String(&o.suiteLogPath, "suite-log", "", "also copy the suite's output to this file (default: kept in memory, shown on errors)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := ef.Err(); err != nil {
+	if err := ef.Check(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if o.duration, err = time.ParseDuration(duration); err != nil || o.duration <= 0 {
-		return o, fmt.Errorf("-duration %q is not a positive duration", duration)
-	}
-	if o.timeout, err = time.ParseDuration(timeout); err != nil || o.timeout <= 0 {
-		return o, fmt.Errorf("-timeout %q is not a positive duration", timeout)
-	}
 	switch limits {
 	case "on":
 		o.limitsOn = true

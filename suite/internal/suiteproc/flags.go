@@ -6,15 +6,17 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // EnvFlags defines flags on a flag.FlagSet whose defaults come from environment variables
 // named Prefix + the flag's name in upper case with - as _ (MSISYNC_BENCH_LEADS for -leads).
 // A variable that does not parse is remembered and returned by Err.
 type EnvFlags struct {
-	FS     *flag.FlagSet
-	Prefix string
-	err    error
+	FS       *flag.FlagSet
+	Prefix   string
+	err      error
+	positive []positiveFlag
 }
 
 // EnvName is the variable that gives flag name its default.
@@ -59,6 +61,39 @@ func (e *EnvFlags) Bool(p *bool, name string, usage string) {
 		def = b
 	}
 	e.FS.BoolVar(p, name, def, usage)
+}
+
+// Duration defines a duration flag that must be positive; a value that is not is reported
+// by Err (for the variable) or by Check (for the flag).
+func (e *EnvFlags) Duration(p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := e.lookup(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			e.err = fmt.Errorf("%s=%q is not a positive duration", e.EnvName(name), v)
+		}
+		def = d
+	}
+	e.FS.DurationVar(p, name, def, usage)
+	e.positive = append(e.positive, positiveFlag{name, p})
+}
+
+// positiveFlag is a duration flag that must be positive.
+type positiveFlag struct {
+	name string
+	p    *time.Duration
+}
+
+// Check reports a duration flag given a value that is not positive; call it after Parse.
+func (e *EnvFlags) Check() error {
+	if e.err != nil {
+		return e.err
+	}
+	for _, f := range e.positive {
+		if *f.p <= 0 {
+			return fmt.Errorf("-%s %s is not a positive duration", f.name, *f.p)
+		}
+	}
+	return nil
 }
 
 // Err is the last variable that did not parse.
