@@ -245,6 +245,17 @@ func TestDynamicsInitialLoadLinksEveryRecordOrExplainsIt(t *testing.T) {
 		t.Logf("%d %s %s: %s %s (e.g. %s)", r.Count, r.Object, r.Outcome, r.Code, r.Message, r.Example)
 	}
 
+	// A full resync reads and sends everything again, to the same outcome.
+	again, err := e.conn.Resync(context.Background())
+	if err != nil {
+		t.Fatalf("Resync: %v", err)
+	}
+	for i, o := range again.Objects {
+		if first := rep.Objects[i]; o.Sent != first.Sent || o.Rejected != first.Rejected {
+			t.Errorf("resync %s: sent %d, rejected %d; the first load sent %d, rejected %d", o.Object, o.Sent, o.Rejected, first.Sent, first.Rejected)
+		}
+	}
+
 	// A contact whose links are all in place passes its diagnostics.
 	for _, id := range contacts {
 		row, _ := e.sim.Get("contacts", id)

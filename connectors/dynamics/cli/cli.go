@@ -27,6 +27,9 @@ commands:
                   to the orchestrator in the MSI order, write the MSI fields back, and exit
   sync --watch    do that every MSISYNC_DYNAMICS_SYNC_INTERVAL (sync) and
                   MSISYNC_DYNAMICS_WRITEBACK_INTERVAL (writeback) until interrupted
+  sync --once --full
+                  a full resync, without writeback: read every table in full and send every
+                  record again, changed or not (after fixing data by hand, for example)
   check           sign in to Dynamics and print who the connector is (WhoAmI)
 
 The connector reads MSISYNC_DYNAMICS_URL, MSISYNC_DYNAMICS_TOKEN_URL,
@@ -51,12 +54,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.SetOutput(stderr)
 		once := fs.Bool("once", false, "run one sync cycle and one writeback cycle, then exit")
 		watch := fs.Bool("watch", false, "run sync and writeback cycles on their intervals until interrupted")
+		full := fs.Bool("full", false, "with --once: read every table in full and send every record again, changed or not")
 		noProgress := fs.Bool("no-progress", false, "do not draw progress bars (the default when standard error is not a terminal)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if *once == *watch {
 			return errors.New("say --once or --watch (one of them): see msisync dynamics --help")
+		}
+		if *full && *watch {
+			return errors.New("--full goes with --once: a full resync is a one-off")
 		}
 		var progress *Progress
 		if f, ok := stderr.(*os.File); ok && !*noProgress {
@@ -69,6 +76,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer c.Close()
 		if *watch {
 			return c.Watch(ctx)
+		}
+		if *full {
+			rep, err := c.Resync(ctx)
+			if err != nil {
+				return err
+			}
+			PrintSync(stdout, rep)
+			return nil
 		}
 		return Once(ctx, c, stdout)
 	case "check":

@@ -75,6 +75,8 @@ type plan struct {
 	directory userDirectory
 	// roles are the connection roles by id.
 	roles map[string]mapping.ConnectionRole
+	// resend sends every row, changed or not.
+	resend bool
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's.
@@ -177,7 +179,7 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 		now.Findings = append(now.Findings, f.Kind)
 	}
 	fp := fingerprint(rec, role, now.Findings)
-	if fp == before.Fingerprint {
+	if fp == before.Fingerprint && !p.resend {
 		p.unchanged[set]++
 		return
 	}

@@ -32,11 +32,14 @@ func deltaCursor(set string) string { return "delta:" + set }
 
 // pull reads one entity set's changes: from its saved delta link when there is one, or in
 // full (with change tracking on, so the last page yields the first delta link). An expired
-// delta token falls back to a full read.
-func (c *Connector) pull(ctx context.Context, set string, progress func(rows int)) (*changes, error) {
+// delta token, or full, means a full read.
+func (c *Connector) pull(ctx context.Context, set string, full bool, progress func(rows int)) (*changes, error) {
 	from, err := c.state.Cursor(ctx, deltaCursor(set))
 	if err != nil {
 		return nil, err
+	}
+	if full {
+		from = ""
 	}
 	ch := &changes{set: set, from: from, full: from == ""}
 	var page *dataverse.Page

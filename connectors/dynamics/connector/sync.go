@@ -37,6 +37,19 @@ var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
 // were, so the next cycle repeats the work; repeated runs are deduplicated by request id
 // and every write is an idempotent upsert or delete.
 func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
+	return c.sync(ctx, false)
+}
+
+// Resync is SyncOnce from scratch: it reads every entity set in full and sends every record
+// again, changed or not, and still deletes what Dynamics no longer has. Use it after fixing
+// data by hand (a record re-assigned from a disabled user, dead letters dropped), or to
+// check that msisync holds the whole org.
+func (c *Connector) Resync(ctx context.Context) (*SyncReport, error) {
+	return c.sync(ctx, true)
+}
+
+// sync is one cycle; full reads and sends everything.
+func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	rep := &SyncReport{Started: time.Now()}
 	c.emit(Event{Phase: PhasePull})
 	roles, err := c.connectionRoles(ctx)
@@ -47,6 +60,7 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.resend = full
 	// Runs are identified by the cursors the cycle starts from (see requestID).
 	var from strings.Builder
 	for _, set := range mapping.PullOrder {
@@ -61,7 +75,7 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 	var runs []string
 	var sendTime time.Duration
 	for _, set := range mapping.PullOrder {
-		ch, err := c.pull(ctx, set, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
+		ch, err := c.pull(ctx, set, full, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
 		if err != nil {
 			return nil, err
 		}
