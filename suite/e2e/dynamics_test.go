@@ -365,6 +365,21 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 		t.Errorf("ownership change: company owner = %v, want %s", c[moved]["externalSalesPersonId"], active[0])
 	}
 
+	// Another contact of the missing account is parked, then deleted in Dynamics: its
+	// parked record is dropped, so it never appears.
+	doomed, err := e.sim.Upsert("contacts", map[string]any{"firstname": "Doomed", "lastname": "Contact", "emailaddress1": "doomed@late.example",
+		"_parentcustomerid_value": lateAccount, "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "account", "_ownerid_value": active[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if err := e.sim.Delete("contacts", doomed); err != nil {
+		t.Fatal(err)
+	}
+	if dropped := e.sync(); object(dropped, mapping.Lead).DroppedParked != 1 {
+		t.Errorf("parked records dropped for deleted contacts = %d, want 1: %s", object(dropped, mapping.Lead).DroppedParked, dropped)
+	}
+
 	// The account arrives in the next cycle: the parked contact is released.
 	if _, err := e.sim.Upsert("accounts", map[string]any{"accountid": lateAccount, "name": "Late Ltd", "_ownerid_value": active[1]}); err != nil {
 		t.Fatal(err)
@@ -376,6 +391,9 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 			t.Fatalf("the early contact was not released when its account arrived")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if _, ok := e.leads([]string{doomed})[doomed]; ok {
+		t.Errorf("a contact deleted while parked was released when its account arrived")
 	}
 
 	// Writeback: score changes and a moment become MSI columns on the Dynamics rows.

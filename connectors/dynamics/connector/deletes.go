@@ -11,12 +11,15 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 )
 
-// applyDeletes deletes what the CRM deleted, children first (roles, opportunities, people,
+// applyDeletes drops the parked records of deleted rows, then deletes what the CRM deleted, children first (roles, opportunities, people,
 // companies), 300 at a time, once the cycle's upserts are processed: a contact moved to
 // another account in the same cycle no longer holds its old company. A delete the
 // orchestrator refuses (1022 "Object in use") or that finds nothing is counted and reported,
 // not retried.
 func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) error {
+	if err := c.dropParked(ctx, p, rep); err != nil {
+		return err
+	}
 	if err := c.deleteRoles(ctx, p.roleDeletes, rep); err != nil {
 		return err
 	}
@@ -171,4 +174,47 @@ func dedupe(values []string) []string {
 		}
 	}
 	return out
+}
+
+// dropParked drops the parked records of deleted rows: a contact parked for a missing
+// account and then deleted in Dynamics must not appear in msisync when the account comes.
+// The pending list is read only for the object types that had deletes.
+func (c *Connector) dropParked(ctx context.Context, p *plan, rep *SyncReport) error {
+	for _, object := range []mapping.Object{mapping.Company, mapping.Lead, mapping.Opportunity} {
+		if len(p.deletes[object]) == 0 {
+			continue
+		}
+		deleted := make(map[string]bool, len(p.deletes[object]))
+		for _, k := range p.deletes[object] {
+			deleted[k] = true
+		}
+		var drop []string
+		token := ""
+		for {
+			resp, err := call(ctx, c.orch, "reading parked records", func(ctx context.Context) (*orchestratorv1.ListPendingRecordsResponse, error) {
+				return c.orch.runs.ListPendingRecords(ctx, &orchestratorv1.ListPendingRecordsRequest{ObjectType: objectTypes[object], PageSize: batch, PageToken: token})
+			})
+			if err != nil {
+				return err
+			}
+			for _, r := range resp.GetPendingRecords() {
+				if deleted[strings.ToLower(r.GetKey())] {
+					drop = append(drop, r.GetPendingId())
+				}
+			}
+			if token = resp.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		for start := 0; start < len(drop); start += batch {
+			part := drop[start:min(start+batch, len(drop))]
+			if _, err := call(ctx, c.orch, "dropping parked records", func(ctx context.Context) (*orchestratorv1.DropPendingRecordsResponse, error) {
+				return c.orch.runs.DropPendingRecords(ctx, &orchestratorv1.DropPendingRecordsRequest{PendingIds: part})
+			}); err != nil {
+				return err
+			}
+		}
+		rep.object(object).DroppedParked += len(drop)
+	}
+	return nil
 }

@@ -53,8 +53,9 @@ type ObjectReport struct {
 	// orchestrator processed them.
 	Sent, Applied, Parked, Rejected int
 	// Deleted counts records deleted; DeleteSkipped deletes the orchestrator refused or that
-	// found nothing (with reasons in Reasons).
-	Deleted, DeleteSkipped int
+	// found nothing (with reasons in Reasons); DroppedParked parked records of deleted rows
+	// dropped from the pending list.
+	Deleted, DeleteSkipped, DroppedParked int
 }
 
 // ReasonCount is how many records of a type were parked, rejected or not deleted for one
