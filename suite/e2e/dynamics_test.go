@@ -26,6 +26,7 @@ type dynamicsEnv struct {
 	stateDir string
 	conn     *connector.Connector
 	tok      string
+	progress func(connector.Event) // when set, sees the connector's progress events
 }
 
 // smallOrg is a seeded org with every odd case, small enough for a test.
@@ -55,7 +56,11 @@ func (e *dynamicsEnv) open() {
 		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret,
 		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL"},
 	}
-	c, err := connector.New(context.Background(), cfg, connector.Options{})
+	c, err := connector.New(context.Background(), cfg, connector.Options{Progress: func(ev connector.Event) {
+		if e.progress != nil {
+			e.progress(ev)
+		}
+	}})
 	if err != nil {
 		e.t.Fatalf("connector.New: %v", err)
 	}
@@ -591,6 +596,50 @@ func (e *dynamicsEnv) roles(opp string) map[string]bool {
 		out[ids[fmt.Sprint(role["leadId"])]+"/"+fmt.Sprint(role["role"])] = true
 	}
 	return out
+}
+
+func TestDynamicsInterruptedCycleIsRepeatedWithoutDuplicates(t *testing.T) {
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 9, Users: 5, Accounts: 30, Contacts: 700, Leads: 50, Opportunities: 20})
+	// The cycle stops (as a killed process would) once it has created two runs of leads.
+	ctx, cancel := context.WithCancel(context.Background())
+	leadRuns := 0
+	e.progress = func(ev connector.Event) {
+		if ev.Phase == connector.PhaseSend && ev.Object == mapping.Lead {
+			if leadRuns++; leadRuns == 2 {
+				cancel()
+			}
+		}
+	}
+	if _, err := e.conn.SyncOnce(ctx); err == nil {
+		t.Fatal("the interrupted cycle reported success")
+	}
+	e.progress = nil
+	// Nothing was saved: the next cycle reads everything again, finds the runs already
+	// created by their request ids, and ends with the org fully synced.
+	rep := e.sync()
+	for _, s := range rep.Sets {
+		if !s.Full {
+			t.Errorf("%s: the repeated cycle did not start from scratch", s.EntitySet)
+		}
+	}
+	leads := e.leads(append(e.sim.IDs("contacts"), e.sim.IDs("leads")...))
+	if got, want := len(leads)+object(rep, mapping.Lead).Parked, e.sim.Count("contacts")+e.sim.Count("leads"); got != want {
+		t.Errorf("contacts and leads synced or parked = %d, want %d: %s", got, want, rep)
+	}
+	// The repeated runs were found by their request ids, not created again: had they been,
+	// the parked leads of the interrupted cycle's runs would be on the pending list twice.
+	pending, token := 0, ""
+	for {
+		r := e.suite.call(http.MethodGet, "/v1/pending?objectType=SYNC_OBJECT_TYPE_LEAD&pageSize=300&pageToken="+url.QueryEscape(token), e.tok, "", nil)
+		items, _ := r.body["pendingRecords"].([]any)
+		pending += len(items)
+		if token, _ = r.body["nextPageToken"].(string); token == "" {
+			break
+		}
+	}
+	if parked := object(rep, mapping.Lead).Parked; parked == 0 || pending != parked {
+		t.Errorf("parked leads on the pending list = %d, the cycle parked %d: runs were created twice", pending, parked)
+	}
 }
 
 func TestDynamicsEmailMismatchIsDiagnosed(t *testing.T) {
