@@ -153,13 +153,12 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	var rec, role mapping.Record
 	var found []mapping.Finding
 	var now facts
-	var user mapping.CRMUser
+	var user *mapping.CRMUser // the CRM's view of a user, reported even when not synced
 	switch set {
 	case mapping.SystemUsers:
-		rec, user = mapping.User(row)
-		users[id] = user.Active
-		now.Active = &user.Active
-		rec = withUser(rec, user)
+		var u mapping.CRMUser
+		rec, u = mapping.User(row)
+		users[id], now.Active, user = u.Active, &u.Active, &u
 	case mapping.Accounts:
 		rec, found = mapping.Account(row, users)
 	case mapping.Contacts:
@@ -178,14 +177,13 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	for _, f := range found {
 		now.Findings = append(now.Findings, f.Kind)
 	}
-	fp := fingerprint(rec, role, now.Findings)
+	fp := fingerprint(rec, role, now.Findings, user)
 	if fp == before.Fingerprint && !p.resend {
 		p.unchanged[set]++
 		return
 	}
-	if set == mapping.SystemUsers {
-		p.users = append(p.users, user)
-		rec = withoutUser(rec)
+	if user != nil {
+		p.users = append(p.users, *user)
 	}
 	object := mapping.ObjectOf(set)
 	if rec != nil && set != mapping.Connections {
@@ -228,23 +226,4 @@ func (c *Connector) planDelete(p *plan, set, id string, known map[string]state.R
 	if ok {
 		p.commit.Delete = append(p.commit.Delete, state.Key{EntitySet: set, CRMID: id})
 	}
-}
-
-// withUser folds the CRM user's directory entry into a user's fingerprint input, so that a
-// change of status or email is noticed even for a user that is not synced.
-func withUser(rec mapping.Record, u mapping.CRMUser) mapping.Record {
-	out := mapping.Record{"_crm": u}
-	for k, v := range rec {
-		out[k] = v
-	}
-	return out
-}
-
-// withoutUser undoes withUser; nil stays nil (a user that is not synced).
-func withoutUser(rec mapping.Record) mapping.Record {
-	delete(rec, "_crm")
-	if len(rec) == 0 {
-		return nil
-	}
-	return rec
 }

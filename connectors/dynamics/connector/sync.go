@@ -71,7 +71,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		from.WriteString(set + "=" + cur + "\n")
 	}
 	// Each set is sent as soon as it is mapped, so the orchestrator applies the parents
-	// while the children are still being read; roles wait for both of their sources.
+	// while the children are still being read.
 	var runs []string
 	var sendTime time.Duration
 	for _, set := range mapping.PullOrder {
@@ -83,22 +83,15 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 			return nil, err
 		}
 		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full, Unchanged: p.unchanged[set]})
-		ready := []mapping.Object{mapping.ObjectOf(set)}
-		switch set {
-		case mapping.Opportunities:
-			ready = []mapping.Object{mapping.Opportunity}
-		case mapping.Connections:
-			ready = []mapping.Object{mapping.OpportunityRole}
-		}
+		// Opportunities' customer roles wait in the plan until the connections are mapped.
 		mark := time.Now()
-		for _, object := range ready {
-			ids, err := c.submit(ctx, object, p.send[object], from.String(), rep)
-			if err != nil {
-				return nil, err
-			}
-			delete(p.send, object)
-			runs = append(runs, ids...)
+		object := mapping.ObjectOf(set)
+		ids, err := c.submit(ctx, object, p.send[object], from.String(), rep)
+		if err != nil {
+			return nil, err
 		}
+		delete(p.send, object)
+		runs = append(runs, ids...)
 		sendTime += time.Since(mark)
 	}
 	rep.Runs = runs
