@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ type options struct {
 	suite                                           string
 	users, accounts, contacts, leads, opportunities int
 	changes, active                                 int
+	profile                                         string
 	timeout                                         time.Duration
 }
 
@@ -66,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	ef.Int(&o.opportunities, "opportunities", 3000, "opportunities in the generated org")
 	ef.Int(&o.changes, "changes", 2000, "rows changed in Dynamics for the incremental cycle")
 	ef.Int(&o.active, "active", 5000, "people given activity, whose MSI fields are then written back")
+	ef.String(&o.profile, "profile", "", "write a CPU profile of this process (the connector and the simulator, not the suite) during the initial load to this file")
 	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -93,7 +96,12 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("Dynamics connector benchmark: simulator org of %d users, %d accounts, %d contacts, %d leads, %d opportunities; suite on SQLite\n\n",
 		o.users, o.accounts, o.contacts, o.leads, o.opportunities)
 
+	stop, err := startProfile(o.profile)
+	if err != nil {
+		return err
+	}
 	full, err := env.Conn.SyncOnce(ctx)
+	stop()
 	if err != nil {
 		return fmt.Errorf("initial load: %w", err)
 	}
@@ -118,6 +126,22 @@ func run(ctx context.Context, o options) error {
 	secs := wb.Finished.Sub(wb.Started).Seconds()
 	fmt.Printf("writeback: %s\n  → %.0f Dynamics rows updated per second\n", wb, float64(wb.Written)/secs)
 	return nil
+}
+
+// startProfile starts a CPU profile into path ("" for none) and returns what stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // report prints one sync cycle's figures.
