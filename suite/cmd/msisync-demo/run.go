@@ -58,10 +58,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "   %s\n\n", wb)
 
 	fmt.Fprintln(out, "4. Summary")
-	if err := summarize(stepCtx, out, env.API, env.Sim, rep, wb); err != nil {
+	example := "<contact id>"
+	if err := summarize(stepCtx, out, env.API, env.Sim, rep, wb, &example); err != nil {
 		return err
 	}
-	explore(out, env.Suite.Base(), env.SimURL, env.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"), env.Secret, o)
+	explore(out, env.Suite.Base(), env.SimURL, env.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"), env.Secret, example, o)
 	if o.exit {
 		return nil
 	}
@@ -73,17 +74,17 @@ func run(ctx context.Context, o options, out io.Writer) error {
 }
 
 // explore prints where to look next.
-func explore(out io.Writer, base, simURL, grpcAddr, secret string, o options) {
+func explore(out io.Writer, base, simURL, grpcAddr, secret, person string, o options) {
 	fmt.Fprintf(out, `
 Explore:
   REST gateway      %[1]s   (API client %[4]s / %[5]s)
   token             export TOKEN=$(curl -s '%[1]s/identity/oauth/token?grant_type=client_credentials&client_id=%[4]s&client_secret=%[5]s' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-  a lead's MSI      curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/rest/v1/leads.json?filterType=externalPersonId&filterValues=<contact id>&fields=email,priority,relativeScore,relativeUrgency,msiLastInterestingMomentDesc'
+  a lead's MSI      curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/rest/v1/leads.json?filterType=externalPersonId&filterValues=%[7]s&fields=email,priority,relativeScore,relativeUrgency,msiLastInterestingMomentDesc'
   CRM findings      curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/crm/findings'
   parked records    curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/pending'
-  diagnostics       curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/diagnostics/persons/<contact id>'
+  diagnostics       curl -s -H "Authorization: Bearer $TOKEN" '%[1]s/v1/diagnostics/persons/%[7]s'
   gRPC              go tool grpcurl -plaintext %[3]s list
   Dynamics (sim)    %[2]s/api/data/v9.2/   (token: POST %[2]s/common/oauth2/v2.0/token, client msisync-sim / sim-secret)
   data and logs     %[6]s
-`, base, simURL, grpcAddr, dynenv.ClientID, secret, o.dataDir)
+`, base, simURL, grpcAddr, dynenv.ClientID, secret, o.dataDir, person)
 }

@@ -21,7 +21,8 @@ var mktColumns = []string{"mkt_priority", "mkt_urgency", "mkt_relativescore", "m
 
 // summarize prints what the demo did: records per type, what waits or was refused and why,
 // what the CRM side explains, and the MSI fields now in Dynamics.
-func summarize(ctx context.Context, out io.Writer, api *suiteproc.Client, sim *simulator.Simulator, rep *connector.SyncReport, wb *connector.WritebackReport) error {
+// It sets exampleID to the person it shows.
+func summarize(ctx context.Context, out io.Writer, api *suiteproc.Client, sim *simulator.Simulator, rep *connector.SyncReport, wb *connector.WritebackReport, exampleID *string) error {
 	fmt.Fprintf(out, "   %-17s %7s %7s %7s %8s\n", "records", "sent", "applied", "parked", "rejected")
 	for _, o := range rep.Objects {
 		fmt.Fprintf(out, "   %-17s %7d %7d %7d %8d\n", o.Object, o.Sent, o.Applied, o.Parked, o.Rejected)
@@ -53,20 +54,26 @@ func summarize(ctx context.Context, out io.Writer, api *suiteproc.Client, sim *s
 	st := sim.Stats()
 	fmt.Fprintf(out, "   MSI fields written back: %d Dynamics rows updated (%d PATCHes in %d $batch requests), %d rows gone (404)\n",
 		wb.Written, st.PatchesApplied, st.Batches, wb.Missing)
+	// Show the written row of the person with the highest priority: the one MSI puts first.
+	example, best := simulator.PatchRecord{}, -1.0
 	for _, p := range sim.Patches() {
-		row, ok := sim.Get(p.Set, p.ID)
-		if !ok {
-			continue
+		if row, ok := sim.Get(p.Set, p.ID); ok {
+			if pr := number(row["mkt_priority"]); pr > best {
+				example, best = p, pr
+			}
 		}
-		fmt.Fprintf(out, "   e.g. %s(%s) %v %v:", p.Set, p.ID, row["firstname"], row["lastname"])
+	}
+	if best >= 0 {
+		row, _ := sim.Get(example.Set, example.ID)
+		fmt.Fprintf(out, "   e.g. %s(%s) %v %v:", example.Set, example.ID, row["firstname"], row["lastname"])
 		for _, c := range mktColumns {
 			if v := row[c]; v != nil {
 				fmt.Fprintf(out, " %s=%v", c, v)
 			}
 		}
 		fmt.Fprintln(out)
-		break
 	}
+	*exampleID = example.ID
 	return nil
 }
 
@@ -120,4 +127,15 @@ func countPending(ctx context.Context, api *suiteproc.Client) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// number reads a simulator column value as a number (0 when it is none).
+func number(v any) float64 {
+	switch n := v.(type) {
+	case int64:
+		return float64(n)
+	case float64:
+		return n
+	}
+	return 0
 }
