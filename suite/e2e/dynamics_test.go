@@ -242,6 +242,20 @@ func TestDynamicsInitialLoadLinksEveryRecordOrExplainsIt(t *testing.T) {
 			t.Errorf("lead %s: company %v, want %s", id, l["externalCompanyId"], parent)
 		}
 	}
+	// A parked contact's diagnostics say what it waits for, and why that account is missing.
+	for _, id := range contacts {
+		row, _ := e.sim.Get("contacts", id)
+		parent, _ := row["_parentcustomerid_value"].(string)
+		if _, ok := leads[id]; ok || !missingCompany[parent] {
+			continue
+		}
+		d := e.suite.call(http.MethodGet, "/v1/diagnostics/persons/"+id, e.tok, "", nil)
+		if !strings.Contains(string(d.raw), "not waiting for a parent") || !strings.Contains(string(d.raw), "company '"+parent+"'") ||
+			!strings.Contains(string(d.raw), "the CRM says: account") {
+			t.Errorf("diagnostics of a contact parked for its account %s do not explain it: %s", parent, d.raw)
+		}
+		break
+	}
 	if parked != object(rep, mapping.Lead).Parked {
 		t.Errorf("people waiting for an unsynced account = %d, but the report says %d leads parked", parked, object(rep, mapping.Lead).Parked)
 	}

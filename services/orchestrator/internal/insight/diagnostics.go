@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
@@ -11,6 +12,7 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
@@ -93,6 +95,64 @@ func (s *Server) mapped(ctx context.Context, r *report, t store.ObjectType, exte
 	return nil
 }
 
+// parentObjects maps the kind of parent a parked record waits for (links.Kind) to the object
+// type whose CRM findings may say why that parent is missing, and names it.
+var parentObjects = map[links.Kind]struct {
+	t    store.ObjectType
+	name string
+}{
+	links.SalesPerson: {store.SalesPerson, "sales person"},
+	links.Company:     {store.Company, "company"},
+	links.Lead:        {store.Lead, "lead"},
+	links.Opportunity: {store.Opportunity, "opportunity"},
+}
+
+// parkedShown bounds the parked versions of one record a report describes.
+const parkedShown = 5
+
+// waiting adds the "not waiting for a parent" check when sync-run records of this record
+// are parked or dead-lettered: it fails naming the parent each one waits for, and what a
+// CRM connector reported about that parent (a team-owned account, say), which is usually
+// why it is missing. A record with nothing parked gets no check.
+func (s *Server) waiting(ctx context.Context, r *report, t store.ObjectType, externalID string) error {
+	if externalID == "" {
+		return nil
+	}
+	var msgs []string
+	for _, state := range []store.RecordState{store.RecordParked, store.RecordDeadLettered} {
+		recs, err := s.crm.ListParked(ctx, store.ParkedQuery{State: state, ObjectType: t, Key: externalID, Limit: parkedShown})
+		if err != nil {
+			return internal(err)
+		}
+		for _, rec := range recs {
+			parent := parentObjects[links.Kind(rec.Missing.Kind)]
+			if parent.name == "" {
+				parent.name = "parent"
+			}
+			msg := fmt.Sprintf("the version sent in sync run %s is parked, waiting for %s '%s' (pending id %d, since %s)",
+				rec.RunID, parent.name, rec.MissingDisplay, rec.ID, rec.ParkTime.UTC().Format(time.RFC3339))
+			if state == store.RecordDeadLettered {
+				msg = fmt.Sprintf("the version sent in sync run %s waited for %s '%s' until %s and is on the dead-letter list (pending id %d): retry it with POST /v1/pending:retry once the parent is synced",
+					rec.RunID, parent.name, rec.MissingDisplay, rec.ExpireTime.UTC().Format(time.RFC3339), rec.ID)
+			}
+			if parent.t != 0 {
+				findings, err := s.crm.ListCrmFindings(ctx, store.CrmFindingQuery{ObjectType: parent.t, ExternalID: rec.MissingDisplay})
+				if err != nil {
+					return internal(err)
+				}
+				for _, f := range findings {
+					msg += "; the CRM says: " + f.Message
+				}
+			}
+			msgs = append(msgs, msg)
+		}
+	}
+	if len(msgs) > 0 {
+		r.check("not waiting for a parent", false, "", strings.Join(msgs, ". "))
+	}
+	return nil
+}
+
 // company checks that a record's company is synced and owned.
 func (s *Server) company(ctx context.Context, r *report, what, externalID string) error {
 	if !r.check("company named", externalID != "", fmt.Sprintf("%s belongs to company '%s'", what, externalID),
@@ -128,6 +188,9 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 	// What the CRM connector found often explains why a record is not synced, so it is
 	// checked either way.
 	if err := s.mapped(ctx, r, store.Lead, id); err != nil {
+		return nil, err
+	}
+	if err := s.waiting(ctx, r, store.Lead, id); err != nil {
 		return nil, err
 	}
 	if !synced {
@@ -185,6 +248,9 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 	if err := s.mapped(ctx, r, store.Company, id); err != nil {
 		return nil, err
 	}
+	if err := s.waiting(ctx, r, store.Company, id); err != nil {
+		return nil, err
+	}
 	if !synced {
 		return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: id, Checks: r.checks}, nil
 	}
@@ -216,6 +282,9 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 	synced := r.check("opportunity synced", len(got.GetOpportunities()) == 1, fmt.Sprintf("opportunity '%s' is synced", id),
 		fmt.Sprintf("no opportunity has externalOpportunityId '%s' (not synced): sync it with POST /rest/v1/opportunities.json after its company and owner", id))
 	if err := s.mapped(ctx, r, store.Opportunity, id); err != nil {
+		return nil, err
+	}
+	if err := s.waiting(ctx, r, store.Opportunity, id); err != nil {
 		return nil, err
 	}
 	if !synced {

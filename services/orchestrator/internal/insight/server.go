@@ -26,18 +26,26 @@ type Server struct {
 	links   links.Clients
 	scoring scoringv1.ScoringServiceClient
 	columns Columns
-	crm     store.CrmStore
+	crm     Facts
 	pages   *pagetoken.Codec
 	now     func() time.Time
 }
 
 var _ orchestratorv1.InsightServiceServer = (*Server)(nil)
 
+// Facts is what the insight service reads from the orchestrator's own store: the CRM-side
+// facts that connectors report, and the parked sync-run records that diagnostics explain.
+type Facts interface {
+	store.CrmStore
+	// ListParked lists parked or dead-lettered sync-run records (see store.SyncRunStore).
+	ListParked(ctx context.Context, q store.ParkedQuery) ([]store.SyncRecord, error)
+}
+
 // New returns the InsightService over the service clients; columns maps MSI fields to the
 // CRM's column names for the writeback feed; crm keeps the CRM-side facts that connectors
-// report; pageKey signs the CRM findings' page tokens (persist it, for example
+// report and the parked records; pageKey signs the CRM findings' page tokens (persist it, for example
 // store.Secret).
-func New(c links.Clients, scoring scoringv1.ScoringServiceClient, columns Columns, crm store.CrmStore, pageKey []byte) *Server {
+func New(c links.Clients, scoring scoringv1.ScoringServiceClient, columns Columns, crm Facts, pageKey []byte) *Server {
 	return &Server{links: c, scoring: scoring, columns: columns, crm: crm, pages: pagetoken.New(pageKey), now: time.Now}
 }
 

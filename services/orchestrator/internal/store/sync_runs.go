@@ -191,6 +191,8 @@ type ParkedQuery struct {
 	ObjectType ObjectType
 	// RunID filters by run; "" means all.
 	RunID string
+	// Key filters by the record's own key, compared case-insensitively; "" means all.
+	Key string
 	// After starts after this position (the time the list is ordered by and the id); a
 	// zero AfterID starts at the beginning.
 	AfterTime time.Time

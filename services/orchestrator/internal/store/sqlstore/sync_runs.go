@@ -590,6 +590,10 @@ func (s *Store) ListParked(ctx context.Context, q store.ParkedQuery) ([]store.Sy
 		where = append(where, "run_id = ?")
 		args = append(args, q.RunID)
 	}
+	if q.Key != "" {
+		where = append(where, "LOWER(rec_key) = ?")
+		args = append(args, strings.ToLower(q.Key))
+	}
 	if q.AfterID != 0 {
 		where = append(where, "("+order+" > ? OR ("+order+" = ? AND id > ?))")
 		args = append(args, micros(q.AfterTime), micros(q.AfterTime), q.AfterID)

@@ -405,6 +405,9 @@ func testPaging(t *testing.T, s store.Store) {
 	if got, _ := s.ListParked(ctx, store.ParkedQuery{State: store.RecordParked, ObjectType: store.Company, Limit: 10}); len(got) != 0 {
 		t.Errorf("parked companies = %+v, want none", got)
 	}
+	if got, _ := s.ListParked(ctx, store.ParkedQuery{State: store.RecordParked, ObjectType: store.Lead, Key: "L-3", Limit: 10}); len(got) != 1 || got[0].Key != "l-3" {
+		t.Errorf("parked leads with the key L-3 (any case) = %+v, want l-3", got)
+	}
 	if n, err := s.ExpireParked(ctx, t0.Add(time.Hour+3*time.Minute)); err != nil || n != 4 {
 		t.Fatalf("ExpireParked = %d, %v; want 4", n, err)
 	}
