@@ -24,6 +24,7 @@ type facts struct {
 	Findings []mapping.Kind `json:"findings,omitempty"`
 }
 
+// parseFacts reads stored facts; empty or unreadable facts are none.
 func parseFacts(s string) facts {
 	var f facts
 	if s != "" {
@@ -32,6 +33,7 @@ func parseFacts(s string) facts {
 	return f
 }
 
+// String is the facts as stored: JSON, or "" when there are none.
 func (f facts) String() string {
 	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 {
 		return ""
