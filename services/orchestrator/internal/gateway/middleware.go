@@ -112,9 +112,10 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 			r.URL.Path = route
 			r.URL.RawPath = ""
 		}
-		// After the form body joined the query, so a token sent there counts too.
-		if tok := q.Get("access_token"); tok != "" {
-			if cfg.AllowAccessTokenParam && r.Header.Get("Authorization") == "" {
+		// After the form body joined the query, so a token sent there counts too. The
+		// parameter never reaches the handlers, even empty.
+		if q.Has("access_token") {
+			if tok := q.Get("access_token"); tok != "" && cfg.AllowAccessTokenParam && r.Header.Get("Authorization") == "" {
 				r.Header.Set("Authorization", "Bearer "+tok)
 			}
 			q.Del("access_token")
