@@ -53,7 +53,8 @@ test: check-generate lint check-modules ## Everything CI checks: generated code,
 FUZZ_TARGETS := ./platform/extid:FuzzNormalize ./platform/pagetoken:FuzzDecode \
 	./services/orchestrator/internal/gateway:FuzzMarketoConventions \
 	./services/orchestrator/internal/objects:FuzzDecode \
-	./services/orchestrator/internal/marketoapi:FuzzParseQuery
+	./services/orchestrator/internal/marketoapi:FuzzParseQuery \
+	./connectors/dynamics/dataverse:FuzzParseBatchResponse
 FUZZTIME ?= 10s
 
 .PHONY: fuzz
