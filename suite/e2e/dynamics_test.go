@@ -656,6 +656,50 @@ func TestDynamicsInterruptedCycleIsRepeatedWithoutDuplicates(t *testing.T) {
 	}
 }
 
+func TestDynamicsReenabledUserGetsTheirRecordsBack(t *testing.T) {
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 11, Users: 5, Accounts: 40, Contacts: 150, Leads: 20, Opportunities: 10})
+	e.sync()
+	// The records owned by a disabled user were sent without an owner, with a finding.
+	owned := map[string]string{} // account → disabled owner
+	for _, id := range e.sim.IDs("accounts") {
+		row, _ := e.sim.Get("accounts", id)
+		for _, u := range e.sim.SeedReport().DisabledUserIDs {
+			if row["_ownerid_value"] == u {
+				owned[id] = u
+			}
+		}
+	}
+	if len(owned) == 0 {
+		t.Fatal("the seed has no account owned by a disabled user")
+	}
+	var accounts []string
+	for id := range owned {
+		accounts = append(accounts, id)
+	}
+	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", accounts, []string{"externalCompanyId"}); len(got) != 0 {
+		t.Fatalf("accounts of a disabled user were synced with an owner guessed: %v", got)
+	}
+	inactive := len(e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"])
+
+	// The user is enabled again: only their user row changes in Dynamics, yet their
+	// accounts come back, owned by them, and the findings are resolved.
+	for _, u := range owned {
+		if err := e.sim.Update("systemusers", u, map[string]any{"isdisabled": false}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := e.sync()
+	got := e.lookup("/rest/v1/companies.json", "externalCompanyId", accounts, []string{"externalCompanyId", "externalSalesPersonId"})
+	for id, u := range owned {
+		if got[id]["externalSalesPersonId"] != u {
+			t.Errorf("account %s after its owner %s was enabled: %v", id, u, got[id])
+		}
+	}
+	if after := len(e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"]); after >= inactive || rep.Resolved == 0 {
+		t.Errorf("inactive-owner findings %d → %d, %d resolved; want them resolved", inactive, after, rep.Resolved)
+	}
+}
+
 func TestDynamicsEmailMismatchIsDiagnosed(t *testing.T) {
 	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 5, Users: 4, Accounts: 10, Contacts: 30, Leads: 5, Opportunities: 5})
 	e.sync()

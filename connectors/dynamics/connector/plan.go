@@ -79,6 +79,9 @@ type plan struct {
 	roles map[string]mapping.ConnectionRole
 	// resend sends every row, changed or not.
 	resend bool
+	// reactivated are the users who were not synced (disabled, or application users) and now
+	// are: the records they own were sent without an owner and are read again.
+	reactivated []string
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's.
@@ -161,6 +164,9 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 		var u mapping.CRMUser
 		rec, u = mapping.User(row)
 		users[id], now.Active, user = u.Active, &u.Active, &u
+		if old.Active != nil && !*old.Active && u.Active {
+			p.reactivated = append(p.reactivated, id)
+		}
 	case mapping.Accounts:
 		rec, found = mapping.Account(row, users)
 	case mapping.Contacts:

@@ -96,3 +96,36 @@ func (c *Connector) pull(ctx context.Context, set string, full bool, progress fu
 	ch.deltaLink = page.DeltaLink
 	return ch, nil
 }
+
+// owned adds to ch the rows of its entity set owned by the given users, read in full (a
+// filtered query, without change tracking): after a user becomes a sales person again, the
+// records they own are mapped again, now with their owner.
+func (c *Connector) owned(ctx context.Context, ch *changes, users []string) error {
+	if len(users) == 0 || ch.set == mapping.SystemUsers || ch.set == mapping.Connections {
+		return nil
+	}
+	idCol := mapping.IDColumn[ch.set]
+	seen := make(map[string]bool, len(ch.rows))
+	for _, row := range ch.rows {
+		seen[row.GUID(idCol)] = true
+	}
+	for _, user := range users {
+		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: mapping.Select[ch.set], Filter: "_ownerid_value eq " + user})
+		for {
+			if err != nil {
+				return fmt.Errorf("reading the %s owned by user %s: %w", ch.set, user, err)
+			}
+			for _, row := range page.Rows {
+				if id := row.GUID(idCol); id != "" && !seen[id] {
+					seen[id] = true
+					ch.rows = append(ch.rows, row)
+				}
+			}
+			if page.NextLink == "" {
+				break
+			}
+			page, err = c.dv.Follow(ctx, page.NextLink)
+		}
+	}
+	return nil
+}

@@ -79,6 +79,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := c.owned(ctx, ch, p.reactivated); err != nil {
+			return nil, err
+		}
 		if err := c.planSet(ctx, p, ch); err != nil {
 			return nil, err
 		}
