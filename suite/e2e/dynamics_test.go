@@ -422,8 +422,19 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sync()
+	// Two people the connector did not sync: a Dynamics lead someone pushed through the REST
+	// API themselves, and a person Dynamics does not have at all.
+	foreign, err := e.sim.Upsert("leads", map[string]any{"firstname": "Pushed", "lastname": "Elsewhere", "emailaddress1": "pushed@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider := "0badc0de-0000-4000-8000-000000000001"
+	if r := e.suite.call(http.MethodPost, "/rest/v1/leads.json", e.tok, "", map[string]any{"lookupField": "externalPersonId", "input": []map[string]any{
+		{"externalPersonId": foreign, "email": "pushed@example.com"}, {"externalPersonId": outsider, "email": "outsider@example.com"}}}); r.body["success"] != true {
+		t.Fatalf("lead sync: %s", r.raw)
+	}
 	var changes []map[string]any
-	for i, id := range append(target, gone) {
+	for i, id := range append(target, gone, foreign, outsider) {
 		changes = append(changes, map[string]any{"externalPersonId": id, "delta": 40 + i, "reason": "Visited pricing"})
 	}
 	ok := e.suite.call(http.MethodPost, "/v1/score-changes", e.tok, "", map[string]any{"changes": changes})
@@ -444,8 +455,14 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 		t.Fatalf("WritebackOnce: %v", err)
 	}
 	t.Logf("writeback: %s", wb)
-	if wb.Written != 2 || wb.Missing != 1 {
-		t.Errorf("writeback wrote %d rows and missed %d, want 2 written and 1 gone (404)", wb.Written, wb.Missing)
+	if wb.Written != 3 || wb.Missing != 1 || wb.NotFromCRM != 1 {
+		t.Errorf("writeback wrote %d rows, missed %d, found %d not from the CRM; want 3 written (the foreign lead too), 1 gone (404), 1 not from the CRM", wb.Written, wb.Missing, wb.NotFromCRM)
+	}
+	if row, _ := e.sim.Get("leads", foreign); row["mkt_leadscore"] == nil {
+		t.Errorf("the lead synced by someone else did not get its MSI fields: %v", row)
+	}
+	if _, ok := e.sim.Get("contacts", outsider); ok {
+		t.Errorf("the writeback created a contact for a person Dynamics does not have")
 	}
 	row, _ := e.sim.Get("contacts", changed)
 	if row["mkt_leadscore"] == nil || row["mkt_priority"] == nil || row["mkt_lastinterestingmomentdesc"] != "Visited the pricing page" {
@@ -465,8 +482,8 @@ func TestDynamicsIncrementalChangesWritebackAndResume(t *testing.T) {
 			t.Errorf("contacts after writeback: %d rows changed, %d unchanged; want the written rows seen and all unchanged", s.Rows, s.Unchanged)
 		}
 	}
-	if n := sent(again); n != 0 {
-		t.Errorf("the cycle after writeback sent %d records: our own writes echoed back", n)
+	if n := sent(again); n != 1 || object(again, mapping.Lead).Sent != 1 {
+		t.Errorf("the cycle after writeback sent %d records, want only the lead new to the connector: our own writes echoed back (%s)", n, again)
 	}
 
 	// A stakeholder connection removed in Dynamics removes its role; an opportunity whose

@@ -36,7 +36,8 @@ type WritebackReport struct {
 	Missing int
 	// Failed counts rows Dynamics refused for another reason (recorded and skipped).
 	Failed int
-	// NotFromCRM counts people this connector did not sync (no Dynamics row to update).
+	// NotFromCRM counts people that are neither a contact nor a lead of this org (synced
+	// into msisync by someone else).
 	NotFromCRM int
 }
 
@@ -121,56 +122,92 @@ func (c *Connector) writePage(ctx context.Context, changes []*orchestratorv1.Wri
 			sets[id] = set
 		}
 	}
-	var updates []dataverse.Update
+	// A person the connector has no record of (synced by someone else, or in a sync cycle
+	// not committed yet) is tried as a contact, then as a lead; If-Match: * never creates.
+	var updates, unknown []dataverse.Update
 	for _, id := range order {
-		set, ok := sets[id]
-		if !ok {
-			rep.NotFromCRM++
+		if set, ok := sets[id]; ok {
+			updates = append(updates, dataverse.Update{EntitySet: set, ID: id, Columns: columns[id]})
+		} else {
+			unknown = append(unknown, dataverse.Update{EntitySet: mapping.Contacts, ID: id, Columns: columns[id]})
+		}
+	}
+	var misses []state.Miss
+	tally := func(u dataverse.Update, r dataverse.UpdateResult) {
+		switch {
+		case r.Err == nil && r.Status < 300:
+			rep.Written++
+		default:
+			msg := ""
+			if r.Err != nil {
+				msg = r.Err.Message
+			}
+			if r.Status == 404 {
+				rep.Missing++
+			} else {
+				rep.Failed++
+			}
+			misses = append(misses, state.Miss{EntitySet: u.EntitySet, CRMID: u.ID, Status: r.Status, Message: msg})
+		}
+	}
+	results, err := c.patch(ctx, updates, rep)
+	if err != nil {
+		return err
+	}
+	for i, r := range results {
+		tally(updates[i], r)
+	}
+	results, err = c.patch(ctx, unknown, rep)
+	if err != nil {
+		return err
+	}
+	var asLeads []dataverse.Update
+	for i, r := range results {
+		if r.Status == 404 {
+			asLeads = append(asLeads, dataverse.Update{EntitySet: mapping.Leads, ID: unknown[i].ID, Columns: unknown[i].Columns})
 			continue
 		}
-		updates = append(updates, dataverse.Update{EntitySet: set, ID: id, Columns: columns[id]})
+		tally(unknown[i], r)
 	}
-	var mu sync.Mutex
-	var misses []state.Miss
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.cfg.WritebackParallel)
-	for start := 0; start < len(updates); start += c.cfg.BatchSize {
-		part := updates[start:min(start+c.cfg.BatchSize, len(updates))]
-		g.Go(func() error {
-			results, err := c.dv.UpdateBatch(gctx, part)
-			if err != nil {
-				return fmt.Errorf("writing MSI fields to Dynamics: %w", err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			rep.Batches++
-			for i, r := range results {
-				switch {
-				case r.Err == nil && r.Status < 300:
-					rep.Written++
-				default:
-					msg := ""
-					if r.Err != nil {
-						msg = r.Err.Message
-					}
-					if r.Status == 404 {
-						rep.Missing++
-					} else {
-						rep.Failed++
-					}
-					misses = append(misses, state.Miss{EntitySet: part[i].EntitySet, CRMID: part[i].ID, Status: r.Status, Message: msg})
-				}
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	results, err = c.patch(ctx, asLeads, rep)
+	if err != nil {
 		return err
+	}
+	for i, r := range results {
+		if r.Status == 404 {
+			rep.NotFromCRM++ // neither a contact nor a lead of this org
+			continue
+		}
+		tally(asLeads[i], r)
 	}
 	if len(misses) > 0 {
 		c.log.WarnContext(ctx, "some Dynamics rows could not take their MSI fields; recorded and skipped", "count", len(misses), "first", misses[0].EntitySet+"("+misses[0].CRMID+")", "status", misses[0].Status, "message", misses[0].Message)
 	}
 	return c.state.RecordMisses(ctx, misses)
+}
+
+// patch sends updates as $batch requests of BatchSize, WritebackParallel at a time, and
+// returns their results in order.
+func (c *Connector) patch(ctx context.Context, updates []dataverse.Update, rep *WritebackReport) ([]dataverse.UpdateResult, error) {
+	results := make([]dataverse.UpdateResult, len(updates))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.WritebackParallel)
+	for start := 0; start < len(updates); start += c.cfg.BatchSize {
+		end := min(start+c.cfg.BatchSize, len(updates))
+		g.Go(func() error {
+			out, err := c.dv.UpdateBatch(gctx, updates[start:end])
+			if err != nil {
+				return fmt.Errorf("writing MSI fields to Dynamics: %w", err)
+			}
+			copy(results[start:end], out)
+			mu.Lock()
+			rep.Batches++
+			mu.Unlock()
+			return nil
+		})
+	}
+	return results, g.Wait()
 }
 
 // String summarises the report in one line.
