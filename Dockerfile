@@ -5,7 +5,8 @@
 #   docker build --build-arg SERVICE=identity -t msisync-identity .
 #
 # SERVICE is one of identity, account, person, opportunity, scoring, orchestrator (the
-# directory services/<SERVICE>/cmd/<SERVICE>). docker-compose.yml builds all six. The image
+# directory services/<SERVICE>/cmd/<SERVICE>). docker-compose.yml builds all six, and the
+# Dynamics connector (SERVICE=dynamics, PACKAGE=./connectors/dynamics/cmd/dynamics). The image
 # holds the service binary at /usr/local/bin/service and grpc_health_probe for healthchecks;
 # settings come from MSISYNC_* environment variables (see the README).
 
@@ -16,10 +17,13 @@ WORKDIR /src
 # platform/ modules. .dockerignore keeps data, binaries and .git out.
 COPY . .
 ARG SERVICE
+# PACKAGE is the command to build; the Dynamics connector sets it to
+# ./connectors/dynamics/cmd/dynamics (SERVICE=dynamics).
+ARG PACKAGE=./services/${SERVICE}/cmd/${SERVICE}
 RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<service>" >&2; exit 1; }
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -o /out/service ./services/${SERVICE}/cmd/${SERVICE}
+    CGO_ENABLED=0 go build -trimpath -o /out/service ${PACKAGE}
 # go install names the binary after the module: grpc-health-probe.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \

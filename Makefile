@@ -73,7 +73,7 @@ build: ## Build every binary into bin/.
 	@mkdir -p $(BIN)
 	go build -o $(BIN)/ ./suite/cmd/msisync ./services/identity/cmd/identity ./services/account/cmd/account \
 		./services/person/cmd/person ./services/opportunity/cmd/opportunity ./services/scoring/cmd/scoring \
-		./services/orchestrator/cmd/orchestrator ./connectors/dynamics/cmd/dataverse-sim
+		./services/orchestrator/cmd/orchestrator ./connectors/dynamics/cmd/dynamics ./connectors/dynamics/cmd/dataverse-sim
 
 .PHONY: run
 run: ## Build and run the whole suite in one process (SQLite under ./data, gateway on 127.0.0.1:8080).

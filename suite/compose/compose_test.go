@@ -335,7 +335,7 @@ func realSettings(t *testing.T) settings {
 	var nested []prefixed
 
 	fset := token.NewFileSet()
-	for _, dir := range []string{"services", "platform"} {
+	for _, dir := range []string{"services", "platform", "connectors"} {
 		root := filepath.Join(repoRoot, dir)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -441,7 +441,7 @@ func realSettings(t *testing.T) settings {
 	// Guard against a scanner that silently finds nothing.
 	for _, must := range []string{"MSISYNC_DATABASE_URL", "MSISYNC_IDENTITY_ADDR", "MSISYNC_ORCHESTRATOR_ADDR"} {
 		if _, ok := all[must]; !ok {
-			t.Fatalf("the env-tag scan of services/ and platform/ did not find %s; found %v", must, all.names())
+			t.Fatalf("the env-tag scan of services/, platform/ and connectors/ did not find %s; found %v", must, all.names())
 		}
 	}
 	return all
@@ -518,7 +518,7 @@ func TestCompose(t *testing.T) {
 					continue
 				}
 				if _, ok := real[k]; !ok {
-					t.Errorf("service %q sets %s, but no env:%q struct tag under services/ or platform/ declares it; the settings are:\n  %s",
+					t.Errorf("service %q sets %s, but no env:%q struct tag under services/, platform/ or connectors/ declares it; the settings are:\n  %s",
 						name, k, strings.TrimPrefix(k, envVarPrefix), strings.Join(real.names(), "\n  "))
 				}
 			}
@@ -651,9 +651,14 @@ func TestCompose(t *testing.T) {
 				t.Errorf("service %q: build has no SERVICE argument", name)
 				continue
 			}
-			cmd := filepath.Join(repoRoot, "services", arg, "cmd", arg)
-			if fi, err := os.Stat(cmd); err != nil || !fi.IsDir() {
-				t.Errorf("service %q: build arg SERVICE=%s, but there is no directory services/%s/cmd/%s", name, arg, arg, arg)
+			pkg := "./services/" + arg + "/cmd/" + arg // the Dockerfile's default PACKAGE
+			if p := svc.Build.Args["PACKAGE"]; p != "" {
+				pkg = p
+			}
+			if fi, err := os.Stat(filepath.Join(repoRoot, pkg)); err != nil || !fi.IsDir() {
+				t.Errorf("service %q: builds %s (SERVICE=%s), but there is no such directory", name, pkg, arg)
+			} else if _, err := os.Stat(filepath.Join(repoRoot, pkg, "main.go")); err != nil {
+				t.Errorf("service %q: builds %s, which has no main.go", name, pkg)
 			}
 			if slices.Contains(suiteServices, name) && arg != name {
 				t.Errorf("service %q is built with SERVICE=%s; want SERVICE=%s", name, arg, name)
@@ -666,7 +671,7 @@ func TestCompose(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the compose services are built from the Dockerfile: %v", err)
 		}
-		for _, want := range []string{"ARG SERVICE", "${SERVICE}", "grpc_health_probe"} {
+		for _, want := range []string{"ARG SERVICE", "${SERVICE}", "ARG PACKAGE", "${PACKAGE}", "grpc_health_probe"} {
 			if !strings.Contains(string(data), want) {
 				t.Errorf("Dockerfile does not contain %q", want)
 			}
