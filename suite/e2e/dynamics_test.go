@@ -14,6 +14,7 @@ import (
 	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	"github.com/msisync/msisync/connectors/dynamics/simulator"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/sqldb/pgtest"
 )
 
 // dynamicsEnv is the suite, a seeded Dataverse simulator behind real HTTP, and a connector
@@ -27,6 +28,8 @@ type dynamicsEnv struct {
 	conn     *connector.Connector
 	tok      string
 	progress func(connector.Event) // when set, sees the connector's progress events
+	// databaseURL keeps the suite's and the connector's data in PostgreSQL ("" for SQLite).
+	databaseURL string
 }
 
 // smallOrg is a seeded org with every odd case, small enough for a test.
@@ -34,10 +37,21 @@ var smallOrg = simulator.SeedOptions{Random: 7, Users: 12, Accounts: 200, Contac
 
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
 	t.Helper()
+	return newDynamicsEnvOn(t, seed, "")
+}
+
+// newDynamicsEnvOn is newDynamicsEnv with the suite and the connector's state in the
+// PostgreSQL database databaseURL ("" for SQLite).
+func newDynamicsEnvOn(t *testing.T, seed simulator.SeedOptions, databaseURL string) *dynamicsEnv {
+	t.Helper()
 	sim := simulator.New(simulator.Options{Seed: &seed})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	e := &dynamicsEnv{t: t, suite: startSuite(t, ""), sim: sim, simURL: srv.URL, stateDir: t.TempDir()}
+	var extra []string
+	if databaseURL != "" {
+		extra = append(extra, "MSISYNC_DATABASE_URL="+databaseURL)
+	}
+	e := &dynamicsEnv{t: t, suite: startSuite(t, "", extra...), sim: sim, simURL: srv.URL, stateDir: t.TempDir(), databaseURL: databaseURL}
 	e.tok = e.suite.token()
 	e.open()
 	return e
@@ -54,7 +68,7 @@ func (e *dynamicsEnv) open() {
 		SyncInterval: time.Minute, WritebackInterval: time.Minute, PageSize: 500, MaxConcurrency: 4, BatchSize: 50, WritebackParallel: 2,
 		PollInterval: 50 * time.Millisecond, OrchestratorAddr: e.suite.grpc["orchestrator"],
 		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret,
-		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL"},
+		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(e.databaseURL)},
 	}
 	c, err := connector.New(context.Background(), cfg, connector.Options{Progress: func(ev connector.Event) {
 		if e.progress != nil {
@@ -714,6 +728,40 @@ func TestDynamicsReenabledUserGetsTheirRecordsBack(t *testing.T) {
 	}
 	if after := len(e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"]); after >= inactive || rep.Resolved == 0 {
 		t.Errorf("inactive-owner findings %d → %d, %d resolved; want them resolved", inactive, after, rep.Resolved)
+	}
+}
+
+func TestDynamicsOnPostgreSQL(t *testing.T) {
+	e := newDynamicsEnvOn(t, simulator.SeedOptions{Random: 13, Users: 6, Accounts: 60, Contacts: 500, Leads: 80, Opportunities: 50}, pgtest.NewDatabase(t))
+	first := e.sync()
+	for _, o := range first.Objects {
+		if o.Sent == 0 || o.Applied+o.Parked+o.Rejected != o.Sent {
+			t.Errorf("%s on PostgreSQL: %+v", o.Object, o)
+		}
+	}
+	people := append(e.sim.IDs("contacts"), e.sim.IDs("leads")...)
+	synced := e.leads(people)
+	if got, want := len(synced)+object(first, mapping.Lead).Parked, len(people); got != want {
+		t.Errorf("people synced or parked = %d, want %d", got, want)
+	}
+	// The connector's cursors are in PostgreSQL too: a restarted connector reads only changes.
+	var contact string
+	for _, id := range e.sim.IDs("contacts") {
+		if _, ok := synced[id]; ok {
+			contact = id
+			break
+		}
+	}
+	if err := e.sim.Update("contacts", contact, map[string]any{"jobtitle": "Head of Postgres"}); err != nil {
+		t.Fatal(err)
+	}
+	e.open()
+	next := e.sync()
+	if n := sent(next); n != 1 {
+		t.Errorf("after a restart on PostgreSQL, the cycle sent %d records, want the one change: %s", n, next)
+	}
+	if got := e.leads([]string{contact}, "title")[contact]["title"]; got != "Head of Postgres" {
+		t.Errorf("changed contact's title = %v", got)
 	}
 }
 
