@@ -34,7 +34,7 @@ type options struct {
 	suite                                           string
 	users, accounts, contacts, leads, opportunities int
 	changes, active                                 int
-	profile                                         string
+	profile, databaseURL                            string
 	timeout                                         time.Duration
 }
 
@@ -68,6 +68,7 @@ func parseFlags(args []string) (options, error) {
 	ef.Int(&o.opportunities, "opportunities", 3000, "opportunities in the generated org")
 	ef.Int(&o.changes, "changes", 2000, "rows changed in Dynamics for the incremental cycle")
 	ef.Int(&o.active, "active", 5000, "people given activity, whose MSI fields are then written back")
+	ef.String(&o.databaseURL, "database-url", "", "run the suite and keep the connector's state in this PostgreSQL database (an empty one; default: SQLite)")
 	ef.String(&o.profile, "profile", "", "write a CPU profile of this process (the connector and the simulator, not the suite) during the initial load to this file")
 	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
@@ -87,14 +88,19 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(dir)
 	env, err := dynenv.Start(ctx, dynenv.Options{
 		Suite: o.suite, BuildHint: "run `make bench`, which builds it", DataDir: filepath.Join(dir, "data"), SimAddr: "127.0.0.1:0",
-		Seed: simulator.SeedOptions{Random: 1, Users: o.users, Accounts: o.accounts, Contacts: o.contacts, Leads: o.leads, Opportunities: o.opportunities},
+		Seed:        simulator.SeedOptions{Random: 1, Users: o.users, Accounts: o.accounts, Contacts: o.contacts, Leads: o.leads, Opportunities: o.opportunities},
+		DatabaseURL: o.databaseURL,
 	})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	fmt.Printf("Dynamics connector benchmark: simulator org of %d users, %d accounts, %d contacts, %d leads, %d opportunities; suite on SQLite\n\n",
-		o.users, o.accounts, o.contacts, o.leads, o.opportunities)
+	engine := "SQLite"
+	if o.databaseURL != "" {
+		engine = "PostgreSQL"
+	}
+	fmt.Printf("Dynamics connector benchmark: simulator org of %d users, %d accounts, %d contacts, %d leads, %d opportunities; suite on %s\n\n",
+		o.users, o.accounts, o.contacts, o.leads, o.opportunities, engine)
 
 	stop, err := startProfile(o.profile)
 	if err != nil {

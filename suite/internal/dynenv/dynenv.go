@@ -38,6 +38,9 @@ type Options struct {
 	Seed simulator.SeedOptions
 	// Progress receives the connector's progress events (may be nil).
 	Progress func(connector.Event)
+	// DatabaseURL keeps the suite's and the connector's data in this PostgreSQL database
+	// ("" for SQLite under DataDir).
+	DatabaseURL string
 }
 
 // Env is the running simulator, suite and connector.
@@ -81,11 +84,14 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	e.simSrv = &http.Server{Handler: e.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.simSrv.Serve(ln) }()
 
+	// The connector polls its sync runs: Marketo's call limits are kept out of its way.
+	env := []string{"MSISYNC_RATE_LIMIT_CALLS=0", "MSISYNC_MAX_CONCURRENCY=0", "MSISYNC_DAILY_QUOTA=0"}
+	if o.DatabaseURL != "" {
+		env = append(env, "MSISYNC_DATABASE_URL="+o.DatabaseURL)
+	}
 	e.Suite, err = suiteproc.Start(ctx, suiteproc.Config{
 		Binary: o.Suite, DataDir: o.DataDir, LogPath: filepath.Join(o.DataDir, "suite.log"), HTTPAddr: o.HTTPAddr,
-		ClientID: ClientID, ClientSecret: e.Secret, BuildHint: o.BuildHint,
-		// The connector polls its sync runs: Marketo's call limits are kept out of its way.
-		Env: []string{"MSISYNC_RATE_LIMIT_CALLS=0", "MSISYNC_MAX_CONCURRENCY=0", "MSISYNC_DAILY_QUOTA=0"},
+		ClientID: ClientID, ClientSecret: e.Secret, BuildHint: o.BuildHint, Env: env,
 	})
 	if err != nil {
 		return nil, err
@@ -102,7 +108,7 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 		SyncInterval: 30 * time.Second, WritebackInterval: 30 * time.Second, PageSize: 1000, MaxConcurrency: 8, BatchSize: 100,
 		WritebackParallel: 4, PollInterval: 100 * time.Millisecond, OrchestratorAddr: e.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"),
 		OrchestratorClientID: ClientID, OrchestratorClientSecret: config.Secret(e.Secret),
-		Store: config.Store{DataDir: o.DataDir, SQLiteSynchronous: "NORMAL"},
+		Store: config.Store{DataDir: o.DataDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(o.DatabaseURL)},
 	}
 	e.Conn, err = connector.New(ctx, cfg, connector.Options{Log: slog.New(slog.NewTextHandler(e.logFile, nil)), Progress: o.Progress})
 	if err != nil {
