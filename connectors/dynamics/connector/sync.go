@@ -185,11 +185,18 @@ func requestID(from string, object mapping.Object, part []mapping.Record) string
 	return "dynamics-" + hex.EncodeToString(sum[:20])
 }
 
+// maxPoll caps the pause between polls of a run that shows no progress, so that waiting
+// spends little of the API client's rate limit.
+const maxPoll = 2 * time.Second
+
 // await polls the runs, in order, until each has processed every record once (completed, or
-// waiting with parked records), and adds their counts and reasons to the report.
+// waiting with parked records), and adds their counts and reasons to the report. The pause
+// between polls starts at PollInterval and doubles, up to maxPoll, while a run shows no
+// progress.
 func (c *Connector) await(ctx context.Context, runs []string, rep *SyncReport) error {
 	for _, id := range runs {
 		var last int
+		pause := c.cfg.PollInterval
 		for {
 			resp, err := call(ctx, c.orch, "reading a sync run", func(ctx context.Context) (*orchestratorv1.GetSyncRunResponse, error) {
 				return c.orch.runs.GetSyncRun(ctx, &orchestratorv1.GetSyncRunRequest{SyncId: id, PageSize: 1})
@@ -204,7 +211,9 @@ func (c *Connector) await(ctx context.Context, runs []string, rep *SyncReport) e
 			}
 			if done > last {
 				c.emit(Event{Phase: PhaseApply, Done: done - last})
-				last = done
+				last, pause = done, c.cfg.PollInterval
+			} else {
+				pause = min(2*pause, max(maxPoll, c.cfg.PollInterval))
 			}
 			if s := run.GetState(); s == orchestratorv1.SyncRunState_SYNC_RUN_STATE_COMPLETED || s == orchestratorv1.SyncRunState_SYNC_RUN_STATE_WAITING {
 				if err := c.tally(ctx, run, rep); err != nil {
@@ -213,7 +222,7 @@ func (c *Connector) await(ctx context.Context, runs []string, rep *SyncReport) e
 				break
 			}
 			select {
-			case <-time.After(c.cfg.PollInterval):
+			case <-time.After(pause):
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -236,27 +245,29 @@ func (c *Connector) tally(ctx context.Context, run *orchestratorv1.SyncRun, rep 
 	if !needReasons {
 		return nil
 	}
-	for st, outcome := range map[orchestratorv1.SyncRecordState]string{
+	// One read of all outcomes (a run holds at most 300 records of one type, so one page)
+	// costs less of the API client's rate limit than one read per state.
+	outcomes := map[orchestratorv1.SyncRecordState]string{
 		orchestratorv1.SyncRecordState_SYNC_RECORD_STATE_PARKED:   OutcomeParked,
 		orchestratorv1.SyncRecordState_SYNC_RECORD_STATE_REJECTED: OutcomeRejected,
-	} {
-		token := ""
-		for {
-			resp, err := call(ctx, c.orch, "reading a sync run's outcomes", func(ctx context.Context) (*orchestratorv1.GetSyncRunResponse, error) {
-				return c.orch.runs.GetSyncRun(ctx, &orchestratorv1.GetSyncRunRequest{SyncId: run.GetSyncId(), State: st, PageSize: 300, PageToken: token})
-			})
-			if err != nil {
-				return err
-			}
-			for _, out := range resp.GetOutcomes() {
+	}
+	token := ""
+	for {
+		resp, err := call(ctx, c.orch, "reading a sync run's outcomes", func(ctx context.Context) (*orchestratorv1.GetSyncRunResponse, error) {
+			return c.orch.runs.GetSyncRun(ctx, &orchestratorv1.GetSyncRunRequest{SyncId: run.GetSyncId(), PageSize: batch, PageToken: token})
+		})
+		if err != nil {
+			return err
+		}
+		for _, out := range resp.GetOutcomes() {
+			if outcome, ok := outcomes[out.GetState()]; ok {
 				rep.reason(objectOf(out.GetObjectType()), outcome, out.GetReasons(), out.GetKey())
 			}
-			if token = resp.GetNextPageToken(); token == "" {
-				break
-			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return nil
 		}
 	}
-	return nil
 }
 
 // objectOf maps the orchestrator's object type back.
