@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -46,9 +47,18 @@ type Env struct {
 	Telemetry *telemetry.Telemetry
 }
 
+// defaultGCPercent is the garbage collector's target when GOGC is not set. The services keep
+// a small live heap and answer latency-sensitive reads; collecting four times less often
+// than Go's default of 100 cuts the read-back tail in `make bench` for a few more MB of
+// memory. GOGC still overrides it.
+const defaultGCPercent = 400
+
 // Main runs the services that build returns and exits the process: 0 after a clean stop, 1
 // after an error. name identifies the binary in logs and traces.
 func Main(name string, build func(ctx context.Context, env Env) ([]Service, error)) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, name, build)
 	stop()
