@@ -20,7 +20,6 @@ type Progress struct {
 	mu    sync.Mutex
 	bar   *progressbar.ProgressBar
 	phase connector.Phase
-	set   string
 	sent  int
 }
 
@@ -45,10 +44,10 @@ func (p *Progress) Event(e connector.Event) {
 	defer p.mu.Unlock()
 	switch e.Phase {
 	case connector.PhasePull:
-		if e.EntitySet != "" && e.EntitySet != p.set {
+		// The entity sets are read at once: one counter for all of them.
+		if p.phase != connector.PhasePull {
 			p.finish()
-			p.set = e.EntitySet
-			p.bar = p.counter("reading " + e.EntitySet)
+			p.bar = p.counter("reading Dynamics")
 		}
 	case connector.PhaseSend:
 		p.sent += e.Done
@@ -70,7 +69,7 @@ func (p *Progress) Event(e connector.Event) {
 		}
 	case connector.PhaseDone:
 		p.finish()
-		p.phase, p.set, p.sent = 0, "", 0
+		p.phase, p.sent = 0, 0
 		return
 	}
 	p.phase = e.Phase

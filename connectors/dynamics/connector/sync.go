@@ -70,15 +70,32 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		}
 		from.WriteString(set + "=" + cur + "\n")
 	}
-	// Each set is sent as soon as it is mapped, so the orchestrator applies the parents
-	// while the children are still being read.
+	// The entity sets are read at once (the client bounds the requests in flight), so the
+	// round trips to Dataverse overlap; each set is mapped and sent, in sync order, as soon as
+	// it and the sets before it are read, so the orchestrator applies the parents while the
+	// children are still coming.
+	type read struct {
+		ch  *changes
+		err error
+	}
+	pullCtx, stopPulls := context.WithCancel(ctx)
+	defer stopPulls()
+	reads := make([]chan read, len(mapping.PullOrder))
+	for i, set := range mapping.PullOrder {
+		reads[i] = make(chan read, 1)
+		go func() {
+			ch, err := c.pull(pullCtx, set, full, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
+			reads[i] <- read{ch, err}
+		}()
+	}
 	var runs []string
 	var sendTime time.Duration
-	for _, set := range mapping.PullOrder {
-		ch, err := c.pull(ctx, set, full, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
-		if err != nil {
-			return nil, err
+	for i, set := range mapping.PullOrder {
+		r := <-reads[i]
+		if r.err != nil {
+			return nil, r.err
 		}
+		ch := r.ch
 		if err := c.owned(ctx, ch, p.reactivated); err != nil {
 			return nil, err
 		}

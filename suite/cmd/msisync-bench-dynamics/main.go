@@ -35,7 +35,7 @@ type options struct {
 	users, accounts, contacts, leads, opportunities int
 	changes, active                                 int
 	profile, databaseURL                            string
-	timeout                                         time.Duration
+	timeout, latency                                time.Duration
 }
 
 func main() {
@@ -70,6 +70,7 @@ func parseFlags(args []string) (options, error) {
 	ef.Int(&o.active, "active", 5000, "people given activity, whose MSI fields are then written back")
 	ef.String(&o.databaseURL, "database-url", "", "run the suite and keep the connector's state in this PostgreSQL database (an empty one; default: SQLite)")
 	ef.String(&o.profile, "profile", "", "write a CPU profile of this process (the connector and the simulator, not the suite) during the initial load to this file")
+	ef.OptionalDuration(&o.latency, "latency", 0, "added to every simulated Dataverse request, like the network to a real org (e.g. 100ms)")
 	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -90,6 +91,7 @@ func run(ctx context.Context, o options) error {
 		Suite: o.suite, BuildHint: "run `make bench`, which builds it", DataDir: filepath.Join(dir, "data"), SimAddr: "127.0.0.1:0",
 		Seed:        simulator.SeedOptions{Random: 1, Users: o.users, Accounts: o.accounts, Contacts: o.contacts, Leads: o.leads, Opportunities: o.opportunities},
 		DatabaseURL: o.databaseURL,
+		Latency:     o.latency,
 	})
 	if err != nil {
 		return err
@@ -99,8 +101,8 @@ func run(ctx context.Context, o options) error {
 	if o.databaseURL != "" {
 		engine = "PostgreSQL"
 	}
-	fmt.Printf("Dynamics connector benchmark: simulator org of %d users, %d accounts, %d contacts, %d leads, %d opportunities; suite on %s\n\n",
-		o.users, o.accounts, o.contacts, o.leads, o.opportunities, engine)
+	fmt.Printf("Dynamics connector benchmark: simulator org of %d users, %d accounts, %d contacts, %d leads, %d opportunities, %s per request; suite on %s\n\n",
+		o.users, o.accounts, o.contacts, o.leads, o.opportunities, o.latency, engine)
 
 	stop, err := startProfile(o.profile)
 	if err != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	HTTPAddr, SimAddr string
 	// Seed sizes the generated org.
 	Seed simulator.SeedOptions
+	// Latency is added to every simulated Dataverse request, as a network to a real org
+	// would (0: none).
+	Latency time.Duration
 	// Progress receives the connector's progress events (may be nil).
 	Progress func(connector.Event)
 	// DatabaseURL keeps the suite's and the connector's data in this PostgreSQL database
@@ -75,7 +78,7 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 		}
 	}()
 	seed := o.Seed
-	e.Sim = simulator.New(simulator.Options{Seed: &seed})
+	e.Sim = simulator.New(simulator.Options{Seed: &seed, Latency: o.Latency})
 	ln, err := net.Listen("tcp", o.SimAddr)
 	if err != nil {
 		return nil, fmt.Errorf("the Dataverse simulator cannot listen on %s (%v): free the port or choose another", o.SimAddr, err)

@@ -17,6 +17,7 @@ type EnvFlags struct {
 	Prefix   string
 	err      error
 	positive []positiveFlag
+	optional []positiveFlag
 }
 
 // EnvName is the variable that gives flag name its default.
@@ -77,7 +78,20 @@ func (e *EnvFlags) Duration(p *time.Duration, name string, def time.Duration, us
 	e.positive = append(e.positive, positiveFlag{name, p})
 }
 
-// positiveFlag is a duration flag that must be positive.
+// OptionalDuration defines a duration flag that may be zero but not negative.
+func (e *EnvFlags) OptionalDuration(p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := e.lookup(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			e.err = fmt.Errorf("%s=%q is not a duration of zero or more", e.EnvName(name), v)
+		}
+		def = d
+	}
+	e.FS.DurationVar(p, name, def, usage)
+	e.optional = append(e.optional, positiveFlag{name, p})
+}
+
+// positiveFlag is a duration flag that must be positive (or, in optional, not negative).
 type positiveFlag struct {
 	name string
 	p    *time.Duration
@@ -91,6 +105,11 @@ func (e *EnvFlags) Check() error {
 	for _, f := range e.positive {
 		if *f.p <= 0 {
 			return fmt.Errorf("-%s %s is not a positive duration", f.name, *f.p)
+		}
+	}
+	for _, f := range e.optional {
+		if *f.p < 0 {
+			return fmt.Errorf("-%s %s is negative", f.name, *f.p)
 		}
 	}
 	return nil
