@@ -12,9 +12,9 @@ import (
 	"github.com/msisync/msisync/connectors/dynamics/connector"
 )
 
-// Progress draws a sync cycle's progress on a terminal: a counter while Dataverse is read,
-// then a bar of the records the orchestrator has processed out of those sent, then a counter
-// of writeback entries.
+// Progress draws a sync cycle's progress on a terminal: a counter of rows read from
+// Dataverse (with the records sent so far), then a bar of the records the orchestrator has
+// processed out of those sent, then a counter of writeback entries.
 type Progress struct {
 	out   io.Writer
 	mu    sync.Mutex
@@ -43,17 +43,18 @@ func (p *Progress) Event(e connector.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch e.Phase {
-	case connector.PhasePull:
-		// The entity sets are read at once: one counter for all of them.
+	case connector.PhasePull, connector.PhaseSend:
+		// The tables are read at once and each is sent as soon as it is mapped: one counter
+		// of rows read, with the records sent so far in its description.
 		if p.phase != connector.PhasePull {
 			p.finish()
 			p.bar = p.counter("reading Dynamics")
+			p.phase = connector.PhasePull
 		}
-	case connector.PhaseSend:
-		p.sent += e.Done
-		if p.phase != connector.PhaseSend {
-			p.finish()
-			p.bar = p.counter("sending sync runs")
+		if e.Phase == connector.PhaseSend {
+			p.sent += e.Done
+			p.bar.Describe(fmt.Sprintf("reading Dynamics, %d records sent to msisync", p.sent))
+			return
 		}
 	case connector.PhaseApply:
 		if p.phase != connector.PhaseApply {
@@ -61,18 +62,19 @@ func (p *Progress) Event(e connector.Event) {
 			p.bar = progressbar.NewOptions(p.sent, progressbar.OptionSetWriter(p.out), progressbar.OptionSetDescription("orchestrator applying"),
 				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
 				progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100e6), progressbar.OptionClearOnFinish())
+			p.phase = connector.PhaseApply
 		}
 	case connector.PhaseWriteback:
 		if p.phase != connector.PhaseWriteback {
 			p.finish()
 			p.bar = p.counter("writing MSI fields back")
+			p.phase = connector.PhaseWriteback
 		}
 	case connector.PhaseDone:
 		p.finish()
 		p.phase, p.sent = 0, 0
 		return
 	}
-	p.phase = e.Phase
 	if p.bar != nil && e.Done > 0 {
 		_ = p.bar.Add(e.Done)
 	}
