@@ -32,8 +32,6 @@ type dynamicsEnv struct {
 	databaseURL string
 }
 
-// smallOrg is a seeded org with every odd case, small enough for a test.
-var smallOrg = simulator.SeedOptions{Random: 7, Users: 12, Accounts: 200, Contacts: 1500, Leads: 400, Opportunities: 250}
 
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
 	t.Helper()
@@ -157,7 +155,9 @@ func sent(rep *connector.SyncReport) int {
 }
 
 func TestDynamicsInitialLoadLinksEveryRecordOrExplainsIt(t *testing.T) {
-	e := newDynamicsEnv(t, smallOrg)
+	// The simulator's default org: 50 users, 2,000 accounts, 20,000 contacts, 5,000 leads,
+	// 3,000 opportunities and their stakeholders, with every odd case.
+	e := newDynamicsEnv(t, simulator.DefaultSeedOptions())
 	seed := e.sim.SeedReport()
 	rep := e.sync()
 	t.Logf("initial load: %s", rep)
