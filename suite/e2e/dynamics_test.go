@@ -32,7 +32,6 @@ type dynamicsEnv struct {
 	databaseURL string
 }
 
-
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
 	t.Helper()
 	return newDynamicsEnvOn(t, seed, "")
