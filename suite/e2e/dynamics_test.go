@@ -686,7 +686,7 @@ func TestDynamicsInterruptedCycleIsRepeatedWithoutDuplicates(t *testing.T) {
 	}
 }
 
-func TestDynamicsReenabledUserGetsTheirRecordsBack(t *testing.T) {
+func TestDynamicsUserStatusChangesRemapTheirRecords(t *testing.T) {
 	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 11, Users: 5, Accounts: 40, Contacts: 150, Leads: 20, Opportunities: 10})
 	e.sync()
 	// The records owned by a disabled user were sent without an owner, with a finding.
@@ -725,8 +725,39 @@ func TestDynamicsReenabledUserGetsTheirRecordsBack(t *testing.T) {
 			t.Errorf("account %s after its owner %s was enabled: %v", id, u, got[id])
 		}
 	}
-	if after := len(e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"]); after >= inactive || rep.Resolved == 0 {
+	after := len(e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"])
+	if after >= inactive || rep.Resolved == 0 {
 		t.Errorf("inactive-owner findings %d → %d, %d resolved; want them resolved", inactive, after, rep.Resolved)
+	}
+
+	// Another user is disabled: their accounts stay with their sales person in msisync (a
+	// person must reassign them in Dynamics), and each gets a finding saying so.
+	var leaving string
+	var theirs []string
+	for _, id := range e.sim.IDs("accounts") {
+		row, _ := e.sim.Get("accounts", id)
+		if o, _ := row["_ownerid_value"].(string); o != "" && e.sim.LookupTarget("accounts", id, "_ownerid_value") == "systemuser" && owned[id] == "" {
+			if leaving == "" {
+				leaving = o
+			}
+			if o == leaving {
+				theirs = append(theirs, id)
+			}
+		}
+	}
+	if err := e.sim.Update("systemusers", leaving, map[string]any{"isdisabled": true}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	flagged := map[string]bool{}
+	for _, f := range e.findings()["CRM_FINDING_KIND_INACTIVE_OWNER"] {
+		flagged[fmt.Sprint(f["externalId"])] = true
+	}
+	kept := e.lookup("/rest/v1/companies.json", "externalCompanyId", theirs, []string{"externalCompanyId", "externalSalesPersonId"})
+	for _, id := range theirs {
+		if !flagged[id] || kept[id]["externalSalesPersonId"] != leaving {
+			t.Errorf("account %s of the disabled user %s: finding %v, company %v", id, leaving, flagged[id], kept[id])
+		}
 	}
 }
 

@@ -79,9 +79,10 @@ type plan struct {
 	roles map[string]mapping.ConnectionRole
 	// resend sends every row, changed or not.
 	resend bool
-	// reactivated are the users who were not synced (disabled, or application users) and now
-	// are: the records they own were sent without an owner and are read again.
-	reactivated []string
+	// switched are the users whose status changed: enabled again (the records they own were
+	// sent without an owner) or disabled (the records they own now need a finding). The
+	// records they own are read again and re-mapped.
+	switched []string
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's.
@@ -164,8 +165,8 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 		var u mapping.CRMUser
 		rec, u = mapping.User(row)
 		users[id], now.Active, user = u.Active, &u.Active, &u
-		if old.Active != nil && !*old.Active && u.Active {
-			p.reactivated = append(p.reactivated, id)
+		if old.Active != nil && *old.Active != u.Active {
+			p.switched = append(p.switched, id)
 		}
 	case mapping.Accounts:
 		rec, found = mapping.Account(row, users)

@@ -98,8 +98,8 @@ func (c *Connector) pull(ctx context.Context, set string, full bool, progress fu
 }
 
 // owned adds to ch the rows of its entity set owned by the given users, read in full (a
-// filtered query, without change tracking): after a user becomes a sales person again, the
-// records they own are mapped again, now with their owner.
+// filtered query, without change tracking): after a user is enabled or disabled, the records
+// they own are mapped again, with their owner or with a finding.
 func (c *Connector) owned(ctx context.Context, ch *changes, users []string) error {
 	if len(users) == 0 || ch.set == mapping.SystemUsers || ch.set == mapping.Connections {
 		return nil

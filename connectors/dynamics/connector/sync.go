@@ -96,7 +96,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 			return nil, r.err
 		}
 		ch := r.ch
-		if err := c.owned(ctx, ch, p.reactivated); err != nil {
+		if err := c.owned(ctx, ch, p.switched); err != nil {
 			return nil, err
 		}
 		if err := c.planSet(ctx, p, ch); err != nil {
