@@ -95,6 +95,16 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// OpenEmbedded opens and migrates the service's database with the migrations a store embeds
+// as a migrations/ directory (//go:embed migrations) holding sqlite/ and postgres/.
+func OpenEmbedded(ctx context.Context, service string, cfg config.Store, embedded fs.FS, log *slog.Logger) (*DB, error) {
+	migrations, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, Options{Service: service, Store: cfg, Migrations: migrations, Log: log})
+}
+
 // sqliteMmapSize is the most of a SQLite file that reads map into memory (address space,
 // not memory: the pages live in the operating system's file cache).
 const sqliteMmapSize = 256 << 20

@@ -11,7 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
@@ -150,4 +152,16 @@ func PrintSync(out io.Writer, rep *connector.SyncReport) {
 		fmt.Fprintf(out, "  %5d %s %s: %s %s (e.g. %s)\n", r.Count, r.Object, r.Outcome, r.Code, r.Message, r.Example)
 	}
 	fmt.Fprintf(out, "  %d CRM users reported; %d findings reported, %d resolved\n", rep.Users, rep.Findings, rep.Resolved)
+}
+
+// Main runs the command line for a binary named name (its arguments after the command
+// words), stopping on SIGINT or SIGTERM, and returns the process exit code.
+func Main(name string, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, args, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		return 1
+	}
+	return 0
 }

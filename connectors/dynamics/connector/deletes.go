@@ -11,11 +11,11 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 )
 
-// applyDeletes drops the parked records of deleted rows, then deletes what the CRM deleted, children first (roles, opportunities, people,
-// companies), 300 at a time, once the cycle's upserts are processed: a contact moved to
-// another account in the same cycle no longer holds its old company. A delete the
-// orchestrator refuses (1022 "Object in use") or that finds nothing is counted and reported,
-// not retried.
+// applyDeletes drops the parked records of deleted rows, then deletes what the CRM deleted,
+// children first (roles, opportunities, people, companies), 300 at a time, once the cycle's
+// upserts are processed: a contact moved to another account in the same cycle no longer
+// holds its old company. A delete the orchestrator refuses (1022 "Object in use") or that
+// finds nothing is counted and reported, not retried.
 func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) error {
 	if err := c.dropParked(ctx, p, rep); err != nil {
 		return err
@@ -23,7 +23,8 @@ func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) 
 	if err := c.deleteRoles(ctx, p.roleDeletes, rep); err != nil {
 		return err
 	}
-	if err := deleteByKey(ctx, c, p.deletes[mapping.Opportunity], mapping.Opportunity, "externalOpportunityId", rep,
+	opps := p.deletes[mapping.Opportunity]
+	if err := deleteRecords(ctx, c, mapping.Opportunity, byKey("externalOpportunityId", opps), opps, rep,
 		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
 			resp, err := c.orch.opps.DeleteOpportunities(ctx, &orchestratorv1.DeleteOpportunitiesRequest{DeleteBy: "dedupeFields", Input: in})
 			return resp.GetResult(), err
@@ -33,43 +34,52 @@ func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) 
 	if err := c.deletePeople(ctx, p.deletes[mapping.Lead], rep); err != nil {
 		return err
 	}
-	return deleteByKey(ctx, c, p.deletes[mapping.Company], mapping.Company, "externalCompanyId", rep,
+	companies := p.deletes[mapping.Company]
+	return deleteRecords(ctx, c, mapping.Company, byKey("externalCompanyId", companies), companies, rep,
 		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
 			resp, err := c.orch.company.DeleteCompanies(ctx, &orchestratorv1.DeleteCompaniesRequest{DeleteBy: "dedupeFields", Input: in})
 			return resp.GetResult(), err
 		})
 }
 
-// deleteByKey deletes records by their external id, 300 per call.
-func deleteByKey(ctx context.Context, c *Connector, keys []string, object mapping.Object, field string, rep *SyncReport,
-	del func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error)) error {
-	for start := 0; start < len(keys); start += batch {
-		part := keys[start:min(start+batch, len(keys))]
-		in := make([]*structpb.Struct, len(part))
-		for i, k := range part {
-			in[i] = &structpb.Struct{Fields: map[string]*structpb.Value{field: structpb.NewStringValue(k)}}
-		}
-		results, err := call(ctx, c.orch, "deleting "+object.String()+" records", func(ctx context.Context) ([]*orchestratorv1.MarketoRecordResult, error) {
-			return del(ctx, in)
+// deleteResult is what the Marketo delete endpoints answer per record.
+type deleteResult interface {
+	GetStatus() string
+	GetReasons() []*commonv1.Reason
+}
+
+// deleteRecords sends the delete inputs in calls of 300 and counts each result against its
+// key (keys[i] names in[i], for the report).
+func deleteRecords[R deleteResult](ctx context.Context, c *Connector, object mapping.Object, in []*structpb.Struct, keys []string, rep *SyncReport,
+	del func(ctx context.Context, in []*structpb.Struct) ([]R, error)) error {
+	for start := 0; start < len(in); start += batch {
+		end := min(start+batch, len(in))
+		results, err := call(ctx, c.orch, "deleting "+object.String()+" records", func(ctx context.Context) ([]R, error) {
+			return del(ctx, in[start:end])
 		})
 		if err != nil {
 			return err
 		}
 		for i, r := range results {
-			countDelete(rep, object, r.GetStatus(), r.GetReasons(), part[min(i, len(part)-1)])
+			key := keys[min(start+i, end-1)]
+			if r.GetStatus() == "deleted" {
+				rep.object(object).Deleted++
+				continue
+			}
+			rep.object(object).DeleteSkipped++
+			rep.reason(object, OutcomeDeleteSkipped, r.GetReasons(), key)
 		}
 	}
 	return nil
 }
 
-// countDelete adds one delete result to the report.
-func countDelete(rep *SyncReport, object mapping.Object, status string, reasons []*commonv1.Reason, key string) {
-	if status == "deleted" {
-		rep.object(object).Deleted++
-		return
+// byKey is the delete input naming each record by its external id in field.
+func byKey(field string, keys []string) []*structpb.Struct {
+	in := make([]*structpb.Struct, len(keys))
+	for i, k := range keys {
+		in[i] = &structpb.Struct{Fields: map[string]*structpb.Value{field: structpb.NewStringValue(k)}}
 	}
-	rep.object(object).DeleteSkipped++
-	rep.reason(object, OutcomeDeleteSkipped, reasons, key)
+	return in
 }
 
 // leadIDs resolves people's externalPersonIds to msisync lead ids, 300 per query; people not
@@ -92,7 +102,7 @@ func (c *Connector) leadIDs(ctx context.Context, people []string) (map[string]fl
 	return out, nil
 }
 
-// deletePeople deletes leads by externalPersonId.
+// deletePeople deletes leads by externalPersonId (the lead delete takes msisync ids).
 func (c *Connector) deletePeople(ctx context.Context, people []string, rep *SyncReport) error {
 	if len(people) == 0 {
 		return nil
@@ -109,19 +119,11 @@ func (c *Connector) deletePeople(ctx context.Context, people []string, rep *Sync
 			keys = append(keys, p)
 		}
 	}
-	for start := 0; start < len(in); start += batch {
-		end := min(start+batch, len(in))
-		resp, err := call(ctx, c.orch, "deleting leads", func(ctx context.Context) (*orchestratorv1.DeleteLeadsResponse, error) {
-			return c.orch.leads.DeleteLeads(ctx, &orchestratorv1.DeleteLeadsRequest{Input: in[start:end]})
+	return deleteRecords(ctx, c, mapping.Lead, in, keys, rep,
+		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoLeadResult, error) {
+			resp, err := c.orch.leads.DeleteLeads(ctx, &orchestratorv1.DeleteLeadsRequest{Input: in})
+			return resp.GetResult(), err
 		})
-		if err != nil {
-			return err
-		}
-		for i, r := range resp.GetResult() {
-			countDelete(rep, mapping.Lead, r.GetStatus(), r.GetReasons(), keys[min(start+i, end-1)])
-		}
-	}
-	return nil
 }
 
 // deleteRoles deletes opportunity roles by (externalOpportunityId, leadId, role).
@@ -148,19 +150,11 @@ func (c *Connector) deleteRoles(ctx context.Context, roles []mapping.RoleKey, re
 		in = append(in, &structpb.Struct{Fields: map[string]*structpb.Value{
 			"externalOpportunityId": structpb.NewStringValue(r.Opportunity), "leadId": structpb.NewNumberValue(id), "role": structpb.NewStringValue(r.Role)}})
 	}
-	for start := 0; start < len(in); start += batch {
-		end := min(start+batch, len(in))
-		resp, err := call(ctx, c.orch, "deleting opportunity roles", func(ctx context.Context) (*orchestratorv1.DeleteOpportunityRolesResponse, error) {
-			return c.orch.roles.DeleteOpportunityRoles(ctx, &orchestratorv1.DeleteOpportunityRolesRequest{DeleteBy: "dedupeFields", Input: in[start:end]})
+	return deleteRecords(ctx, c, mapping.OpportunityRole, in, keys, rep,
+		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
+			resp, err := c.orch.roles.DeleteOpportunityRoles(ctx, &orchestratorv1.DeleteOpportunityRolesRequest{DeleteBy: "dedupeFields", Input: in})
+			return resp.GetResult(), err
 		})
-		if err != nil {
-			return err
-		}
-		for i, r := range resp.GetResult() {
-			countDelete(rep, mapping.OpportunityRole, r.GetStatus(), r.GetReasons(), keys[min(start+i, end-1)])
-		}
-	}
-	return nil
 }
 
 // dedupe returns values without repeats, in first-seen order.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/msisync/msisync/connectors/dynamics/dataverse"
 	"github.com/msisync/msisync/connectors/dynamics/mapping"
-	"github.com/msisync/msisync/platform/extid"
 )
 
 // changes is what one entity set changed since its saved delta link.
@@ -30,19 +29,13 @@ type changes struct {
 // deltaCursor names the saved delta link of an entity set.
 func deltaCursor(set string) string { return "delta:" + set }
 
-// pull reads one entity set's changes: from its saved delta link when there is one, or in
-// full (with change tracking on, so the last page yields the first delta link). An expired
-// delta token, or full, means a full read.
-func (c *Connector) pull(ctx context.Context, set string, full bool, progress func(rows int)) (*changes, error) {
-	from, err := c.state.Cursor(ctx, deltaCursor(set))
-	if err != nil {
-		return nil, err
-	}
-	if full {
-		from = ""
-	}
+// pull reads one entity set's changes: from its saved delta link (from) when there is one,
+// or in full (with change tracking on, so the last page yields the first delta link) when
+// from is empty. An expired delta token also means a full read.
+func (c *Connector) pull(ctx context.Context, set, from string, progress func(rows int)) (*changes, error) {
 	ch := &changes{set: set, from: from, full: from == ""}
 	var page *dataverse.Page
+	var err error
 	if from != "" {
 		page, err = c.dv.Follow(ctx, from)
 		if errors.Is(err, dataverse.ErrDeltaExpired) {
@@ -75,11 +68,7 @@ func (c *Connector) pull(ctx context.Context, set string, full bool, progress fu
 			at[id] = len(ch.rows)
 			ch.rows = append(ch.rows, row)
 		}
-		for _, id := range page.Deleted {
-			if k := extid.Key(id); k != "" {
-				ch.deleted = append(ch.deleted, k)
-			}
-		}
+		ch.deleted = append(ch.deleted, page.Deleted...) // canonical already (dataverse.NormalizeGUID)
 		if progress != nil {
 			progress(len(page.Rows) + len(page.Deleted))
 		}

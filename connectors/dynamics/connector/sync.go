@@ -61,14 +61,19 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		return nil, err
 	}
 	p.resend = full
-	// Runs are identified by the cursors the cycle starts from (see requestID).
+	// The cursors the cycle starts from: where each set is read from (nowhere for a full
+	// resync), and what identifies the cycle's runs (see requestID).
 	var from strings.Builder
-	for _, set := range mapping.PullOrder {
+	cursors := make([]string, len(mapping.PullOrder))
+	for i, set := range mapping.PullOrder {
 		cur, err := c.state.Cursor(ctx, deltaCursor(set))
 		if err != nil {
 			return nil, err
 		}
 		from.WriteString(set + "=" + cur + "\n")
+		if !full {
+			cursors[i] = cur
+		}
 	}
 	// The entity sets are read at once (the client bounds the requests in flight), so the
 	// round trips to Dataverse overlap; each set is mapped and sent, in sync order, as soon as
@@ -84,7 +89,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	for i, set := range mapping.PullOrder {
 		reads[i] = make(chan read, 1)
 		go func() {
-			ch, err := c.pull(pullCtx, set, full, func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
+			ch, err := c.pull(pullCtx, set, cursors[i], func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
 			reads[i] <- read{ch, err}
 		}()
 	}

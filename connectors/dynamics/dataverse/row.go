@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/msisync/msisync/platform/extid"
 )
 
 // Row is one entity as returned (JSON object decoded with UseNumber).
@@ -125,22 +127,10 @@ func (r Row) Bool(col string) (bool, bool) {
 // Has reports whether col is present and not null.
 func (r Row) Has(col string) bool { return r[col] != nil }
 
-// NormalizeGUID lowercases a GUID and strips braces and whitespace, so
-// "{D5026A4D-D01C-ED11-B83E-000D3A572421}" becomes "d5026a4d-d01c-ed11-b83e-000d3a572421".
-func NormalizeGUID(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case '{', '}', ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, s)
-	return strings.ToLower(s)
-}
+// NormalizeGUID returns a GUID in the canonical form msisync uses everywhere (lowercase,
+// dashed, no braces, surrounding space trimmed; platform/extid), so that ids read from
+// Dataverse match the orchestrator's keys; "" stays "".
+func NormalizeGUID(s string) string { return extid.Key(s) }
 
 // isGUID reports whether s is a normalised GUID (8-4-4-4-12 lowercase hex).
 func isGUID(s string) bool {

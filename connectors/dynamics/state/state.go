@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -75,11 +74,7 @@ type Store struct {
 
 // Open opens and migrates the connector's database that cfg names.
 func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, sqldb.Options{Service: serviceName, Store: cfg, Migrations: fsys, Log: log})
+	db, err := sqldb.OpenEmbedded(ctx, serviceName, cfg, migrations, log)
 	if err != nil {
 		return nil, err
 	}
@@ -107,22 +102,9 @@ func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
 func (s *Store) Records(ctx context.Context, entitySet string, ids []string) (map[string]Record, error) {
 	out := make(map[string]Record, len(ids))
 	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		in, args := sqldb.In(part)
-		q := s.db.Rebind("SELECT crm_id, fingerprint, facts FROM records WHERE entity_set = ? AND crm_id IN (" + in + ")")
-		rows, err := s.db.QueryContext(ctx, q, append([]any{entitySet}, args...)...)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s records: %w", entitySet, err)
-		}
-		for rows.Next() {
-			r := Record{EntitySet: entitySet}
-			if err := rows.Scan(&r.CRMID, &r.Fingerprint, &r.Facts); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[r.CRMID] = r
-		}
-		if err := rows.Close(); err != nil {
+		in, args := sqldb.In(ids[start:min(start+chunk, len(ids))])
+		q := "SELECT crm_id, fingerprint, facts FROM records WHERE entity_set = ? AND crm_id IN (" + in + ")"
+		if err := s.scan(ctx, out, entitySet, q, append([]any{entitySet}, args...)...); err != nil {
 			return nil, err
 		}
 	}
@@ -132,20 +114,28 @@ func (s *Store) Records(ctx context.Context, entitySet string, ids []string) (ma
 // All returns every stored record of one entity set, by CRM id (for a full resync, which
 // deletes what the CRM no longer has, and for the user directory).
 func (s *Store) All(ctx context.Context, entitySet string) (map[string]Record, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT crm_id, fingerprint, facts FROM records WHERE entity_set = ?"), entitySet)
+	out := map[string]Record{}
+	if err := s.scan(ctx, out, entitySet, "SELECT crm_id, fingerprint, facts FROM records WHERE entity_set = ?", entitySet); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scan adds the records of entitySet that query q selects to out.
+func (s *Store) scan(ctx context.Context, out map[string]Record, entitySet, q string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s records: %w", entitySet, err)
+		return fmt.Errorf("reading %s records: %w", entitySet, err)
 	}
 	defer rows.Close()
-	out := map[string]Record{}
 	for rows.Next() {
 		r := Record{EntitySet: entitySet}
 		if err := rows.Scan(&r.CRMID, &r.Fingerprint, &r.Facts); err != nil {
-			return nil, err
+			return err
 		}
 		out[r.CRMID] = r
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // Apply performs c in one transaction: either all of it is stored or none.

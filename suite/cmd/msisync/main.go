@@ -11,6 +11,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/msisync/msisync/connectors/dynamics/cli"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/account"
@@ -33,7 +34,7 @@ type suiteConfig struct {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "dynamics" {
-		os.Exit(runDynamics(os.Args[2:]))
+		os.Exit(cli.Main("msisync dynamics", os.Args[2:]))
 	}
 	runner.Main("msisync", func(ctx context.Context, env runner.Env) ([]runner.Service, error) {
 		var cfg suiteConfig

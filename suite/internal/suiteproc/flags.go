@@ -13,11 +13,10 @@ import (
 // named Prefix + the flag's name in upper case with - as _ (MSISYNC_BENCH_LEADS for -leads).
 // A variable that does not parse is remembered and returned by Err.
 type EnvFlags struct {
-	FS       *flag.FlagSet
-	Prefix   string
-	err      error
-	positive []positiveFlag
-	optional []positiveFlag
+	FS        *flag.FlagSet
+	Prefix    string
+	err       error
+	durations []durationFlag
 }
 
 // EnvName is the variable that gives flag name its default.
@@ -67,49 +66,44 @@ func (e *EnvFlags) Bool(p *bool, name string, usage string) {
 // Duration defines a duration flag that must be positive; a value that is not is reported
 // by Err (for the variable) or by Check (for the flag).
 func (e *EnvFlags) Duration(p *time.Duration, name string, def time.Duration, usage string) {
-	if v, ok := e.lookup(name); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			e.err = fmt.Errorf("%s=%q is not a positive duration", e.EnvName(name), v)
-		}
-		def = d
-	}
-	e.FS.DurationVar(p, name, def, usage)
-	e.positive = append(e.positive, positiveFlag{name, p})
+	e.duration(p, name, def, usage, time.Nanosecond, "a positive duration")
 }
 
 // OptionalDuration defines a duration flag that may be zero but not negative.
 func (e *EnvFlags) OptionalDuration(p *time.Duration, name string, def time.Duration, usage string) {
+	e.duration(p, name, def, usage, 0, "a duration of zero or more")
+}
+
+// duration defines a duration flag whose value must be at least least, described by want.
+func (e *EnvFlags) duration(p *time.Duration, name string, def time.Duration, usage string, least time.Duration, want string) {
 	if v, ok := e.lookup(name); ok {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			e.err = fmt.Errorf("%s=%q is not a duration of zero or more", e.EnvName(name), v)
+		if err != nil || d < least {
+			e.err = fmt.Errorf("%s=%q is not %s", e.EnvName(name), v, want)
 		}
 		def = d
 	}
 	e.FS.DurationVar(p, name, def, usage)
-	e.optional = append(e.optional, positiveFlag{name, p})
+	e.durations = append(e.durations, durationFlag{name: name, p: p, least: least, want: want})
 }
 
-// positiveFlag is a duration flag that must be positive (or, in optional, not negative).
-type positiveFlag struct {
-	name string
-	p    *time.Duration
+// durationFlag is a duration flag and the least value it takes.
+type durationFlag struct {
+	name  string
+	p     *time.Duration
+	least time.Duration
+	want  string
 }
 
-// Check reports a duration flag given a value that is not positive; call it after Parse.
+// Check reports a variable that did not parse, or a duration flag given a value below its
+// least; call it after Parse.
 func (e *EnvFlags) Check() error {
 	if e.err != nil {
 		return e.err
 	}
-	for _, f := range e.positive {
-		if *f.p <= 0 {
-			return fmt.Errorf("-%s %s is not a positive duration", f.name, *f.p)
-		}
-	}
-	for _, f := range e.optional {
-		if *f.p < 0 {
-			return fmt.Errorf("-%s %s is negative", f.name, *f.p)
+	for _, f := range e.durations {
+		if *f.p < f.least {
+			return fmt.Errorf("-%s %s is not %s", f.name, *f.p, f.want)
 		}
 	}
 	return nil

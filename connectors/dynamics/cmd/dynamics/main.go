@@ -4,21 +4,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/msisync/msisync/connectors/dynamics/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dynamics:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.Main("dynamics", os.Args[1:])) }

@@ -119,6 +119,7 @@ func (s *Server) waiting(ctx context.Context, r *report, t store.ObjectType, ext
 		return nil
 	}
 	var msgs []string
+	said := map[store.Parent]string{} // what the CRM says about each parent, read once
 	for _, state := range []store.RecordState{store.RecordParked, store.RecordDeadLettered} {
 		recs, err := s.crm.ListParked(ctx, store.ParkedQuery{State: state, ObjectType: t, Key: externalID, Limit: parkedShown})
 		if err != nil {
@@ -136,13 +137,18 @@ func (s *Server) waiting(ctx context.Context, r *report, t store.ObjectType, ext
 					rec.RunID, parent.name, rec.MissingDisplay, rec.ExpireTime.UTC().Format(time.RFC3339), rec.ID)
 			}
 			if parent.t != 0 {
-				findings, err := s.crm.ListCrmFindings(ctx, store.CrmFindingQuery{ObjectType: parent.t, ExternalID: rec.MissingDisplay})
-				if err != nil {
-					return internal(err)
+				crm, ok := said[rec.Missing]
+				if !ok {
+					findings, err := s.crm.ListCrmFindings(ctx, store.CrmFindingQuery{ObjectType: parent.t, ExternalID: rec.MissingDisplay})
+					if err != nil {
+						return internal(err)
+					}
+					for _, f := range findings {
+						crm += "; the CRM says: " + f.Message
+					}
+					said[rec.Missing] = crm
 				}
-				for _, f := range findings {
-					msg += "; the CRM says: " + f.Message
-				}
+				msg += crm
 			}
 			msgs = append(msgs, msg)
 		}

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
@@ -40,11 +39,7 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens and migrates the identity database that cfg names.
 func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, sqldb.Options{Service: serviceName, Store: cfg, Migrations: fsys, Log: log})
+	db, err := sqldb.OpenEmbedded(ctx, serviceName, cfg, migrations, log)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -67,11 +66,7 @@ func Open(ctx context.Context, cfg config.Store, opts Options, log *slog.Logger)
 	if opts.Params.HalfLife <= 0 {
 		return nil, fmt.Errorf("%w: the urgency half-life must be positive", store.ErrInvalid)
 	}
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, sqldb.Options{Service: serviceName, Store: cfg, Migrations: fsys, Log: log})
+	db, err := sqldb.OpenEmbedded(ctx, serviceName, cfg, migrations, log)
 	if err != nil {
 		return nil, err
 	}
