@@ -23,27 +23,9 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// contractsDir finds Adobe's Marketo swagger files: ../shared/contracts/marketo relative to
-// the repository root, the first directory above the working directory holding go.work.
-func contractsDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			contracts := filepath.Join(dir, "..", "shared", "contracts", "marketo")
-			if _, err := os.Stat(filepath.Join(contracts, "swagger-mapi.json")); err != nil {
-				t.Fatalf("the Marketo contract is missing: repository root %s has no ../shared/contracts/marketo/swagger-mapi.json: %v", dir, err)
-			}
-			return contracts
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("no go.work in %s or any directory above it; cannot locate ../shared/contracts/marketo", wd)
-		}
-	}
-}
+// contractsDir holds Adobe's Marketo swagger files, copied into the repository as test
+// data with their licence and source (testdata/marketo-contract/SOURCE.md).
+const contractsDir = "testdata/marketo-contract"
 
 // contract is one swagger file converted to OpenAPI 3, with a router for the running suite.
 type contract struct {
@@ -141,7 +123,7 @@ type contractCase struct {
 
 func TestContractResponsesMatchAdobeSwagger(t *testing.T) {
 	t.Parallel()
-	dir := contractsDir(t)
+	dir := contractsDir
 	s := startSuite(t, "")
 	contracts := map[string]contract{
 		"mapi":     loadContract(t, dir, "swagger-mapi.json", s.base),
