@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,11 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped under -short (the end-to-end, crash and Dynamics tests build and start the whole suite)")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "msisync-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

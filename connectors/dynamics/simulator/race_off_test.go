@@ -1,6 +1,0 @@
-//go:build !race
-
-package simulator
-
-// raceEnabled reports whether the race detector is on (timing checks are skipped).
-const raceEnabled = false
