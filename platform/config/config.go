@@ -21,7 +21,7 @@ const Prefix = "MSISYNC_"
 // Load fills cfg, a pointer to a struct with env tags, from the environment.
 func Load(cfg any) error {
 	if err := env.ParseWithOptions(cfg, env.Options{Prefix: Prefix}); err != nil {
-		return fmt.Errorf("reading configuration: %w", err)
+		return explain(cfg, err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 type sample struct {
@@ -82,5 +83,23 @@ func TestCheckAddr(t *testing.T) {
 	}
 	if err := CheckAddr("MSISYNC_X_ADDR", "no-port"); err == nil || !strings.Contains(err.Error(), "MSISYNC_X_ADDR") {
 		t.Errorf("CheckAddr(no-port) = %v, want an error naming the variable", err)
+	}
+}
+
+func TestLoadNamesTheVariableInParseErrors(t *testing.T) {
+	t.Setenv("MSISYNC_SAMPLE_TTL", "forever")
+	t.Setenv("MSISYNC_LOG_LEVEL", "loud")
+	var cfg struct {
+		TTL time.Duration `env:"SAMPLE_TTL" envDefault:"1h"`
+		Log Log
+	}
+	err := Load(&cfg)
+	if err == nil {
+		t.Fatal("Load accepted MSISYNC_SAMPLE_TTL=forever")
+	}
+	for _, want := range []string{`MSISYNC_SAMPLE_TTL="forever" is not a duration such as 90s, 30m or 24h`, `MSISYNC_LOG_LEVEL="loud" is not a log level`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
