@@ -62,7 +62,7 @@ func (e *dynamicsEnv) open() {
 	}
 	cfg := connector.Config{
 		URL: e.simURL, TokenURL: e.simURL + "/common/oauth2/v2.0/token", ClientID: "msisync-sim", ClientSecret: "sim-secret",
-		SyncInterval: time.Minute, WritebackInterval: time.Minute, PageSize: 500, MaxConcurrency: 4, BatchSize: 50, WritebackParallel: 2,
+		SyncInterval: time.Minute, WritebackInterval: time.Minute, PageSize: 500, MaxConcurrency: 4, BatchSize: 50, WritebackParallel: 2, ThrottleBudget: time.Minute,
 		PollInterval: 50 * time.Millisecond, OrchestratorAddr: e.suite.grpc["orchestrator"],
 		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret,
 		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(e.databaseURL)},

@@ -17,7 +17,7 @@ func TestConfigNamesEveryBadSetting(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadConfig with every required setting: %v", err)
 	}
-	if cfg.SyncInterval != 5*time.Minute || cfg.BatchSize != 100 || cfg.OrchestratorAddr != "127.0.0.1:9100" || cfg.WritebackColumns["mkt_priority"] != "new_priority" {
+	if cfg.SyncInterval != 5*time.Minute || cfg.BatchSize != 100 || cfg.ThrottleBudget != 15*time.Minute || cfg.OrchestratorAddr != "127.0.0.1:9100" || cfg.WritebackColumns["mkt_priority"] != "new_priority" {
 		t.Errorf("defaults and mapping = %+v", cfg)
 	}
 	if printed := fmt.Sprintf("%+v", cfg); strings.Contains(printed, "s3cret") {
@@ -32,6 +32,7 @@ func TestConfigNamesEveryBadSetting(t *testing.T) {
 		{"no URL", func(c *Config) { c.URL = "" }, "MSISYNC_DYNAMICS_URL is not set"},
 		{"no secret", func(c *Config) { c.ClientSecret = "" }, "MSISYNC_DYNAMICS_CLIENT_SECRET is not set"},
 		{"zero interval", func(c *Config) { c.SyncInterval = 0 }, "MSISYNC_DYNAMICS_SYNC_INTERVAL"},
+		{"no throttle budget", func(c *Config) { c.ThrottleBudget = 0 }, "MSISYNC_DYNAMICS_THROTTLE_BUDGET"},
 		{"huge batch", func(c *Config) { c.BatchSize = 5000 }, "MSISYNC_DYNAMICS_BATCH_SIZE is 5000; use 1 to 1000"},
 		{"bad address", func(c *Config) { c.OrchestratorAddr = "nowhere" }, "MSISYNC_ORCHESTRATOR_ADDR"},
 	} {

@@ -58,6 +58,10 @@ type Config struct {
 	// MaxConcurrency bounds the Dataverse requests in flight (MSISYNC_DYNAMICS_MAX_CONCURRENCY,
 	// below the service's limit of 52 per user).
 	MaxConcurrency int `env:"DYNAMICS_MAX_CONCURRENCY" envDefault:"8"`
+	// ThrottleBudget is how long one Dataverse request may wait in total on service
+	// protection limits (MSISYNC_DYNAMICS_THROTTLE_BUDGET): a 429 (or 503 with Retry-After)
+	// waits its Retry-After without counting as a failed attempt until the budget is spent.
+	ThrottleBudget time.Duration `env:"DYNAMICS_THROTTLE_BUDGET" envDefault:"15m"`
 	// BatchSize is the number of updates per $batch request (MSISYNC_DYNAMICS_BATCH_SIZE, at
 	// most 1000; Microsoft advises small batches).
 	BatchSize int `env:"DYNAMICS_BATCH_SIZE" envDefault:"100"`
@@ -100,7 +104,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for name, d := range map[string]time.Duration{"MSISYNC_DYNAMICS_SYNC_INTERVAL": c.SyncInterval,
-		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL": c.WritebackInterval, "MSISYNC_DYNAMICS_POLL_INTERVAL": c.PollInterval} {
+		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL": c.WritebackInterval, "MSISYNC_DYNAMICS_POLL_INTERVAL": c.PollInterval,
+		"MSISYNC_DYNAMICS_THROTTLE_BUDGET": c.ThrottleBudget} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s is %s; use a positive duration such as 5m", name, d))
 		}
@@ -187,7 +192,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Connector, error) {
 		}
 	}
 	dv, err := dataverse.New(dataverse.Config{URL: cfg.URL, TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret.Value(),
-		PageSize: cfg.PageSize, MaxConcurrency: cfg.MaxConcurrency, HTTPClient: opts.HTTPClient, Log: log})
+		PageSize: cfg.PageSize, MaxConcurrency: cfg.MaxConcurrency, ThrottleBudget: cfg.ThrottleBudget, HTTPClient: opts.HTTPClient, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Dataverse client: %w", err)
 	}

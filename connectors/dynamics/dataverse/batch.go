@@ -122,12 +122,13 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 		pending[i] = i
 	}
 	budget := c.cfg.MaxAttempts
+	t := &throttle{}
 	for {
 		batch := make([]preparedUpdate, len(pending))
 		for i, idx := range pending {
 			batch[i] = items[idx]
 		}
-		parts, used, err := c.sendBatch(ctx, batch, budget)
+		parts, used, err := c.sendBatch(ctx, batch, budget, t)
 		budget -= used
 		if err != nil {
 			return results, err
@@ -140,6 +141,7 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 			wait    time.Duration
 			last    *Error
 			missing int
+			failed  int // retried parts that failed for another reason than throttling
 		)
 		for i, idx := range pending {
 			if i >= len(parts) {
@@ -147,6 +149,7 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 				last = &Error{Message: "no answer in the $batch response (the service stopped early)"}
 				results[idx] = UpdateResult{Err: last}
 				retry = append(retry, idx)
+				failed++
 				continue
 			}
 			p := parts[i]
@@ -162,6 +165,9 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 			if (p.status == http.StatusTooManyRequests || p.status == http.StatusServiceUnavailable) && p.err.RetryAfter > wait {
 				wait = p.err.RetryAfter
 			}
+			if p.status != http.StatusTooManyRequests && (p.status != http.StatusServiceUnavailable || p.err.RetryAfter <= 0) {
+				failed++
+			}
 			last = p.err
 			retry = append(retry, idx)
 		}
@@ -172,6 +178,23 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 		}
 		if len(retry) == 0 {
 			return results, nil
+		}
+		if failed == 0 {
+			// Only throttled parts: the round is paced by the service, not failed, so it
+			// costs the throttle budget rather than an attempt.
+			budget++
+			wait, err := c.throttled(t, wait, wait > 0, last)
+			if err != nil {
+				return results, err
+			}
+			c.stats.retries.Add(1)
+			c.log.Info("dataverse: $batch parts throttled, waiting", "parts", len(retry), "wait", wait,
+				"throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
+			if err := c.sleep(ctx, wait); err != nil {
+				return results, err
+			}
+			pending = retry
+			continue
 		}
 		usedSoFar := c.cfg.MaxAttempts - budget
 		if budget <= 0 {
@@ -198,7 +221,7 @@ type partResult struct {
 }
 
 // sendBatch posts one $batch of PATCHes and returns the part answers in order.
-func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget int) ([]partResult, int, error) {
+func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget int, t *throttle) ([]partResult, int, error) {
 	boundary := "batch_" + rand.Text()
 	body := buildBatch(boundary, items)
 	cl := call{method: http.MethodPost, url: c.base + "$batch", body: body, header: http.Header{
@@ -206,7 +229,7 @@ func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget i
 		"Prefer":       {"odata.continue-on-error"},
 	}}
 	var parts []partResult
-	used, err := c.do(ctx, cl, budget, func(resp *http.Response) error {
+	used, err := c.doThrottled(ctx, cl, budget, t, func(resp *http.Response) error {
 		var err error
 		parts, err = parseBatchResponse(resp)
 		return err

@@ -274,6 +274,8 @@ type outcome struct {
 	wait         time.Duration // Retry-After to honour (0: use backoff)
 	status       int           // HTTP status, 0 for a transport error
 	unauthorized bool
+	throttled    bool // service protection (429, or 503 with Retry-After): wait, not a failed attempt
+	waitGiven    bool // the answer carried a Retry-After (wait may be 0)
 }
 
 // do sends cl until it succeeds, fails permanently or budget attempts are used. handle
@@ -281,6 +283,13 @@ type outcome struct {
 // (a 401 answered by a token refresh is not counted) and, on failure, either the *Error
 // of a non-retryable answer, a token/context error, or an *exhaustedError.
 func (c *Client) do(ctx context.Context, cl call, budget int, handle func(*http.Response) error) (int, error) {
+	return c.doThrottled(ctx, cl, budget, &throttle{}, handle)
+}
+
+// doThrottled is do with the request's throttle account t, shared by the rounds of a
+// $batch. A throttled answer does not use an attempt: the request waits its Retry-After for
+// as long as the throttle budget lasts.
+func (c *Client) doThrottled(ctx context.Context, cl call, budget int, t *throttle, handle func(*http.Response) error) (int, error) {
 	attempts := 0
 	reauthed := false
 	for {
@@ -312,6 +321,20 @@ func (c *Client) do(ctx context.Context, cl call, budget int, handle func(*http.
 		}
 		if !o.retry {
 			return attempts, o.err
+		}
+		if o.throttled {
+			attempts-- // throttling is the service's normal pacing, not a failure
+			wait, err := c.throttled(t, o.wait, o.waitGiven, o.err)
+			if err != nil {
+				return attempts, err
+			}
+			c.stats.retries.Add(1)
+			c.log.Info("dataverse: throttled, waiting", "method", cl.method, "path", pathOf(cl.url), "status", o.status,
+				"wait", wait, "throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
+			if err := c.sleep(ctx, wait); err != nil {
+				return attempts, err
+			}
+			continue
 		}
 		if attempts >= budget {
 			return attempts, &exhaustedError{attempts: attempts, last: o.err}
@@ -405,6 +428,8 @@ func (c *Client) attempt(ctx context.Context, cl call, tok string, handle func(*
 		o := outcome{err: e, status: s, retry: retryableStatus(s)}
 		if s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
 			o.wait = e.RetryAfter
+			o.waitGiven = resp.Header.Get("Retry-After") != ""
+			o.throttled = s == http.StatusTooManyRequests || o.waitGiven
 		}
 		return o
 	}

@@ -25,6 +25,8 @@ const (
 	DefaultMaxBackoff  = 30 * time.Second
 	// MaxRetryAfter caps one Retry-After wait.
 	MaxRetryAfter = 5 * time.Minute
+	// DefaultThrottleBudget is how long one request may wait on throttling in total.
+	DefaultThrottleBudget = 15 * time.Minute
 	// DefaultTimeout is the timeout of the default HTTP client; Dataverse operations
 	// time out at about 2 minutes on the server.
 	DefaultTimeout = 2 * time.Minute
@@ -44,6 +46,7 @@ type Config struct {
 	MaxAttempts    int           // attempts per request including the first, default 8
 	BaseBackoff    time.Duration // first backoff for 5xx / network errors, default 500ms, doubled each time with full jitter
 	MaxBackoff     time.Duration // cap for one backoff wait, default 30s (a Retry-After is honoured in full, even above this cap, up to 5 minutes)
+	ThrottleBudget time.Duration // total wait of one request on throttling (429, 503 with Retry-After), which uses no attempts; default 15m
 	HTTPClient     *http.Client  // default: timeout 2 minutes, no cookie jar (reference §6: no server affinity)
 	Log            *slog.Logger  // default: discard
 }
@@ -125,6 +128,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		bad("MaxBackoff %v must be positive (or 0 for %v)", cfg.MaxBackoff, DefaultMaxBackoff)
 	case cfg.BaseBackoff > 0 && cfg.MaxBackoff < cfg.BaseBackoff:
 		bad("MaxBackoff %v is below BaseBackoff %v: raise MaxBackoff or lower BaseBackoff", cfg.MaxBackoff, cfg.BaseBackoff)
+	}
+	switch {
+	case cfg.ThrottleBudget == 0:
+		cfg.ThrottleBudget = DefaultThrottleBudget
+	case cfg.ThrottleBudget < 0:
+		bad("ThrottleBudget %v must be positive (or 0 for %v)", cfg.ThrottleBudget, DefaultThrottleBudget)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout} // no Jar: no affinity cookie

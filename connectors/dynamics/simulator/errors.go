@@ -12,7 +12,8 @@ import (
 type apiError struct {
 	status     int
 	code, msg  string
-	retryAfter int // seconds; >0 adds a Retry-After header
+	retryAfter int  // seconds; >0 adds a Retry-After header
+	retryNow   bool // adds "Retry-After: 0"
 }
 
 // Error implements error.
@@ -66,7 +67,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; odata.metadata=minimal")
 	h.Set("OData-Version", "4.0")
-	if e.retryAfter > 0 {
+	if e.retryAfter > 0 || e.retryNow {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	w.WriteHeader(e.status)

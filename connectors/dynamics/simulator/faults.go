@@ -12,6 +12,7 @@ type faultState struct {
 	mu         sync.Mutex
 	throttleN  int
 	retryAfter time.Duration
+	retryNow   bool // Retry-After: 0 instead of retryAfter
 	failN      int
 	failStatus int
 	latency    time.Duration
@@ -23,7 +24,15 @@ type faultState struct {
 func (s *Simulator) Throttle(n int, retryAfter time.Duration) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.throttleN, s.faults.retryAfter = max(n, 0), retryAfter
+	s.faults.throttleN, s.faults.retryAfter, s.faults.retryNow = max(n, 0), retryAfter, false
+}
+
+// ThrottleRetryNow makes the next n API requests answer 429 with "Retry-After: 0" and
+// error 0x80072322: sustained throttling that costs a test no time.
+func (s *Simulator) ThrottleRetryNow(n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.throttleN, s.faults.retryNow = max(n, 0), true
 }
 
 // FailNext makes the next n API requests answer status (a 5xx; values below 500 become 503)
@@ -67,7 +76,12 @@ func (f *faultState) take() *apiError {
 	if f.throttleN > 0 {
 		f.throttleN--
 		secs := int((f.retryAfter + time.Second - 1) / time.Second)
-		return &apiError{status: http.StatusTooManyRequests, code: "0x80072322", retryAfter: max(secs, 1),
+		if f.retryNow {
+			secs = 0
+		} else {
+			secs = max(secs, 1)
+		}
+		return &apiError{status: http.StatusTooManyRequests, code: "0x80072322", retryAfter: secs, retryNow: f.retryNow,
 			msg: "Number of requests exceeded the limit of 6000 over time window of 300 seconds."}
 	}
 	if f.failN > 0 {

@@ -108,7 +108,7 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	}
 	cfg := connector.Config{
 		URL: e.SimURL, TokenURL: e.SimURL + "/common/oauth2/v2.0/token", ClientID: "msisync-sim", ClientSecret: "sim-secret",
-		SyncInterval: 30 * time.Second, WritebackInterval: 30 * time.Second, PageSize: 1000, MaxConcurrency: 8, BatchSize: 100,
+		SyncInterval: 30 * time.Second, WritebackInterval: 30 * time.Second, PageSize: 1000, MaxConcurrency: 8, BatchSize: 100, ThrottleBudget: 15 * time.Minute,
 		WritebackParallel: 4, PollInterval: 100 * time.Millisecond, OrchestratorAddr: e.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"),
 		OrchestratorClientID: ClientID, OrchestratorClientSecret: config.Secret(e.Secret),
 		Store: config.Store{DataDir: o.DataDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(o.DatabaseURL)},
