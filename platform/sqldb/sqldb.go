@@ -112,7 +112,7 @@ const sqliteMmapSize = 256 << 20
 func openSQLite(opts Options) (*DB, error) {
 	path := opts.Store.SQLitePath(opts.Service)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
+		return nil, fmt.Errorf("creating the data directory %s (set MSISYNC_DATA_DIR to a directory this user can write): %w", filepath.Dir(path), err)
 	}
 	// WAL lets readers run beside the one writer; BEGIN IMMEDIATE takes the write lock up
 	// front so that concurrent writers queue on busy_timeout instead of failing to upgrade.
@@ -132,6 +132,18 @@ func openSQLite(opts Options) (*DB, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
+	// sql.Open connects lazily: open the file now, and prove it writable, so that a bad
+	// directory is reported with its path instead of as "unable to open database file (14)"
+	// from the first migration.
+	// (Begin is BEGIN IMMEDIATE here, which takes the write lock.)
+	tx, err := db.Begin()
+	if err == nil {
+		err = tx.Rollback()
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the SQLite database %s for writing (set MSISYNC_DATA_DIR to a directory this user can write): %w", path, err)
+	}
 	return &DB{DB: db, Dialect: SQLite, writers: make(chan struct{}, 1)}, nil
 }
 

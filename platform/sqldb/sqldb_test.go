@@ -3,6 +3,9 @@ package sqldb
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -91,6 +94,26 @@ func TestSQLiteSettings(t *testing.T) {
 		var got string
 		if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+}
+
+func TestOpenNamesAnUnusableDataDirectory(t *testing.T) {
+	t.Parallel()
+	// Permissions do not stop root, so make the paths unusable for everyone: a data
+	// directory under a regular file, and a database path that is a directory.
+	file := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	taken := t.TempDir()
+	if err := os.Mkdir(filepath.Join(taken, "sample.db"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(file, "data"), taken} {
+		_, err := Open(context.Background(), Options{Service: "sample", Store: config.Store{DataDir: dir, SQLiteSynchronous: "NORMAL"}, Migrations: fstest.MapFS{}})
+		if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "MSISYNC_DATA_DIR") {
+			t.Errorf("Open in %s: %v; want the path and MSISYNC_DATA_DIR named", dir, err)
 		}
 	}
 }
