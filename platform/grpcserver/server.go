@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -39,9 +40,23 @@ type Server struct {
 	name   string
 }
 
-// New returns a server for the named service. extra interceptors run innermost, after the
-// standard chain, in the order given (the orchestrator's authentication, for example).
+// New returns a plaintext server for the named service: the orchestrator's public API,
+// which authenticates every call with a bearer token. extra interceptors run innermost,
+// after the standard chain, in the order given (the orchestrator's authentication, for
+// example).
 func New(name string, log *slog.Logger, extra ...grpc.UnaryServerInterceptor) *Server {
+	return build(name, log, nil, extra)
+}
+
+// NewInternal returns the server of an internal service (identity, account, person,
+// opportunity, scoring), whose connections are secured by creds: mutual TLS from
+// platform/mtls, so that only callers holding a certificate of the suite's CA get through,
+// to the service's API and to health and reflection alike.
+func NewInternal(name string, log *slog.Logger, creds credentials.TransportCredentials) *Server {
+	return build(name, log, creds, nil)
+}
+
+func build(name string, log *slog.Logger, creds credentials.TransportCredentials, extra []grpc.UnaryServerInterceptor) *Server {
 	log = log.With("service", name)
 	// The chain, outermost first:
 	//  1. recovery turns a panic anywhere below into INTERNAL, so one bad request never takes
@@ -66,13 +81,17 @@ func New(name string, log *slog.Logger, extra ...grpc.UnaryServerInterceptor) *S
 			return status.Error(codes.Internal, "internal error")
 		})),
 	}
-	g := grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
-	)
+	}
+	if creds != nil {
+		opts = append(opts, grpc.Creds(creds))
+	}
+	g := grpc.NewServer(opts...)
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(g, h)
 	reflection.Register(g)
