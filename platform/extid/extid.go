@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,7 +30,8 @@ type ID struct {
 }
 
 // Normalize returns the canonical form and match key of an external id. It fails for an
-// empty id, one longer than MaxLength, or one that is not valid UTF-8.
+// empty id, one longer than MaxLength, one that is not valid UTF-8, or one that holds a
+// control character (C0, DEL or C1: no CRM id has one, and PostgreSQL cannot store NUL).
 func Normalize(raw string) (ID, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -40,6 +42,9 @@ func Normalize(raw string) (ID, error) {
 	}
 	if n := utf8.RuneCountInString(s); n > MaxLength {
 		return ID{}, fmt.Errorf("external id is %d characters long; the limit is %d", n, MaxLength)
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		return ID{}, fmt.Errorf("external id holds the control character %U at character %d", []rune(s[i:])[0], utf8.RuneCountInString(s[:i])+1)
 	}
 	if g, ok := canonicalGUID(s); ok {
 		return ID{Canonical: g, Key: g}, nil

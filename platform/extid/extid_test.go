@@ -55,3 +55,15 @@ func TestKeyOfInvalidIsEmpty(t *testing.T) {
 		t.Errorf(`Key(" ") = %q, want ""`, got)
 	}
 }
+
+func TestControlCharactersAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"acc\x00-1", "acc\t1", "acc\x7f", "acc\u00851"} {
+		if _, err := Normalize(raw); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("Normalize(%q) = %v, want a control-character error", raw, err)
+		}
+		if got := Key(raw); got != "" {
+			t.Errorf("Key(%q) = %q, want \"\"", raw, got)
+		}
+	}
+}

@@ -5,6 +5,8 @@ package records
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -93,9 +95,25 @@ func CheckBatch(n int) error {
 	return nil
 }
 
-// Reason builds a record-level reason.
+// Reason builds a record-level reason. A value quoted in the message that could not be
+// stored or shown (invalid UTF-8, a control character other than tab, line feed and carriage
+// return) is shown as U+FFFD instead.
 func Reason(code, format string, args ...any) *commonv1.Reason {
-	return &commonv1.Reason{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &commonv1.Reason{Code: code, Message: Printable(fmt.Sprintf(format, args...))}
+}
+
+// Printable returns s with invalid UTF-8 and the control characters ControlChar finds
+// replaced by U+FFFD, so that it can be stored and shown.
+func Printable(s string) string {
+	if _, _, bad := ControlChar(s); !bad && utf8.ValidString(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
 }
 
 // Skipped is the result of record i, left alone for reason.

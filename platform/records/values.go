@@ -12,16 +12,43 @@ import (
 const MaxTextLength = 255
 
 // Text checks a string field's value and returns it trimmed, or the reason it is refused:
-// not UTF-8, or longer than max characters.
+// not UTF-8, holding a control character (see ControlChar), or longer than max characters.
 func Text(field, value string, max int) (string, *commonv1.Reason) {
 	v := strings.TrimSpace(value)
-	if !utf8.ValidString(v) {
-		return "", Reason(marketo.CodeInvalidValue, "Invalid value for '%s': not valid UTF-8", field)
+	if why := CheckChars(field, v); why != nil {
+		return "", why
 	}
 	if n := utf8.RuneCountInString(v); n > max {
 		return "", Reason(marketo.CodeInvalidValue, "Invalid value for '%s': %d characters, at most %d", field, n, max)
 	}
 	return v, nil
+}
+
+// CheckChars returns why a string value is refused — it is not valid UTF-8, or it holds a
+// control character (see ControlChar) — or nil when it may be stored.
+func CheckChars(field, value string) *commonv1.Reason {
+	if !utf8.ValidString(value) {
+		return Reason(marketo.CodeInvalidValue, "Invalid value for '%s': not valid UTF-8", field)
+	}
+	if c, at, ok := ControlChar(value); ok {
+		return Reason(marketo.CodeInvalidValue, "Invalid value for '%s': the control character U+%04X at character %d; only tab, line feed and carriage return are allowed", field, c, at)
+	}
+	return nil
+}
+
+// ControlChar returns the first C0 control character of s other than tab, line feed and
+// carriage return, with its 1-based character position. Such characters are refused in every
+// string value: PostgreSQL cannot store NUL in text, and XML 1.0 (Marketo's SOAP API and
+// exports) cannot carry any of them, so a value holding one could not be kept as sent.
+func ControlChar(s string) (c rune, at int, ok bool) {
+	at = 0
+	for _, r := range s {
+		at++
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			return r, at, true
+		}
+	}
+	return 0, 0, false
 }
 
 // Email checks an email field (empty clears it) and returns it trimmed, or the reason it

@@ -241,9 +241,16 @@ func (o *Object) setCustom(msg protoreflect.Message, name string, v *structpb.Va
 	if len(name) > records.MaxTextLength {
 		return records.Reason(marketo.CodeInvalidData, "Invalid data: custom field names are at most %d characters", records.MaxTextLength)
 	}
-	switch v.GetKind().(type) {
+	if records.CheckChars(name, name) != nil {
+		return records.Reason(marketo.CodeInvalidData, "Invalid data: a custom field name is not valid UTF-8 or holds a control character")
+	}
+	switch k := v.GetKind().(type) {
 	case *structpb.Value_StructValue, *structpb.Value_ListValue:
 		return records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': a custom field holds a string, number, boolean or null", name)
+	case *structpb.Value_StringValue:
+		if why := records.CheckChars(name, k.StringValue); why != nil {
+			return why
+		}
 	}
 	m := msg.Mutable(fd).Map()
 	m.Set(protoreflect.ValueOfString(name).MapKey(), protoreflect.ValueOfMessage(v.ProtoReflect()))

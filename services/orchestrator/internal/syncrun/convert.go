@@ -11,6 +11,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
@@ -36,16 +37,18 @@ func text(s *structpb.Struct, name string) string {
 }
 
 // recordKey is a record's own key for display: its external id, or for a role
-// externalOpportunityId/leadId/role (externalPersonId when leadId is not given).
+// externalOpportunityId/leadId/role (externalPersonId when leadId is not given). A key that
+// cannot be stored as text (a NUL, say) is kept with U+FFFD in its place: the record itself is
+// refused, with its reason, when it is applied.
 func recordKey(t store.ObjectType, s *structpb.Struct) string {
 	if f, ok := keyFields[t]; ok {
-		return text(s, f)
+		return records.Printable(text(s, f))
 	}
 	lead := text(s, "leadId")
 	if lead == "" {
 		lead = text(s, "externalPersonId")
 	}
-	return text(s, "externalOpportunityId") + "/" + lead + "/" + text(s, "role")
+	return records.Printable(text(s, "externalOpportunityId") + "/" + lead + "/" + text(s, "role"))
 }
 
 // newRecords turns one list of a request into records to store.
@@ -66,7 +69,7 @@ func newRecords(t store.ObjectType, list []*structpb.Struct) ([]store.SyncRecord
 
 // reasonOf converts a service reason.
 func reasonOf(r *commonv1.Reason) store.Reason {
-	return store.Reason{Code: r.GetCode(), Message: r.GetMessage()}
+	return store.Reason{Code: r.GetCode(), Message: records.Printable(r.GetMessage())}
 }
 
 // statusName is the stored name of an applied record's status.
