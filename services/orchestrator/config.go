@@ -37,9 +37,11 @@ type Config struct {
 	ClientID string `env:"CLIENT_ID"`
 	// ClientSecret is the API client's secret; only its hash is stored.
 	ClientSecret config.Secret `env:"CLIENT_SECRET"`
-	// Clients adds more API clients (MSISYNC_CLIENTS): comma-separated "id:secret" (read-write)
-	// or "id:secret:read_only" (may only read: an RPC that writes gets 603), each secret at
-	// least 16 characters and without commas. They are created or updated at start-up,
+	// Clients adds more API clients (MSISYNC_CLIENTS): comma-separated "id:secret" (read-write),
+	// "id:secret:read_only" (may only read: an RPC that writes gets 603) or "id:secret:admin"
+	// (read-write, and sees and manages every client's sync runs, parked and dead-lettered
+	// records; the others only their own), each secret at least 16 characters and without
+	// commas. They are created or updated at start-up,
 	// besides MSISYNC_CLIENT_ID; only the secrets' hashes are stored, and the value is never
 	// logged.
 	Clients config.Secret `env:"CLIENTS"`

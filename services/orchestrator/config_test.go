@@ -21,7 +21,7 @@ func validConfig() Config {
 
 func TestParseClients(t *testing.T) {
 	t.Parallel()
-	got, err := parseClients(" reader:reader-secret-0123456:read_only, writer:has:colons-0123456789 ,rw:rw-secret-0123456789:read_write")
+	got, err := parseClients(" reader:reader-secret-0123456:read_only, writer:has:colons-0123456789 ,rw:rw-secret-0123456789:read_write, boss:boss-secret-0123456789:admin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +29,7 @@ func TestParseClients(t *testing.T) {
 		{"reader", "reader-secret-0123456", store.RoleReadOnly},
 		{"writer", "has:colons-0123456789", store.RoleReadWrite},
 		{"rw", "rw-secret-0123456789", store.RoleReadWrite},
+		{"boss", "boss-secret-0123456789", store.RoleAdmin},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("parseClients = %+v", got)

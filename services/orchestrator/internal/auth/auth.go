@@ -39,6 +39,10 @@ type Principal struct {
 	Role store.Role
 }
 
+// SeesAll reports whether the client sees and manages every client's sync runs, parked
+// and dead-lettered records; the others see only their own.
+func (p Principal) SeesAll() bool { return p.Role == store.RoleAdmin }
+
 // Authenticator issues and verifies tokens.
 type Authenticator struct {
 	store store.Store

@@ -7,7 +7,6 @@ import (
 
 	ov1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
-	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // writeMethods are the RPCs that change data: a read-only client calling one gets 603.
@@ -64,10 +63,11 @@ var readMethods = map[string]bool{
 	ov1.InsightService_ListCrmFindings_FullMethodName:                         true,
 }
 
-// authorize refuses, with 603, a call p may not make: a write by a client that is not
-// read-write. Reads are open to every authenticated client.
+// authorize refuses, with 603, a call p may not make: a write by a client that is neither
+// read-write nor admin. Reads are open to every authenticated client (what a sync-run read
+// returns depends on who asks: see Principal.SeesAll).
 func authorize(p Principal, fullMethod string) error {
-	if !writeMethods[fullMethod] || p.Role == store.RoleReadWrite {
+	if !writeMethods[fullMethod] || p.Role.CanWrite() {
 		return nil
 	}
 	return marketo.NewError(codes.PermissionDenied, marketo.CodeAccessDenied,

@@ -65,6 +65,9 @@ func TestReadOnlyClientsCannotWrite(t *testing.T) {
 	if err := a.store.PutClient(ctx, store.Client{ID: "reader", SecretHash: HashSecret("reader-secret-0123"), Role: store.RoleReadOnly}); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.store.PutClient(ctx, store.Client{ID: "boss", SecretHash: HashSecret("boss-secret-01234"), Role: store.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
 	call := func(clientID, secret, method string) (string, bool) {
 		tok, _, err := a.Issue(ctx, clientID, secret)
 		if err != nil {
@@ -94,6 +97,9 @@ func TestReadOnlyClientsCannotWrite(t *testing.T) {
 		}
 		if got, reached := call("client", "s3cret-s3cret", m); got != "" || !reached {
 			t.Errorf("read-write client calling %s: code %q; want it served", m, got)
+		}
+		if got, reached := call("boss", "boss-secret-01234", m); got != "" || !reached {
+			t.Errorf("admin client calling %s: code %q; want it served", m, got)
 		}
 	}
 }

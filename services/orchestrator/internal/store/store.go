@@ -22,7 +22,13 @@ const (
 	RoleReadWrite Role = "read_write"
 	// RoleReadOnly may only read.
 	RoleReadOnly Role = "read_only"
+	// RoleAdmin may read and write, and sees and manages every client's sync runs, parked
+	// and dead-lettered records (the other roles only their own).
+	RoleAdmin Role = "admin"
 )
+
+// CanWrite reports whether the role may call RPCs that change data.
+func (r Role) CanWrite() bool { return r == RoleReadWrite || r == RoleAdmin }
 
 // Client is an API client: the holder of a client id and secret.
 type Client struct {

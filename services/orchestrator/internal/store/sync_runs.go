@@ -80,7 +80,12 @@ type Parent struct {
 type SyncRun struct {
 	// ID is the run's id (a UUID).
 	ID string
-	// RequestID is the client's idempotency key, or "".
+	// ClientID is the API client that created the run; only it (or an admin client) sees
+	// and manages the run and its records. "" for runs stored before owners were kept with
+	// several clients configured.
+	ClientID string
+	// RequestID is the client's idempotency key, or "": one client's key never names
+	// another client's run.
 	RequestID string
 	// State is the run's state.
 	State RunState
@@ -191,6 +196,9 @@ type ParkedQuery struct {
 	ObjectType ObjectType
 	// RunID filters by run; "" means all.
 	RunID string
+	// ClientID, when Owned is set, keeps only the records of runs of that client.
+	ClientID string
+	Owned    bool
 	// Key filters by the record's own key, compared case-insensitively; "" means all.
 	Key string
 	// After starts after this position (the time the list is ordered by and the id); a
@@ -207,8 +215,9 @@ type ParkedQuery struct {
 // queued, running and failed runs are left to their worker.
 type SyncRunStore interface {
 	// CreateSyncRun stores run and its records (all pending; ids are assigned) in one
-	// transaction. When run.RequestID is not empty and a run with it exists, nothing is
-	// stored and that run is returned with created false.
+	// transaction. When run.RequestID is not empty and a run of run.ClientID with it
+	// exists, nothing is stored and that run is returned with created false (runs of other
+	// clients with the same request id do not count).
 	CreateSyncRun(ctx context.Context, run SyncRun, records []SyncRecord) (SyncRun, bool, error)
 	// GetSyncRun returns the run, or ErrNotFound.
 	GetSyncRun(ctx context.Context, id string) (SyncRun, error)
@@ -255,4 +264,7 @@ type SyncRunStore interface {
 	ListRecords(ctx context.Context, q RecordQuery) ([]SyncRecord, error)
 	// ListParked returns a page of the pending or dead-letter list, oldest first.
 	ListParked(ctx context.Context, q ParkedQuery) ([]SyncRecord, error)
+	// OwnedRecords returns, in id order, the ids among ids that name records of the
+	// client's runs.
+	OwnedRecords(ctx context.Context, clientID string, ids []int64) ([]int64, error)
 }

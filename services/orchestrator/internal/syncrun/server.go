@@ -99,7 +99,7 @@ func (s *Server) CreateSyncRun(ctx context.Context, req *orchestratorv1.CreateSy
 	if len(recs) == 0 {
 		return nil, invalid("a sync run needs at least one record: give salesPersons, companies, leads, opportunities or opportunityRoles")
 	}
-	run := store.SyncRun{ID: newID(), RequestID: reqID, State: store.RunQueued, RejectMissingParents: req.GetRejectMissingParents(), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	run := store.SyncRun{ID: newID(), ClientID: callerOf(ctx).id, RequestID: reqID, State: store.RunQueued, RejectMissingParents: req.GetRejectMissingParents(), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 	got, created, err := s.st.CreateSyncRun(ctx, run, recs)
 	if err != nil {
 		return nil, internal(err)
@@ -157,6 +157,11 @@ func (s *Server) GetSyncRun(ctx context.Context, req *orchestratorv1.GetSyncRunR
 		return nil, invalid("state %s is not a record state to filter by", req.GetState())
 	}
 	run, err := s.st.GetSyncRun(ctx, req.GetSyncId())
+	if err == nil && !callerOf(ctx).owns(run) {
+		// Another client's run: answered as if it did not exist, so that its id reveals
+		// nothing.
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, status.Errorf(codes.NotFound, "sync run %q not found", req.GetSyncId())
 	}
@@ -211,7 +216,8 @@ func (s *Server) listParked(ctx context.Context, state store.RecordState, t orch
 		return nil, "", err
 	}
 	query := pagetoken.Query("parked", string(state), strconv.Itoa(int(ot)), runID)
-	q := store.ParkedQuery{State: state, ObjectType: ot, RunID: runID, Limit: size + 1}
+	c := callerOf(ctx)
+	q := store.ParkedQuery{State: state, ObjectType: ot, RunID: runID, ClientID: c.id, Owned: !c.all, Limit: size + 1}
 	if token != "" {
 		var c parkedCursor
 		if err := s.pages.Decode(token, query, &c); err != nil || c.ID <= 0 {
@@ -312,7 +318,11 @@ func (s *Server) RetryPendingRecords(ctx context.Context, req *orchestratorv1.Re
 	if err != nil {
 		return nil, err
 	}
-	recs, missing, err := s.eng.Retry(ctx, valid(ids))
+	owned, err := s.own(ctx, callerOf(ctx), valid(ids))
+	if err != nil {
+		return nil, internal(err)
+	}
+	recs, missing, err := s.eng.Retry(ctx, owned)
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -339,11 +349,15 @@ func (s *Server) DropPendingRecords(ctx context.Context, req *orchestratorv1.Dro
 	if err != nil {
 		return nil, err
 	}
-	dropped, err := s.eng.Drop(ctx, valid(ids))
+	owned, err := s.own(ctx, callerOf(ctx), valid(ids))
 	if err != nil {
 		return nil, internal(err)
 	}
-	recs, err := s.st.GetSyncRecords(ctx, valid(ids))
+	dropped, err := s.eng.Drop(ctx, owned)
+	if err != nil {
+		return nil, internal(err)
+	}
+	recs, err := s.st.GetSyncRecords(ctx, owned)
 	if err != nil {
 		return nil, internal(err)
 	}

@@ -36,13 +36,13 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-const runColumns = "id, request_id, state, reject_missing_parents, lease_until, created_at, started_at, completed_at"
+const runColumns = "id, client_id, request_id, state, reject_missing_parents, lease_until, created_at, started_at, completed_at"
 
 func scanRun(row interface{ Scan(...any) error }) (store.SyncRun, error) {
 	var r store.SyncRun
 	var state string
 	var lease, created, started, completed int64
-	err := row.Scan(&r.ID, &r.RequestID, &state, &r.RejectMissingParents, &lease, &created, &started, &completed)
+	err := row.Scan(&r.ID, &r.ClientID, &r.RequestID, &state, &r.RejectMissingParents, &lease, &created, &started, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SyncRun{}, store.ErrNotFound
 	}
@@ -100,7 +100,7 @@ func (s *Store) CreateSyncRun(ctx context.Context, run store.SyncRun, records []
 	created := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if run.RequestID != "" {
-			existing, err := scanRun(tx.QueryRowContext(ctx, s.db.Rebind("SELECT "+runColumns+" FROM sync_runs WHERE request_id = ?"), run.RequestID))
+			existing, err := scanRun(tx.QueryRowContext(ctx, s.db.Rebind("SELECT "+runColumns+" FROM sync_runs WHERE client_id = ? AND request_id = ?"), run.ClientID, run.RequestID))
 			if err == nil {
 				out = existing
 				return nil
@@ -109,8 +109,8 @@ func (s *Store) CreateSyncRun(ctx context.Context, run store.SyncRun, records []
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO sync_runs ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-			run.ID, run.RequestID, string(run.State), run.RejectMissingParents, micros(run.LeaseUntil), micros(run.CreatedAt), micros(run.StartedAt), micros(run.CompletedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO sync_runs ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			run.ID, run.ClientID, run.RequestID, string(run.State), run.RejectMissingParents, micros(run.LeaseUntil), micros(run.CreatedAt), micros(run.StartedAt), micros(run.CompletedAt)); err != nil {
 			return fmt.Errorf("storing sync run: %w", err)
 		}
 		cols := []string{"run_id", "object_type", "idx", "record", "rec_key", "state", "update_time"}
@@ -136,7 +136,7 @@ func (s *Store) CreateSyncRun(ctx context.Context, run store.SyncRun, records []
 	})
 	if err != nil && run.RequestID != "" && sqldb.IsUniqueViolation(err) {
 		// A concurrent request with the same key won: answer with its run.
-		existing, gerr := scanRun(s.db.QueryRowContext(ctx, s.db.Rebind("SELECT "+runColumns+" FROM sync_runs WHERE request_id = ?"), run.RequestID))
+		existing, gerr := scanRun(s.db.QueryRowContext(ctx, s.db.Rebind("SELECT "+runColumns+" FROM sync_runs WHERE client_id = ? AND request_id = ?"), run.ClientID, run.RequestID))
 		if gerr == nil {
 			return existing, false, nil
 		}
@@ -635,6 +635,10 @@ func (s *Store) ListParked(ctx context.Context, q store.ParkedQuery) ([]store.Sy
 		where = append(where, "run_id = ?")
 		args = append(args, q.RunID)
 	}
+	if q.Owned {
+		where = append(where, "run_id IN (SELECT id FROM sync_runs WHERE client_id = ?)")
+		args = append(args, q.ClientID)
+	}
 	if q.Key != "" {
 		where = append(where, "LOWER(rec_key) = ?")
 		args = append(args, strings.ToLower(q.Key))
@@ -645,4 +649,31 @@ func (s *Store) ListParked(ctx context.Context, q store.ParkedQuery) ([]store.Sy
 	}
 	args = append(args, q.Limit)
 	return s.queryRecords(ctx, s.db, "SELECT "+recordColumns+" FROM sync_records WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+", id LIMIT ?", args...)
+}
+
+// OwnedRecords implements store.Store.
+func (s *Store) OwnedRecords(ctx context.Context, clientID string, ids []int64) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(ids); start += inChunk {
+		ph, args := sqldb.In(ids[start:min(start+inChunk, len(ids))])
+		rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT id FROM sync_records WHERE id IN ("+ph+") "+
+			"AND run_id IN (SELECT id FROM sync_runs WHERE client_id = ?)"), append(args, clientID)...)
+		if err != nil {
+			return nil, fmt.Errorf("checking the owner of sync records: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentQuotaAddsAllCount", testConcurrentQuota},
 	}
 	tests = append(tests, syncRunTests...)
+	tests = append(tests, ownerTests...)
 	tests = append(tests, crmTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
