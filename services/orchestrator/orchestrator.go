@@ -27,6 +27,7 @@ import (
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
+	"github.com/msisync/msisync/services/orchestrator/internal/fault"
 	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 	"github.com/msisync/msisync/services/orchestrator/internal/limits"
@@ -106,7 +107,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err := s.limits.Load(ctx); err != nil {
 		return nil, fmt.Errorf("loading the daily quota counts: %w", err)
 	}
-	s.grpc = grpcserver.New(Name, log, s.auth.UnaryInterceptor(), s.limits.UnaryInterceptor())
+	// Internal error text never reaches a caller: fault logs it under an error id and
+	// answers a sentence quoting the id; outermost of the orchestrator's own interceptors,
+	// so that it sees theirs too.
+	s.grpc = grpcserver.New(Name, log, fault.UnaryServerInterceptor(s.log), s.auth.UnaryInterceptor(), s.limits.UnaryInterceptor())
 	g := s.grpc.GRPC
 	orchestratorv1.RegisterAuthServiceServer(g, auth.NewServer(s.auth))
 	applier := apply.New(links.Clients{
@@ -166,6 +170,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 		AllowAccessTokenParam: s.cfg.AllowAccessTokenParam,
 		MaxBodyBytes:          gateway.DefaultConfig.MaxBodyBytes,
 		MaxURIBytes:           gateway.DefaultConfig.MaxURIBytes,
+		Log:                   s.log,
 	}, self, gateway.Health{Services: services}, s.metric)
 	if err != nil {
 		return err

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,6 +25,9 @@ import (
 )
 
 const marketoContentType = "application/json;charset=UTF-8"
+
+// errorHandler is the gateway's error handler with its log discarded.
+var errorHandler = newErrorHandler(slog.New(slog.DiscardHandler))
 
 // testMux is a mux configured with the gateway's handlers and marshaler, as New does.
 func testMux() (*runtime.ServeMux, runtime.Marshaler) {
@@ -45,10 +50,14 @@ type answer struct {
 	Body        map[string]any
 }
 
+// errorIDPattern finds the error ids of hidden errors, random in every answer.
+var errorIDPattern = regexp.MustCompile(`(error id |"errorId":")[0-9a-f]{16}\b`)
+
+// answerOf decodes a recorded answer, every error id replaced by "<id>".
 func answerOf(t *testing.T, rec *httptest.ResponseRecorder) answer {
 	t.Helper()
 	var body map[string]any
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+	if err := json.Unmarshal(errorIDPattern.ReplaceAll(rec.Body.Bytes(), []byte("${1}<id>")), &body); err != nil {
 		t.Fatalf("response body is not a JSON object: %v\n%s", err, rec.Body)
 	}
 	return answer{HTTPStatus: rec.Code, ContentType: rec.Header().Get("Content-Type"), Body: body}
@@ -118,19 +127,19 @@ func TestErrorHandlerMarketoEnvelope(t *testing.T) {
 			name:        "Internal hides its message",
 			err:         status.Error(codes.Internal, "secret internal detail"),
 			wantCode:    "611",
-			wantMessage: "System error",
+			wantMessage: "System error: something went wrong on our side; quote error id <id> when reporting it",
 		},
 		{
 			name:        "plain error hides its message",
 			err:         errors.New("secret internal detail"),
 			wantCode:    "611",
-			wantMessage: "System error",
+			wantMessage: "System error: something went wrong on our side; quote error id <id> when reporting it",
 		},
 		{
 			name:        "Unavailable hides its message",
 			err:         status.Error(codes.Unavailable, "dial tcp 10.0.0.7:9090: secret internal detail"),
 			wantCode:    "608",
-			wantMessage: "API Temporarily Unavailable",
+			wantMessage: "API Temporarily Unavailable: a service behind the API did not answer; try again later, and quote error id <id> if it persists",
 		},
 		{
 			name:        "'<' and '&' are not HTML-escaped",

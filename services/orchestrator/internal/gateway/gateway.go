@@ -11,6 +11,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -32,6 +33,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxURIBytes is the longest request URI accepted (Marketo: 8 KB); longer gets 414.
 	MaxURIBytes int
+	// Log receives the internal errors hidden from callers, with their error ids; nil
+	// discards them.
+	Log *slog.Logger
 }
 
 // DefaultConfig has Marketo's limits.
@@ -54,6 +58,10 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 // New returns the gateway's handler. conn is a client connection to the orchestrator's own
 // gRPC server; health reports the suite's health for /healthz; metrics serves /metrics.
 func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Handler, metrics http.Handler) (http.Handler, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &jsonMarshaler{JSONPb: &runtime.JSONPb{
 			// Every field is written, so that Marketo's required envelope fields (errors,
@@ -61,7 +69,7 @@ func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Han
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 		}}),
-		runtime.WithErrorHandler(errorHandler),
+		runtime.WithErrorHandler(newErrorHandler(log)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithIncomingHeaderMatcher(incomingHeaders),
 		runtime.WithForwardResponseOption(noStoreForTokens),
