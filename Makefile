@@ -10,6 +10,10 @@ MODULES := gen platform services/identity services/account services/person \
 	services/opportunity services/scoring services/orchestrator connectors/dynamics suite
 PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 BIN := bin
+# Binaries carry the commit they were built from (`--version`): the toolchain stamps no VCS
+# information in workspace mode.
+REVISION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+GO_BUILD := go build -ldflags "-X github.com/msisync/msisync/platform/buildinfo.revision=$(REVISION)"
 
 # Where `make run` keeps its SQLite files.
 MSISYNC_DATA_DIR ?= ./data
@@ -93,26 +97,26 @@ fuzz-ci: ## Run each fuzz target briefly (3s), as CI does after the tests.
 .PHONY: build
 build: ## Build every binary into bin/.
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./suite/cmd/msisync ./services/identity/cmd/identity ./services/account/cmd/account \
+	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./services/identity/cmd/identity ./services/account/cmd/account \
 		./services/person/cmd/person ./services/opportunity/cmd/opportunity ./services/scoring/cmd/scoring \
 		./services/orchestrator/cmd/orchestrator ./connectors/dynamics/cmd/dynamics ./connectors/dynamics/cmd/dataverse-sim
 
 .PHONY: run
 run: ## Build and run the whole suite in one process (SQLite under ./data, gateway on 127.0.0.1:8080).
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/msisync ./suite/cmd/msisync
+	$(GO_BUILD) -o $(BIN)/msisync ./suite/cmd/msisync
 	$(BIN)/msisync
 
 .PHONY: demo
 demo: ## Sync a simulated Dynamics org into the suite, add activity, write MSI back, keep running (DEMO_FLAGS="-exit").
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-demo
+	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-demo
 	$(BIN)/msisync-demo -suite $(BIN)/msisync $(DEMO_FLAGS)
 
 .PHONY: bench
 bench: ## Benchmark leads end to end vs raw SQLite, read-back latency, scoring, and the Dynamics connector (BENCH_FLAGS="-leads 20000").
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench ./suite/cmd/msisync-bench-dynamics
+	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench ./suite/cmd/msisync-bench-dynamics
 	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
 	$(BIN)/msisync-bench-dynamics -suite $(BIN)/msisync $(BENCH_DYNAMICS_FLAGS)
 	go test -run '^$$' -bench Scoring -benchtime 1x -timeout 20m ./services/scoring/internal/store/sqlstore/
@@ -120,7 +124,7 @@ bench: ## Benchmark leads end to end vs raw SQLite, read-back latency, scoring, 
 .PHONY: load
 load: ## Load-test the gateway: 10 clients, a realistic mix, Marketo's limits, consistency check (LOAD_FLAGS="-duration 15s").
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-load
+	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-load
 	$(BIN)/msisync-load -suite $(BIN)/msisync $(LOAD_FLAGS)
 
 .PHONY: clean

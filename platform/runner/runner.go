@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/logging"
 	"github.com/msisync/msisync/platform/telemetry"
@@ -56,6 +57,9 @@ const defaultGCPercent = 400
 // Main runs the services that build returns and exits the process: 0 after a clean stop, 1
 // after an error. name identifies the binary in logs and traces.
 func Main(name string, build func(ctx context.Context, env Env) ([]Service, error)) {
+	if done, code := buildinfo.Args(name, usage(name), os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}

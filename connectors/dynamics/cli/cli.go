@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/logging"
 )
@@ -43,6 +44,10 @@ at MSISYNC_ORCHESTRATOR_ADDR as the API client MSISYNC_CLIENT_ID / MSISYNC_CLIEN
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, Usage)
+		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(stdout, "msisync dynamics", buildinfo.Version())
 		return nil
 	}
 	var logCfg config.Log

@@ -25,6 +25,7 @@ import (
 	"github.com/msisync/msisync/connectors/dynamics/cli"
 	"github.com/msisync/msisync/connectors/dynamics/connector"
 	"github.com/msisync/msisync/connectors/dynamics/simulator"
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/suite/internal/dynenv"
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
@@ -72,9 +73,11 @@ func parseFlags(args []string) (options, error) {
 	ef.String(&o.profile, "profile", "", "write a CPU profile of this process (the connector and the simulator, not the suite) during the initial load to this file")
 	ef.OptionalDuration(&o.latency, "latency", 0, "added to every simulated Dataverse request, like the network to a real org (e.g. 100ms)")
 	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	buildinfo.ExitIfVersion(version, "msisync-bench-dynamics")
 	if err := ef.Check(); err != nil {
 		return o, err
 	}

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
@@ -102,9 +103,11 @@ func parseFlags(args []string) (options, error) {
 	integer(&o.profileSecs, "profile-seconds", 20, "length of the -profile CPU profile, from the start of the profiled phase")
 	str(&o.profilePhase, "profile-phase", "leads", "the phase -profile covers: leads or readback")
 	str(&o.suiteLogPath, "suite-log", "", "also copy the suite's output to this file (default: kept in memory, shown on errors)")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	buildinfo.ExitIfVersion(version, "msisync-bench")
 	if err := ef.Check(); err != nil {
 		return o, err
 	}

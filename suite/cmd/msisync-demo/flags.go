@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
@@ -50,9 +51,11 @@ func parseFlags(args []string) (options, error) {
 	integer(&o.seed, "seed", 1, "seed of the generated org and activity")
 	boolean(&o.exit, "exit", "stop everything after the summary instead of leaving it running")
 	ef.Duration(&o.timeout, "timeout", 10*time.Minute, "give up on the sync and writeback after this long")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	buildinfo.ExitIfVersion(version, "msisync-demo")
 	if err := ef.Check(); err != nil {
 		return o, err
 	}

@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
@@ -115,9 +116,11 @@ func parseFlags(args []string) (options, error) {
 	ef.Bool(&o.keepData, "keep-data", "keep the suite's data directory and print its path")
 	ef.Duration(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	ef.String(&o.suiteLogPath, "suite-log", "", "also copy the suite's output to this file (default: kept in memory, shown on errors)")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	buildinfo.ExitIfVersion(version, "msisync-load")
 	if err := ef.Check(); err != nil {
 		return o, err
 	}

@@ -21,12 +21,16 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/simulator"
+	"github.com/msisync/msisync/platform/buildinfo"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dataverse-sim:", err)
 		os.Exit(1)
@@ -51,9 +55,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	clientID := fs.String("client-id", "msisync-sim", "accepted OAuth client id")
 	secret := fs.String("client-secret", "sim-secret", "accepted OAuth client secret")
 	tenant := fs.String("tenant", "common", "tenant segment printed in the token URL (any value is accepted)")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	buildinfo.ExitIfVersion(version, "dataverse-sim")
 
 	sim := simulator.New(simulator.Options{ClientID: *clientID, ClientSecret: *secret, Seed: &simulator.SeedOptions{
 		Random: *seed, Users: *users, Accounts: *accounts, Contacts: *contacts, Leads: *leads, Opportunities: *opps,
