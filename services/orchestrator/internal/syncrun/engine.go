@@ -202,6 +202,7 @@ func (e *Engine) processRun(ctx context.Context, run store.SyncRun) error {
 // result is what processing one record produced.
 type result struct {
 	refused *commonv1.Reason // decoding failed
+	failed  *commonv1.Reason // the backend refused the record (a data error): dead-lettered
 	out     apply.Outcome
 	byID    bool           // a role that names its lead by leadId (a missing lead is a leadId)
 	applied []store.Parent // the keys the record makes available as a parent, once applied
@@ -232,6 +233,9 @@ func (e *Engine) processBatch(ctx context.Context, t store.ObjectType, recs []st
 		switch {
 		case res.refused != nil:
 			u.To, u.Reasons = store.RecordRejected, []store.Reason{reasonOf(res.refused)}
+		case res.failed != nil:
+			u.To, u.Reasons = store.RecordDeadLettered, []store.Reason{reasonOf(res.failed)}
+			u.ParkTime, u.ExpireTime = now, now
 		case res.out.Missing != nil && rejectMissing:
 			u.To, u.Reasons = store.RecordRejected, []store.Reason{reasonOf(res.out.Missing.Reason)}
 		case res.out.Missing != nil:
@@ -305,7 +309,7 @@ func decodeAll[T proto.Message](obj *objects.Object, structs []*structpb.Struct,
 // sync-run defaults (createOrUpdate, dedupe fields; leads by externalPersonId).
 func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*structpb.Struct) ([]result, error) {
 	results := make([]result, len(structs))
-	var outs []apply.Outcome
+	var outs []attempt
 	var pos []int
 	var err error
 	switch t {
@@ -313,7 +317,9 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 		var ins []*identityv1.SalesPersonInput
 		ins, pos = decodeAll(objects.SalesPerson, structs, results, func() *identityv1.SalesPersonInput { return &identityv1.SalesPersonInput{} })
 		if len(ins) > 0 {
-			outs, err = e.be.SyncSalesPersons(ctx, &identityv1.SyncSalesPersonsRequest{Input: ins})
+			outs, err = isolate(ctx, ins, func(part []*identityv1.SalesPersonInput) ([]apply.Outcome, error) {
+				return e.be.SyncSalesPersons(ctx, &identityv1.SyncSalesPersonsRequest{Input: part})
+			})
 		}
 		for k, in := range ins {
 			results[pos[k]].applied = parent(kindSalesPerson, in.GetExternalSalesPersonId())
@@ -322,7 +328,9 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 		var ins []*accountv1.CompanyInput
 		ins, pos = decodeAll(objects.Company, structs, results, func() *accountv1.CompanyInput { return &accountv1.CompanyInput{} })
 		if len(ins) > 0 {
-			outs, err = e.be.SyncCompanies(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, ins)
+			outs, err = isolate(ctx, ins, func(part []*accountv1.CompanyInput) ([]apply.Outcome, error) {
+				return e.be.SyncCompanies(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, part)
+			})
 		}
 		for k, in := range ins {
 			results[pos[k]].applied = parent(kindCompany, in.GetExternalCompanyId())
@@ -331,7 +339,9 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 		var ins []*personv1.LeadInput
 		ins, pos = decodeAll(objects.Lead, structs, results, func() *personv1.LeadInput { return &personv1.LeadInput{} })
 		if len(ins) > 0 {
-			outs, err = e.be.SyncLeads(ctx, &personv1.SyncLeadsRequest{LookupField: personv1.LeadLookupField_LEAD_LOOKUP_FIELD_EXTERNAL_PERSON_ID, Input: ins})
+			outs, err = isolate(ctx, ins, func(part []*personv1.LeadInput) ([]apply.Outcome, error) {
+				return e.be.SyncLeads(ctx, &personv1.SyncLeadsRequest{LookupField: personv1.LeadLookupField_LEAD_LOOKUP_FIELD_EXTERNAL_PERSON_ID, Input: part})
+			})
 		}
 		for k, in := range ins {
 			results[pos[k]].applied = parent(kindLead, in.GetExternalPersonId())
@@ -340,7 +350,9 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 		var ins []*opportunityv1.OpportunityInput
 		ins, pos = decodeAll(objects.Opportunity, structs, results, func() *opportunityv1.OpportunityInput { return &opportunityv1.OpportunityInput{} })
 		if len(ins) > 0 {
-			outs, err = e.be.SyncOpportunities(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, ins)
+			outs, err = isolate(ctx, ins, func(part []*opportunityv1.OpportunityInput) ([]apply.Outcome, error) {
+				return e.be.SyncOpportunities(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, part)
+			})
 		}
 		for k, in := range ins {
 			results[pos[k]].applied = parent(kindOpportunity, in.GetExternalOpportunityId())
@@ -358,7 +370,9 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 			pos = append(pos, i)
 		}
 		if len(ins) > 0 {
-			outs, err = e.be.SyncOpportunityRoles(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, ins)
+			outs, err = isolate(ctx, ins, func(part []apply.RoleInput) ([]apply.Outcome, error) {
+				return e.be.SyncOpportunityRoles(ctx, commonv1.SyncAction_SYNC_ACTION_UNSPECIFIED, commonv1.DedupeBy_DEDUPE_BY_UNSPECIFIED, part)
+			})
 		}
 	default:
 		return nil, fmt.Errorf("unknown object type %d", t)
@@ -370,7 +384,7 @@ func (e *Engine) applyTyped(ctx context.Context, t store.ObjectType, structs []*
 		return nil, fmt.Errorf("applying %d records returned %d outcomes", len(pos), len(outs))
 	}
 	for k, o := range outs {
-		results[pos[k]].out = o
+		results[pos[k]].out, results[pos[k]].failed = o.out, o.failed
 	}
 	return results, nil
 }

@@ -529,3 +529,32 @@ func TestLargeRunIsBatched(t *testing.T) {
 
 // Compile-time check that the test fake satisfies the engine's dependency.
 var _ Backend = (*fakeBackend)(nil)
+
+func TestDataErrorDeadLettersOnlyTheBadRecordAndTheRunCompletes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.refuseLead = "p-3"
+	run := e.create(`{"leads":[{"externalPersonId":"p-1"},{"externalPersonId":"p-2"},{"externalPersonId":"p-3"},{"externalPersonId":"p-4"},{"externalPersonId":"p-5"}]}`)
+	e.drain()
+	got := e.get(run.GetSyncId())
+	wantState(t, got.GetSyncRun(), orchestratorv1.SyncRunState_SYNC_RUN_STATE_COMPLETED)
+	if s := states(got.GetOutcomes()); s != "3/0:APPLIED 3/1:APPLIED 3/2:DEAD_LETTERED 3/3:APPLIED 3/4:APPLIED" {
+		t.Errorf("outcomes = %s", s)
+	}
+	bad := got.GetOutcomes()[2]
+	if len(bad.GetReasons()) != 1 || bad.GetReasons()[0].GetCode() != "1003" || !strings.Contains(bad.GetReasons()[0].GetMessage(), "p-3") {
+		t.Errorf("the dead-lettered record's reasons = %v", bad.GetReasons())
+	}
+	dead, err := e.srv.ListDeadLetters(context.Background(), &orchestratorv1.ListDeadLettersRequest{})
+	if err != nil || len(dead.GetDeadLetters()) != 1 {
+		t.Fatalf("dead letters = %v, %v", dead.GetDeadLetters(), err)
+	}
+	// Fixed at the source, the record is retried from the dead-letter list.
+	e.fake.mu.Lock()
+	e.fake.refuseLead = ""
+	e.fake.mu.Unlock()
+	out, err := e.srv.RetryPendingRecords(context.Background(), &orchestratorv1.RetryPendingRecordsRequest{PendingIds: []string{dead.GetDeadLetters()[0].GetPendingId()}})
+	if err != nil || len(out.GetOutcomes()) != 1 || out.GetOutcomes()[0].GetState() != orchestratorv1.SyncRecordState_SYNC_RECORD_STATE_APPLIED {
+		t.Errorf("retrying the dead letter = %v, %v", out.GetOutcomes(), err)
+	}
+}

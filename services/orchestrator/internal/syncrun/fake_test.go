@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
@@ -32,6 +35,7 @@ type fakeBackend struct {
 	calls              map[store.ObjectType]int
 	fail               error         // returned by every write when set
 	leadGate, leadSeen chan struct{} // when set, SyncLeads signals leadSeen then waits for leadGate
+	refuseLead         string        // when set, a lead batch holding this externalPersonId fails whole with InvalidArgument
 }
 
 func newFake() *fakeBackend {
@@ -109,6 +113,11 @@ func (f *fakeBackend) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequ
 	}
 	if req.GetLookupField() != personv1.LeadLookupField_LEAD_LOOKUP_FIELD_EXTERNAL_PERSON_ID {
 		return nil, fmt.Errorf("leads synced by %v, want externalPersonId", req.GetLookupField())
+	}
+	for _, in := range req.GetInput() {
+		if f.refuseLead != "" && in.GetExternalPersonId() == f.refuseLead {
+			return nil, status.Errorf(codes.InvalidArgument, "lead %s holds a value the database refuses", f.refuseLead)
+		}
 	}
 	out := make([]apply.Outcome, len(req.GetInput()))
 	for i, in := range req.GetInput() {
