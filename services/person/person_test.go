@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -22,6 +21,7 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 )
 
 // startService runs a real person service on a free port with SQLite in a temp dir and
@@ -29,7 +29,8 @@ import (
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := t.TempDir()
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -39,7 +40,12 @@ func startService(t *testing.T) *grpc.ClientConn {
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The service requires the client certificate it generated beside its data.
+	creds, err := mtls.Load(mtls.Config{}, dataDir, mtls.Client, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(creds.Transport()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,5 +425,26 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
+	}
+}
+
+// TestControlCharactersAreRefusedPerRecord: a direct gRPC caller that sends a NUL (which
+// PostgreSQL cannot store) or another control character gets that record skipped with 1001;
+// the other records of the batch are written.
+func TestControlCharactersAreRefusedPerRecord(t *testing.T) {
+	t.Parallel()
+	c := personv1.NewLeadServiceClient(startService(t))
+	nul, _ := structpb.NewValue("a\x00b")
+	res := sync(t, c, &personv1.SyncLeadsRequest{LookupField: personv1.LeadLookupField_LEAD_LOOKUP_FIELD_EXTERNAL_PERSON_ID, Input: []*personv1.LeadInput{
+		{ExternalPersonId: proto.String("cc-1"), Title: proto.String("Line\r\none\tok")},
+		{ExternalPersonId: proto.String("cc-2"), Title: proto.String("Head\x00 of")},
+		{ExternalPersonId: proto.String("cc-3\x00")},
+		{ExternalPersonId: proto.String("cc-4"), ExternalCompanyId: proto.String("acc\x07")},
+		{ExternalPersonId: proto.String("cc-5"), Email: proto.String("a\x00@example.com")},
+		{ExternalPersonId: proto.String("cc-6"), CustomFields: map[string]*structpb.Value{"note": nul}},
+		{ExternalPersonId: proto.String("cc-7")},
+	}})
+	if got, want := strings.Join(statuses(res), ","), "CREATED,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,CREATED"; got != want {
+		t.Errorf("statuses = %s, want %s (%v)", got, want, res)
 	}
 }
