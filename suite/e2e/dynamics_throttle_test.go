@@ -9,7 +9,11 @@ import (
 func TestDynamicsSustainedThrottlingDoesNotEndTheCycle(t *testing.T) {
 	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 21, Users: 3, Accounts: 5, Contacts: 10, Leads: 3, Opportunities: 3})
 	e.sync()
-	contact := e.sim.IDs("contacts")[0]
+	var contact string
+	for id := range e.leads(e.sim.IDs("contacts")) {
+		contact = id
+		break
+	}
 	if err := e.sim.Update("contacts", contact, map[string]any{"jobtitle": "Patient Buyer"}); err != nil {
 		t.Fatal(err)
 	}
