@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 	"github.com/msisync/msisync/services/orchestrator/internal/limits"
 )
@@ -26,11 +27,17 @@ type Config struct {
 	OpportunityAddr string `env:"OPPORTUNITY_ADDR" envDefault:"127.0.0.1:9104"`
 	// ScoringAddr is the scoring service's gRPC address (MSISYNC_SCORING_ADDR).
 	ScoringAddr string `env:"SCORING_ADDR" envDefault:"127.0.0.1:9105"`
+	// HTTP bounds the REST gateway's connections (MSISYNC_HTTP_*, see HTTPConfig).
+	HTTP HTTPConfig
 	// DatabaseURL, when set, overrides MSISYNC_DATABASE_URL for this service
 	// (MSISYNC_ORCHESTRATOR_DATABASE_URL).
 	DatabaseURL config.Secret `env:"ORCHESTRATOR_DATABASE_URL"`
 	// Store is the shared storage configuration.
 	Store config.Store
+	// TLS is the client certificate the orchestrator presents to the internal services and
+	// the CA it verifies them with (MSISYNC_INTERNAL_TLS, MSISYNC_TLS_CA, MSISYNC_TLS_CERT,
+	// MSISYNC_TLS_KEY). Its own public API keeps bearer tokens and needs no certificate.
+	TLS mtls.Config
 	// ClientID and ClientSecret define an API client, created or updated at start-up
 	// (MSISYNC_CLIENT_ID, MSISYNC_CLIENT_SECRET). When both are unset and no client exists
 	// yet, one is generated, printed once and saved to <data dir>/credentials.env.
@@ -125,8 +132,10 @@ func (c Config) Validate() error {
 	if c.DailyQuota < 0 {
 		errs = append(errs, fmt.Errorf("MSISYNC_DAILY_QUOTA %d is negative: use 0 (no quota) or more", c.DailyQuota))
 	}
+	errs = append(errs, c.HTTP.Validate())
 	errs = append(errs, c.WritebackColumns.Validate())
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
 	return errors.Join(errs...)
 }
 

@@ -15,6 +15,7 @@ func validConfig() Config {
 		AccountAddr: "127.0.0.1:9102", PersonAddr: "127.0.0.1:9103", OpportunityAddr: "127.0.0.1:9104",
 		ScoringAddr: "127.0.0.1:9105", Store: config.Store{DataDir: "./data", SQLiteSynchronous: "NORMAL"},
 		TokenTTL: time.Hour, ParkTTL: 24 * time.Hour,
+		HTTP:           HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, MaxConnections: 1000},
 		RateLimitCalls: 100, RateLimitWindow: 20 * time.Second, MaxConcurrency: 10, DailyQuota: 50000,
 	}
 }

@@ -24,6 +24,7 @@ import (
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/grpcclient"
 	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
@@ -93,8 +94,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	}
 	s.auth = auth.New(st, key, cfg.TokenTTL)
 
+	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Client, log)
+	if err != nil {
+		return nil, err
+	}
 	for name, addr := range cfg.downstream() {
-		conn, err := grpcclient.Dial(addr)
+		conn, err := grpcclient.DialInternal(addr, creds.Transport())
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +180,10 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	// Slow or idle clients are cut off, and connections past MSISYNC_HTTP_MAX_CONNECTIONS
+	// wait in the accept queue, so that no client can hold the gateway's connections.
+	srv := gateway.NewServer(s.cfg.HTTP.server(), handler)
+	httpLis = gateway.Limit(httpLis, s.cfg.HTTP.server())
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.grpc.ServeListener(gctx, grpcLis) })

@@ -18,6 +18,9 @@ import (
 // requestIDHeader carries the Marketo request id from the gateway to the orchestrator.
 const requestIDHeader = "X-Request-Id"
 
+// bodyTimeoutMessage tells a client whose body was too slow what happened.
+const bodyTimeoutMessage = "the request body did not arrive within the server's read timeout (MSISYNC_HTTP_READ_TIMEOUT); send it again over a faster link or in smaller batches"
+
 // jsonQueryRoutes maps the Marketo paths whose POST …?_method=GET takes a JSON body (a
 // compound-key lookup) to the route of the query RPC.
 var jsonQueryRoutes = map[string]string{
@@ -34,7 +37,9 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set(requestIDHeader, marketo.NewRequestID(time.Now()))
 		if len(r.RequestURI) > cfg.MaxURIBytes {
-			writeEnvelopeError(w, r, http.StatusRequestURITooLong, "414", "Request-URI Too Long: the limit is 8 KB; send POST with ?_method=GET and the parameters in a form body")
+			refuseBody(w, r, true, func() {
+				writeEnvelopeError(w, r, http.StatusRequestURITooLong, "414", "Request-URI Too Long: the limit is 8 KB; send POST with ?_method=GET and the parameters in a form body")
+			})
 			return
 		}
 		marketoPath := strings.HasPrefix(r.URL.Path, "/rest/") || strings.HasPrefix(r.URL.Path, "/identity/")
@@ -42,14 +47,23 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 			body, err := readBody(w, r, cfg.MaxBodyBytes)
 			if err != nil {
 				// msisync's own API answers in grpc-gateway's error shape, with the HTTP status.
-				var tooLarge *http.MaxBytesError
-				status, message := http.StatusBadRequest, "the request body could not be read"
-				if errors.As(err, &tooLarge) {
-					status, message = http.StatusRequestEntityTooLarge, "the request body is larger than 1 MB; send at most 300 records per call"
+				answer := func(httpStatus, code int, message string) func() {
+					return func() {
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(httpStatus)
+						writeJSON(w, map[string]any{"code": code, "message": message, "details": []any{}})
+					}
 				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(status)
-				writeJSON(w, map[string]any{"code": 3, "message": message, "details": []any{}})
+				var tooLarge *http.MaxBytesError
+				switch {
+				case errors.As(err, &tooLarge):
+					refuseBody(w, r, r.ContentLength > cfg.MaxBodyBytes, answer(http.StatusRequestEntityTooLarge, 3, "the request body is larger than 1 MB; send at most 300 records per call"))
+				case timedOut(err):
+					w.Header().Set("Connection", "close")
+					answer(http.StatusRequestTimeout, 4, bodyTimeoutMessage)()
+				default:
+					answer(http.StatusBadRequest, 3, "the request body could not be read")()
+				}
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -60,11 +74,17 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 		body, err := readBody(w, r, cfg.MaxBodyBytes)
 		if err != nil {
 			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				writeEnvelopeError(w, r, http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large: the limit is 1 MB per call")
-				return
+			switch {
+			case errors.As(err, &tooLarge):
+				refuseBody(w, r, r.ContentLength > cfg.MaxBodyBytes, func() {
+					writeEnvelopeError(w, r, http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large: the limit is 1 MB per call")
+				})
+			case timedOut(err):
+				w.Header().Set("Connection", "close")
+				writeEnvelopeError(w, r, http.StatusRequestTimeout, marketo.CodeRequestTimeOut, "Request time-out: "+bodyTimeoutMessage)
+			default:
+				writeEnvelopeError(w, r, http.StatusBadRequest, marketo.CodeInvalidJSON, "the request body could not be read")
 			}
-			writeEnvelopeError(w, r, http.StatusBadRequest, marketo.CodeInvalidJSON, "the request body could not be read")
 			return
 		}
 		q := r.URL.Query()
