@@ -73,7 +73,9 @@ func Generate(dir string, hosts []string) error {
 	if err := writeSet(tmp, hosts); err != nil {
 		return err
 	}
-	// rename(2) replaces an empty directory and fails on one that holds files.
+	// os.Rename fails on an existing directory; an empty one (made by hand, or emptied by
+	// `msisync certs -force`) is removed first, one that holds files is left alone.
+	_ = os.Remove(dir)
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("moving the certificates into %s: %w", dir, err)
 	}

@@ -11,6 +11,7 @@ import (
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/account/internal/server"
 	"github.com/msisync/msisync/services/account/internal/store/sqlstore"
@@ -28,6 +29,9 @@ type Config struct {
 	DatabaseURL config.Secret `env:"ACCOUNT_DATABASE_URL"`
 	// Store is the shared storage configuration.
 	Store config.Store
+	// TLS authenticates this service's callers with mutual TLS (MSISYNC_INTERNAL_TLS,
+	// MSISYNC_TLS_CA, MSISYNC_TLS_CERT, MSISYNC_TLS_KEY).
+	TLS mtls.Config
 }
 
 // Validate reports a setting that cannot work.
@@ -35,6 +39,7 @@ func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, config.CheckAddr("MSISYNC_ACCOUNT_ADDR", c.Addr))
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
 	return errors.Join(errs...)
 }
 
@@ -50,6 +55,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
 	if err != nil {
 		return nil, fmt.Errorf("account store: %w", err)
@@ -59,7 +68,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	srv := grpcserver.New(Name, log)
+	srv := grpcserver.NewInternal(Name, log, creds.Transport())
 	accountv1.RegisterCompanyServiceServer(srv.GRPC, server.New(st, key))
 	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
 }

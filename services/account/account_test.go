@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -23,6 +22,7 @@ import (
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 )
 
 // startService runs a real account service on a free port with SQLite in a temp dir and
@@ -30,7 +30,8 @@ import (
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := t.TempDir()
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -40,7 +41,12 @@ func startService(t *testing.T) *grpc.ClientConn {
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The service requires the client certificate it generated beside its data.
+	creds, err := mtls.Load(mtls.Config{}, dataDir, mtls.Client, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(creds.Transport()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +433,9 @@ func TestConfigValidate(t *testing.T) {
 		valid bool
 	}{
 		{"sqlite", Config{Addr: "127.0.0.1:9102", Store: store}, true},
-		{"own postgres url", Config{Addr: "127.0.0.1:9102", DatabaseURL: "postgres://db/x", Store: config.Store{SQLiteSynchronous: "NORMAL"}}, true},
+		{"own postgres url", Config{Addr: "127.0.0.1:9102", DatabaseURL: "postgres://db/x", Store: config.Store{SQLiteSynchronous: "NORMAL"}, TLS: mtls.Config{CA: "ca.pem", Cert: "server.pem", Key: "server-key.pem"}}, true},
+		{"postgres, no data dir for the development certificates", Config{Addr: "127.0.0.1:9102", DatabaseURL: "postgres://db/x", Store: config.Store{SQLiteSynchronous: "NORMAL"}}, false},
+		{"bad internal TLS mode", Config{Addr: "127.0.0.1:9102", Store: store, TLS: mtls.Config{Mode: "yes"}}, false},
 		{"no port", Config{Addr: "no-port", Store: store}, false},
 		{"no data dir", Config{Addr: "127.0.0.1:9102", Store: config.Store{SQLiteSynchronous: "NORMAL"}}, false},
 		{"bad database url", Config{Addr: "127.0.0.1:9102", DatabaseURL: "mysql://db", Store: store}, false},

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -18,6 +17,7 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 )
 
 // startService runs a real identity service on a free port with SQLite in a temp dir and
@@ -25,7 +25,8 @@ import (
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := t.TempDir()
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -35,7 +36,12 @@ func startService(t *testing.T) *grpc.ClientConn {
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The service requires the client certificate it generated beside its data.
+	creds, err := mtls.Load(mtls.Config{}, dataDir, mtls.Client, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(creds.Transport()))
 	if err != nil {
 		t.Fatal(err)
 	}

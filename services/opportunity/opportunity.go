@@ -13,6 +13,7 @@ import (
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/opportunity/internal/server"
 	"github.com/msisync/msisync/services/opportunity/internal/store/sqlstore"
@@ -30,6 +31,9 @@ type Config struct {
 	DatabaseURL config.Secret `env:"OPPORTUNITY_DATABASE_URL"`
 	// Store is the shared storage configuration.
 	Store config.Store
+	// TLS authenticates this service's callers with mutual TLS (MSISYNC_INTERNAL_TLS,
+	// MSISYNC_TLS_CA, MSISYNC_TLS_CERT, MSISYNC_TLS_KEY).
+	TLS mtls.Config
 }
 
 // Validate reports a setting that cannot work.
@@ -37,6 +41,7 @@ func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, config.CheckAddr("MSISYNC_OPPORTUNITY_ADDR", c.Addr))
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
 	return errors.Join(errs...)
 }
 
@@ -53,6 +58,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
 	if err != nil {
 		return nil, fmt.Errorf("opportunity store: %w", err)
@@ -62,7 +71,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	srv := grpcserver.New(Name, log)
+	srv := grpcserver.NewInternal(Name, log, creds.Transport())
 	opportunityv1.RegisterOpportunityServiceServer(srv.GRPC, server.NewOpportunityServer(st, key))
 	opportunityv1.RegisterOpportunityRoleServiceServer(srv.GRPC, server.NewRoleServer(st, key))
 	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil

@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -25,6 +24,7 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 )
 
 // registered is every gRPC API the opportunity service serves.
@@ -38,7 +38,8 @@ var registered = []grpc.ServiceDesc{
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := t.TempDir()
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -48,7 +49,12 @@ func startService(t *testing.T) *grpc.ClientConn {
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The service requires the client certificate it generated beside its data.
+	creds, err := mtls.Load(mtls.Config{}, dataDir, mtls.Client, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(creds.Transport()))
 	if err != nil {
 		t.Fatal(err)
 	}

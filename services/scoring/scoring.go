@@ -28,6 +28,7 @@ import (
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
+	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/scoring/internal/model"
 	"github.com/msisync/msisync/services/scoring/internal/server"
@@ -47,6 +48,9 @@ type Config struct {
 	DatabaseURL config.Secret `env:"SCORING_DATABASE_URL"`
 	// Store is the shared storage configuration.
 	Store config.Store
+	// TLS authenticates this service's callers with mutual TLS (MSISYNC_INTERNAL_TLS,
+	// MSISYNC_TLS_CA, MSISYNC_TLS_CERT, MSISYNC_TLS_KEY).
+	TLS mtls.Config
 	// UrgencyHalfLife is the urgency decay half-life (MSISYNC_SCORING_URGENCY_HALF_LIFE).
 	UrgencyHalfLife time.Duration `env:"SCORING_URGENCY_HALF_LIFE" envDefault:"168h"`
 	// RecomputeInterval is how often the tier boundaries are recomputed
@@ -134,6 +138,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
+	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
 	return errors.Join(errs...)
 }
 
@@ -153,6 +158,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
+	if err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	tiers, _ := cfg.tiers() // validated above
 	params := model.Params{HalfLife: cfg.UrgencyHalfLife}
@@ -166,7 +175,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	srv := grpcserver.New(Name, log)
+	srv := grpcserver.NewInternal(Name, log, creds.Transport())
 	scoringv1.RegisterScoringServiceServer(srv.GRPC, server.New(st, key, tiers, params))
 	return &Service{cfg: cfg, tiers: tiers, store: st, srv: srv, log: log}, nil
 }

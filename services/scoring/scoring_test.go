@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -23,6 +22,7 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/mtls"
 )
 
 // startService runs a real scoring service on a free port with SQLite in a temp dir and
@@ -31,7 +31,8 @@ func startService(t *testing.T, cfg Config) (scoringv1.ScoringServiceClient, *gr
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Store = config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}
+	dataDir := t.TempDir()
+	cfg.Store = config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}
 	svc, err := New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -42,7 +43,12 @@ func startService(t *testing.T, cfg Config) (scoringv1.ScoringServiceClient, *gr
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The service requires the client certificate it generated beside its data.
+	creds, err := mtls.Load(mtls.Config{}, dataDir, mtls.Client, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(creds.Transport()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -24,7 +25,13 @@ func TestEveryServiceAnswersHealthAndReflection(t *testing.T) {
 	defer cancel()
 	for _, svc := range services {
 		t.Run(svc.name, func(t *testing.T) {
-			conn, err := grpc.NewClient(s.grpc[svc.name], grpc.WithTransportCredentials(insecure.NewCredentials()))
+			// The orchestrator's public API is plaintext (each call carries a bearer token);
+			// the internal services want the operator's client certificate.
+			var creds credentials.TransportCredentials = insecure.NewCredentials()
+			if svc.name != "orchestrator" {
+				creds = s.operatorCreds(t)
+			}
+			conn, err := grpc.NewClient(s.grpc[svc.name], grpc.WithTransportCredentials(creds))
 			if err != nil {
 				t.Fatal(err)
 			}

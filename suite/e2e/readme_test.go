@@ -52,6 +52,9 @@ func TestReadmeQuickstartWorksAsWritten(t *testing.T) {
 		text = strings.ReplaceAll(text, "127.0.0.1:"+defaultPorts[svc.name], s.grpc[svc.name])
 	}
 	text = strings.ReplaceAll(text, "go tool grpcurl", "go -C "+root+" tool grpcurl")
+	// grpcurl runs in the repository root (go -C), so the certificates' paths are made
+	// absolute.
+	text = regexp.MustCompile(`(\./)?data/tls/`).ReplaceAllLiteralString(text, filepath.Join(work, "data", "tls")+"/")
 
 	cmd := exec.Command("bash", "-c", text)
 	cmd.Dir = work
