@@ -237,8 +237,9 @@ func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget i
 	return parts, used, err
 }
 
-// buildBatch writes the multipart/mixed body (reference §5.3). Each part carries a
-// Content-Length so the inner request can be read with http.ReadRequest.
+// buildBatch writes the multipart/mixed body (docs/dataverse-facts.md, Writing the MSI
+// columns). Each part carries a Content-Length so the inner request can be read with
+// http.ReadRequest.
 func buildBatch(boundary string, items []preparedUpdate) []byte {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

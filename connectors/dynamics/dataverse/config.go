@@ -47,7 +47,7 @@ type Config struct {
 	BaseBackoff    time.Duration // first backoff for 5xx / network errors, default 500ms, doubled each time with full jitter
 	MaxBackoff     time.Duration // cap for one backoff wait, default 30s (a Retry-After is honoured in full, even above this cap, up to 5 minutes)
 	ThrottleBudget time.Duration // total wait of one request on throttling (429, 503 with Retry-After), which uses no attempts; default 15m
-	HTTPClient     *http.Client  // default: timeout 2 minutes, no cookie jar (reference §6: no server affinity)
+	HTTPClient     *http.Client  // default: timeout 2 minutes, no cookie jar (no server affinity: docs/dataverse-facts.md)
 	Log            *slog.Logger  // default: discard
 }
 

@@ -1,7 +1,7 @@
 // Package dataverse is a small client for the Microsoft Dataverse Web API v9.2, the API
 // behind Dynamics 365 Sales, made for the msisync Dynamics connector.
 //
-// What it does (per the Dataverse Web API research notes, dynamics-webapi.md §1, §4-§6):
+// What it does (the Dataverse facts behind each point are in docs/dataverse-facts.md):
 //
 //   - OAuth2 client credentials against Microsoft Entra ID (scope "<URL>/.default",
 //     parameters in the form body). The token is cached and renewed shortly before it

@@ -1,6 +1,6 @@
 // Package simulator is an in-memory Microsoft Dataverse Web API v9.2 environment for the
-// Dynamics connector's end-to-end tests and the demo. It follows
-// shared/reference/dynamics-webapi.md.
+// Dynamics connector's end-to-end tests and the demo. It follows the Dataverse facts in
+// docs/dataverse-facts.md, which also says where the simulator had to choose.
 //
 // A *Simulator is an http.Handler; the base URL of each request is http://<Host>, so it
 // works behind httptest.NewServer:

@@ -15,7 +15,7 @@ import (
 	"github.com/msisync/msisync/suite/internal/suiteproc"
 )
 
-// mktColumns are the MSI columns the writeback fills (DESIGN §5 defaults).
+// mktColumns are the MSI columns the writeback fills (the defaults in docs/msi-contract.md, Writeback).
 var mktColumns = []string{"mkt_priority", "mkt_urgency", "mkt_relativescore", "mkt_leadscore", "mkt_lastinterestingmomenttype",
 	"mkt_lastinterestingmomentdesc", "mkt_leadinterestingmomentsource", "mkt_lastinterestingmomentdate"}
 

@@ -77,8 +77,8 @@ func (TierBoundariesMode) EnumDescriptor() ([]byte, []int) {
 	return file_msisync_orchestrator_v1_insight_proto_rawDescGZIP(), []int{0}
 }
 
-// LeadInsight is a lead's derived MSI fields (DESIGN §3.4), with the Marketo lead field names
-// in JSON.
+// LeadInsight is a lead's derived MSI fields (docs/msi-contract.md, MSI fields), with the
+// Marketo lead field names in JSON.
 type LeadInsight struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The lead's integer id.
@@ -758,8 +758,8 @@ type WritebackChange struct {
 	ExternalPersonId string `protobuf:"bytes,1,opt,name=external_person_id,json=externalPersonId,proto3" json:"external_person_id,omitempty"`
 	// The lead's integer id in msisync.
 	LeadId int32 `protobuf:"varint,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	// The changed values by CRM column name (DESIGN §5 mapping, configurable), for example
-	// mkt_priority: a number, a string, an ISO 8601 date string, or null to clear.
+	// The changed values by CRM column name (docs/msi-contract.md, Writeback; configurable),
+	// for example mkt_priority: a number, a string, an ISO 8601 date string, or null to clear.
 	Columns map[string]*structpb.Value `protobuf:"bytes,3,rep,name=columns,proto3" json:"columns,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the change happened.
 	ChangeTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=change_time,json=changeTime,proto3" json:"change_time,omitempty"`

@@ -215,9 +215,9 @@ func (TierBoundariesMode) EnumDescriptor() ([]byte, []int) {
 	return file_msisync_scoring_v1_insight_proto_rawDescGZIP(), []int{2}
 }
 
-// LeadInsight holds a lead's derived MSI fields (DESIGN §3.4, §4): what the orchestrator
-// composes into lead queries, Best Bets and the writeback feed. A lead with nothing recorded
-// has all values zero.
+// LeadInsight holds a lead's derived MSI fields (docs/msi-contract.md, MSI fields and
+// Scoring model): what the orchestrator composes into lead queries, Best Bets and the
+// writeback feed. A lead with nothing recorded has all values zero.
 type LeadInsight struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The lead's msisync id.

@@ -17,8 +17,9 @@ import (
 // Columns maps msisync's MSI field names to the CRM's column names.
 type Columns map[string]string
 
-// DefaultColumns are the Dynamics 365 columns of the native MSI solution (DESIGN §5): the
-// MSI doc's __c names are Salesforce names and not valid Dataverse names.
+// DefaultColumns are the Dynamics 365 columns of the native MSI solution
+// (docs/msi-contract.md, Writeback): the MSI doc's __c names are Salesforce names and not
+// valid Dataverse names.
 var DefaultColumns = Columns{
 	"msiLastInterestingMomentType":   "mkt_lastinterestingmomenttype",
 	"msiLastInterestingMomentDate":   "mkt_lastinterestingmomentdate",

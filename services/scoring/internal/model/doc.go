@@ -1,6 +1,7 @@
-// Package model is msisync's scoring model (DESIGN §4): deterministic, pure functions that
-// turn a lead's score changes and interesting moments into its MSI fields. MODEL.md in the
-// service's directory says the same for readers of the README; keep the two in step.
+// Package model is msisync's scoring model (docs/msi-contract.md, Scoring model):
+// deterministic, pure functions that turn a lead's score changes and interesting moments into
+// its MSI fields. MODEL.md in the service's directory says the same for readers of the README;
+// keep the two in step.
 //
 // # Inputs
 //
