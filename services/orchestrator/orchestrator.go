@@ -125,6 +125,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		Opportunities: opportunityv1.NewOpportunityServiceClient(s.conns["opportunity"]),
 		Roles:         opportunityv1.NewOpportunityRoleServiceClient(s.conns["opportunity"]),
 	}, scoringv1.NewScoringServiceClient(s.conns["scoring"]))
+	// Writes that name a parent and deletes of that parent take record locks in the shared
+	// store, so the sync order holds under concurrency, across replicas.
+	applier.Locks = st
 	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(applier))
 	orchestratorv1.RegisterMarketoCompanyServiceServer(g, marketoapi.NewCompanies(applier))
 	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier))

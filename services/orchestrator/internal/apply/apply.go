@@ -15,11 +15,15 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // Applier writes through the owning services.
 type Applier struct {
 	links.Clients
+	// Locks orders writes that name a parent against deletes of that parent, across
+	// replicas (see store.KeyLocker). Nil locks nothing (tests of one caller at a time).
+	Locks store.KeyLocker
 	// Scoring learns every lead's links (CRM id, owner) after each lead write, so that its
 	// Best Bets, change feed and CRM-id lookups stay current. Nil leaves it out (tests).
 	Scoring scoringv1.ScoringServiceClient

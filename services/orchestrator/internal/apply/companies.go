@@ -12,11 +12,18 @@ import (
 // SyncCompanies writes companies whose owner exists; the others come back Missing.
 func (a *Applier) SyncCompanies(ctx context.Context, action commonv1.SyncAction, dedupe commonv1.DedupeBy, inputs []*accountv1.CompanyInput) ([]Outcome, error) {
 	var w links.Wanted
+	var parents lockSet
 	for _, in := range inputs {
 		if present(in.ExternalSalesPersonId) {
 			w.SalesPerson(in.GetExternalSalesPersonId())
+			parents.add(links.SalesPerson, in.GetExternalSalesPersonId())
 		}
 	}
+	unlock, err := a.lockParents(ctx, parents)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	found, err := a.Resolve(ctx, w)
 	if err != nil {
 		return nil, err
@@ -52,11 +59,21 @@ func (a *Applier) DeleteCompanies(ctx context.Context, keys []*accountv1.Company
 	byID := map[int32]string{}
 	idByKey := map[string]int32{}
 	var ext []string
+	var deleted lockSet
+	for _, k := range keys {
+		deleted.add(links.Company, k.GetExternalCompanyId())
+	}
 	for _, c := range got.GetCompanies() {
 		byID[c.GetId()] = c.GetExternalCompanyId()
 		idByKey[extid.Key(c.GetExternalCompanyId())] = c.GetId()
 		ext = append(ext, c.GetExternalCompanyId())
+		deleted.add(links.Company, c.GetExternalCompanyId())
 	}
+	unlock, err := a.lockDeleted(ctx, deleted)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	use := links.Use{}
 	if len(ext) > 0 {
 		if use, err = a.CompanyUse(ctx, ext); err != nil {

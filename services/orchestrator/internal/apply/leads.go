@@ -15,14 +15,22 @@ import (
 func (a *Applier) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest) ([]Outcome, error) {
 	inputs := req.GetInput()
 	var w links.Wanted
+	var parents lockSet
 	for _, in := range inputs {
 		if present(in.ExternalSalesPersonId) {
 			w.SalesPerson(in.GetExternalSalesPersonId())
+			parents.add(links.SalesPerson, in.GetExternalSalesPersonId())
 		}
 		if present(in.ExternalCompanyId) {
 			w.Company(in.GetExternalCompanyId())
+			parents.add(links.Company, in.GetExternalCompanyId())
 		}
 	}
+	unlock, err := a.lockParents(ctx, parents)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	found, err := a.Resolve(ctx, w)
 	if err != nil {
 		return nil, err
@@ -96,12 +104,24 @@ func (a *Applier) DeleteLeads(ctx context.Context, keys []*personv1.LeadKey) ([]
 	}
 	idByExternal := map[string]int32{}
 	var ids []int32
+	var deleted lockSet
+	for _, k := range keys {
+		deleted.add(links.Lead, k.GetExternalPersonId())
+		deleted.addLeadID(k.GetId())
+	}
 	for _, l := range got.GetLeads() {
 		ids = append(ids, l.GetId())
 		if l.GetExternalPersonId() != "" {
 			idByExternal[keyOf(l.GetExternalPersonId())] = l.GetId()
 		}
+		deleted.add(links.Lead, l.GetExternalPersonId())
+		deleted.addLeadID(l.GetId())
 	}
+	unlock, err := a.lockDeleted(ctx, deleted)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	use := links.Use{}
 	if len(ids) > 0 {
 		if use, err = a.LeadUse(ctx, ids); err != nil {

@@ -17,14 +17,22 @@ func keyOf(externalID string) string { return extid.Key(externalID) }
 // back Missing (718 for the owner, 1013 for the company).
 func (a *Applier) SyncOpportunities(ctx context.Context, action commonv1.SyncAction, dedupe commonv1.DedupeBy, inputs []*opportunityv1.OpportunityInput) ([]Outcome, error) {
 	var w links.Wanted
+	var parents lockSet
 	for _, in := range inputs {
 		if present(in.ExternalSalesPersonId) {
 			w.SalesPerson(in.GetExternalSalesPersonId())
+			parents.add(links.SalesPerson, in.GetExternalSalesPersonId())
 		}
 		if present(in.ExternalCompanyId) {
 			w.Company(in.GetExternalCompanyId())
+			parents.add(links.Company, in.GetExternalCompanyId())
 		}
 	}
+	unlock, err := a.lockParents(ctx, parents)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	found, err := a.Resolve(ctx, w)
 	if err != nil {
 		return nil, err
@@ -63,11 +71,21 @@ func (a *Applier) DeleteOpportunities(ctx context.Context, keys []*opportunityv1
 	byGUID := map[string]string{}
 	guidByKey := map[string]string{}
 	var ext []string
+	var deleted lockSet
+	for _, k := range keys {
+		deleted.add(links.Opportunity, k.GetExternalOpportunityId())
+	}
 	for _, o := range got.GetOpportunities() {
 		byGUID[o.GetMarketoGuid()] = o.GetExternalOpportunityId()
 		guidByKey[keyOf(o.GetExternalOpportunityId())] = o.GetMarketoGuid()
 		ext = append(ext, o.GetExternalOpportunityId())
+		deleted.add(links.Opportunity, o.GetExternalOpportunityId())
 	}
+	unlock, err := a.lockDeleted(ctx, deleted)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	use := links.Use{}
 	if len(ext) > 0 {
 		if use, err = a.OpportunityUse(ctx, ext); err != nil {

@@ -23,17 +23,26 @@ type RoleInput struct {
 // back Missing (1013).
 func (a *Applier) SyncOpportunityRoles(ctx context.Context, action commonv1.SyncAction, dedupe commonv1.DedupeBy, inputs []RoleInput) ([]Outcome, error) {
 	var w links.Wanted
+	var parents lockSet
 	for _, in := range inputs {
 		if present(in.ExternalOpportunityId) {
 			w.Opportunity(in.GetExternalOpportunityId())
+			parents.add(links.Opportunity, in.GetExternalOpportunityId())
 		}
 		switch {
 		case in.LeadId != nil:
 			w.LeadID(in.GetLeadId())
+			parents.addLeadID(in.GetLeadId())
 		case in.ExternalPersonID != "":
 			w.LeadByExternalID(in.ExternalPersonID)
+			parents.add(links.Lead, in.ExternalPersonID)
 		}
 	}
+	unlock, err := a.lockParents(ctx, parents)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	found, err := a.Resolve(ctx, w)
 	if err != nil {
 		return nil, err

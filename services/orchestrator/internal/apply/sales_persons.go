@@ -32,11 +32,21 @@ func (a *Applier) DeleteSalesPersons(ctx context.Context, keys []*identityv1.Sal
 	byID := map[int32]string{}
 	idByKey := map[string]int32{}
 	var ext []string
+	var deleted lockSet
+	for _, k := range keys {
+		deleted.add(links.SalesPerson, k.GetExternalSalesPersonId())
+	}
 	for _, p := range got.GetSalesPersons() {
 		byID[p.GetId()] = p.GetExternalSalesPersonId()
 		idByKey[extid.Key(p.GetExternalSalesPersonId())] = p.GetId()
 		ext = append(ext, p.GetExternalSalesPersonId())
+		deleted.add(links.SalesPerson, p.GetExternalSalesPersonId())
 	}
+	unlock, err := a.lockDeleted(ctx, deleted)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	use := links.Use{}
 	if len(ext) > 0 {
 		if use, err = a.SalesPersonUse(ctx, ext); err != nil {

@@ -24,7 +24,8 @@ const serviceName = "orchestrator"
 
 // Store implements store.Store over database/sql.
 type Store struct {
-	db *sqldb.DB
+	db       *sqldb.DB
+	keyLocks *keyLocks // LockKeys on SQLite
 }
 
 var _ store.Store = (*Store)(nil)
@@ -35,7 +36,7 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, keyLocks: newKeyLocks()}, nil
 }
 
 // Close implements store.Store.
