@@ -60,7 +60,7 @@ type Config struct {
 	ParkTTL time.Duration `env:"PARK_TTL" envDefault:"24h"`
 	// WritebackColumns maps MSI fields to the CRM columns the writeback feed names
 	// (MSISYNC_WRITEBACK_COLUMNS, "field:column,field:column"; default: the Dynamics mkt_*
-	// columns of DESIGN §5). Fields left out are not written back.
+	// columns of docs/msi-contract.md, Writeback). Fields left out are not written back.
 	WritebackColumns insight.Columns `env:"WRITEBACK_COLUMNS" envKeyValSeparator:":"`
 	// AllowAccessTokenParam accepts the deprecated access_token query parameter besides
 	// the Authorization header (MSISYNC_ALLOW_ACCESS_TOKEN_PARAM).
