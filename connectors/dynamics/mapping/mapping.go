@@ -1,5 +1,5 @@
 // Package mapping turns Dataverse rows into the Marketo records of the MSI sync contract
-// (DESIGN §3): systemusers → sales persons, accounts → companies, contacts and leads →
+// (docs/msi-contract.md): systemusers → sales persons, accounts → companies, contacts and leads →
 // leads keyed by externalPersonId, opportunities → opportunities, and the opportunity's
 // customer contact plus Stakeholder connections → opportunity roles.
 //
