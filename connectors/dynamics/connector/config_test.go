@@ -33,6 +33,7 @@ func TestConfigNamesEveryBadSetting(t *testing.T) {
 		{"no secret", func(c *Config) { c.ClientSecret = "" }, "MSISYNC_DYNAMICS_CLIENT_SECRET is not set"},
 		{"zero interval", func(c *Config) { c.SyncInterval = 0 }, "MSISYNC_DYNAMICS_SYNC_INTERVAL"},
 		{"no throttle budget", func(c *Config) { c.ThrottleBudget = 0 }, "MSISYNC_DYNAMICS_THROTTLE_BUDGET"},
+		{"fallback owner not a GUID", func(c *Config) { c.FallbackOwner = "jane@contoso.com" }, "MSISYNC_DYNAMICS_FALLBACK_OWNER"},
 		{"huge batch", func(c *Config) { c.BatchSize = 5000 }, "MSISYNC_DYNAMICS_BATCH_SIZE is 5000; use 1 to 1000"},
 		{"bad address", func(c *Config) { c.OrchestratorAddr = "nowhere" }, "MSISYNC_ORCHESTRATOR_ADDR"},
 	} {

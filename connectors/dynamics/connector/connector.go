@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -62,6 +63,11 @@ type Config struct {
 	// protection limits (MSISYNC_DYNAMICS_THROTTLE_BUDGET): a 429 (or 503 with Retry-After)
 	// waits its Retry-After without counting as a failed attempt until the budget is spent.
 	ThrottleBudget time.Duration `env:"DYNAMICS_THROTTLE_BUDGET" envDefault:"15m"`
+	// FallbackOwner is the systemuserid of an enabled Dynamics user who is shown in MSI as
+	// the sales person of an account or opportunity whose owner is not an enabled user (a
+	// team without an enabled administrator, a disabled or application user)
+	// (MSISYNC_DYNAMICS_FALLBACK_OWNER). Unset, such records are held with a finding.
+	FallbackOwner string `env:"DYNAMICS_FALLBACK_OWNER"`
 	// BatchSize is the number of updates per $batch request (MSISYNC_DYNAMICS_BATCH_SIZE, at
 	// most 1000; Microsoft advises small batches).
 	BatchSize int `env:"DYNAMICS_BATCH_SIZE" envDefault:"100"`
@@ -110,6 +116,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is %s; use a positive duration such as 5m", name, d))
 		}
 	}
+	if c.FallbackOwner != "" && !guid.MatchString(strings.TrimSpace(c.FallbackOwner)) {
+		errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_FALLBACK_OWNER is %q; use the systemuserid (a GUID) of an enabled Dynamics user, or leave it unset", c.FallbackOwner))
+	}
 	if c.BatchSize < 1 || c.BatchSize > 1000 {
 		errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_BATCH_SIZE is %d; use 1 to 1000", c.BatchSize))
 	}
@@ -124,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// guid matches a GUID, with or without braces.
+var guid = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
 
 // Phase names a step of a cycle, for progress reports.
 type Phase int

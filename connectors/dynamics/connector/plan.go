@@ -85,13 +85,41 @@ type plan struct {
 	switched []string
 }
 
-// userDirectory answers mapping.Users from the stored users plus this cycle's.
-type userDirectory map[string]bool
+// userDirectory answers mapping.Users from the stored users plus this cycle's, the teams'
+// administrators and the configured fallback owner.
+type userDirectory struct {
+	active   map[string]bool
+	admins   map[string]string // team → administrator
+	fallback string
+}
 
 // Active implements mapping.Users.
 func (u userDirectory) Active(id string) (bool, bool) {
-	a, ok := u[id]
+	a, ok := u.active[id]
 	return a, ok
+}
+
+// Administrator implements mapping.Users.
+func (u userDirectory) Administrator(team string) string { return u.admins[team] }
+
+// Fallback implements mapping.Users: the fallback owner while it is an active user.
+func (u userDirectory) Fallback() string {
+	if u.active[u.fallback] {
+		return u.fallback
+	}
+	return ""
+}
+
+// teamsOf returns the teams user administers.
+func (u userDirectory) teamsOf(user string) []string {
+	var out []string
+	for team, admin := range u.admins {
+		if admin == user {
+			out = append(out, team)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // newPlan starts a cycle's plan, with the user directory as the connector last saw it.
@@ -101,7 +129,7 @@ func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.Connec
 		deletes:   map[mapping.Object][]string{},
 		unchanged: map[string]int{},
 		commit:    state.Commit{Cursors: map[string]string{}},
-		directory: userDirectory{},
+		directory: userDirectory{active: map[string]bool{}, admins: map[string]string{}, fallback: dataverse.NormalizeGUID(c.cfg.FallbackOwner)},
 		roles:     roles,
 	}
 	storedUsers, err := c.state.All(ctx, mapping.SystemUsers)
@@ -110,7 +138,7 @@ func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.Connec
 	}
 	for id, r := range storedUsers {
 		if a := parseFacts(r.Facts).Active; a != nil {
-			p.directory[id] = *a
+			p.directory.active[id] = *a
 		}
 	}
 	return p, nil
@@ -164,9 +192,11 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	case mapping.SystemUsers:
 		var u mapping.CRMUser
 		rec, u = mapping.User(row)
-		users[id], now.Active, user = u.Active, &u.Active, &u
+		users.active[id], now.Active, user = u.Active, &u.Active, &u
 		if old.Active != nil && *old.Active != u.Active {
+			// The user's records, and those of the teams they administer, are mapped again.
 			p.switched = append(p.switched, id)
+			p.switched = append(p.switched, users.teamsOf(id)...)
 		}
 	case mapping.Accounts:
 		rec, found = mapping.Account(row, users)

@@ -61,6 +61,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		return nil, err
 	}
 	p.resend = full
+	if err := c.teams(ctx, p); err != nil {
+		return nil, err
+	}
 	// The cursors the cycle starts from: where each set is read from (nowhere for a full
 	// resync), and what identifies the cycle's runs (see requestID).
 	var from strings.Builder
@@ -106,6 +109,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		}
 		if err := c.planSet(ctx, p, ch); err != nil {
 			return nil, err
+		}
+		if fb := p.directory.fallback; set == mapping.SystemUsers && fb != "" && p.directory.Fallback() == "" {
+			c.log.WarnContext(ctx, "MSISYNC_DYNAMICS_FALLBACK_OWNER names no enabled, regular Dynamics user: accounts and opportunities without an active owner are held; set it to the systemuserid of an enabled user", "user", fb)
 		}
 		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full, Unchanged: p.unchanged[set]})
 		// Opportunities' customer roles wait in the plan until the connections are mapped.

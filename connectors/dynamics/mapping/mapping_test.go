@@ -20,12 +20,19 @@ const (
 	salesTm  = "88888888-8888-8888-8888-888888888888"
 )
 
-// users knows one active and one disabled user.
-type users map[string]bool
+// users knows one active and one disabled user, the administrators of teams, and a
+// fallback owner.
+type users struct {
+	active   map[string]bool
+	admins   map[string]string
+	fallback string
+}
 
-func (u users) Active(id string) (bool, bool) { a, ok := u[id]; return a, ok }
+func (u users) Active(id string) (bool, bool)  { a, ok := u.active[id]; return a, ok }
+func (u users) Administrator(id string) string { return u.admins[id] }
+func (u users) Fallback() string               { return u.fallback }
 
-var directory = users{user: true, disabled: false}
+var directory = users{active: map[string]bool{user: true, disabled: false}}
 
 // row decodes a Dataverse JSON object as the client does (numbers as json.Number).
 func row(t *testing.T, s string) dataverse.Row {
@@ -74,16 +81,63 @@ func TestOwnersAreNeverGuessed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, found := Account(row(t, `{"accountid":"`+account+`","name":"Contoso","_ownerid_value":"`+tc.owner+
 				`","_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"`+tc.ownerType+`","industrycode":7,"industrycode@OData.Community.Display.V1.FormattedValue":"Consulting","revenue":1250000.5}`), directory)
-			if got, _ := rec["externalSalesPersonId"].(string); got != tc.want {
-				t.Errorf("owner = %q, want %q", got, tc.want)
-			}
 			if (len(found) > 0) != (tc.kind != 0) || (tc.kind != 0 && found[0].Kind != tc.kind) {
 				t.Errorf("findings = %+v, want kind %v", found, tc.kind)
+			}
+			if tc.want == "" {
+				if rec != nil {
+					t.Errorf("an account without an owner MSI can show was sent: %v", rec)
+				}
+				return
+			}
+			if got, _ := rec["externalSalesPersonId"].(string); got != tc.want {
+				t.Errorf("owner = %q, want %q", got, tc.want)
 			}
 			if rec["industry"] != "Consulting" || rec["annualRevenue"] != 1250000.5 || rec["company"] != "Contoso" {
 				t.Errorf("company = %v", rec)
 			}
 		})
+	}
+}
+
+func TestCompanyOwnerFallsBackToTeamAdministratorThenFallbackOwner(t *testing.T) {
+	const admin, fallback = "99999999-9999-9999-9999-999999999999", "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+	u := users{active: map[string]bool{user: true, disabled: false, admin: true, fallback: true}, admins: map[string]string{team: admin}}
+	acct := func(owner, ownerType string) dataverse.Row {
+		return row(t, `{"accountid":"`+account+`","name":"Contoso","_ownerid_value":"`+owner+`","_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"`+ownerType+`"}`)
+	}
+	if rec, found := Account(acct(team, "team"), u); rec["externalSalesPersonId"] != admin || len(found) != 1 || found[0].Kind != TeamOwner {
+		t.Errorf("team-owned account: %v %v, want the team's administrator and a finding", rec, found)
+	}
+	if rec, found := Account(acct(disabled, "systemuser"), u); rec != nil || len(found) != 1 {
+		t.Errorf("account of a disabled user without a fallback: %v %v, want it held with a finding", rec, found)
+	}
+	u.fallback = fallback
+	if rec, found := Account(acct(disabled, "systemuser"), u); rec["externalSalesPersonId"] != fallback || len(found) != 1 || found[0].Kind != InactiveOwner {
+		t.Errorf("account of a disabled user: %v %v, want the fallback owner and a finding", rec, found)
+	}
+	u.active[admin] = false
+	if rec, _ := Account(acct(team, "team"), u); rec["externalSalesPersonId"] != fallback {
+		t.Errorf("team account whose administrator is disabled: %v, want the fallback owner", rec)
+	}
+}
+
+func TestEveryMappedColumnIsSentAndAnEmptyOneClears(t *testing.T) {
+	// A contact whose owner is a team and whose parent account was removed: the owner, the
+	// company and every empty column go out as explicit clears.
+	rec, found := Contact(row(t, `{"contactid":"`+contact+`","firstname":"Ann","_ownerid_value":"`+team+`","_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"team"}`), directory)
+	want := Record{"externalPersonId": contact, "externalSalesPersonId": "", "externalCompanyId": "", "company": "", "email": "", "firstName": "Ann",
+		"lastName": "", "phone": "", "city": "", "country": "", "title": "", "mobilePhone": ""}
+	if !reflect.DeepEqual(rec, want) || len(found) != 1 || found[0].Kind != TeamOwner {
+		t.Errorf("contact = %v %v\nwant %v", rec, found, want)
+	}
+	rec, _ = LeadRow(row(t, `{"leadid":"`+contact+`","_ownerid_value":"`+disabled+`","_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"systemuser"}`), directory)
+	if rec["externalSalesPersonId"] != "" || rec["externalCompanyId"] != "" {
+		t.Errorf("lead of a disabled user without an account = %v, want owner and company cleared", rec)
+	}
+	rec, _ = Account(row(t, `{"accountid":"`+account+`","name":"Contoso","_ownerid_value":"`+user+`"}`), directory)
+	if v, ok := rec["annualRevenue"]; !ok || v != nil || rec["website"] != "" {
+		t.Errorf("account without revenue or website = %v, want them cleared", rec)
 	}
 }
 
@@ -94,7 +148,7 @@ func TestContactCompanyComesFromAnAccountParentOnly(t *testing.T) {
 		t.Errorf("account parent: %v %v", rec, found)
 	}
 	rec, found = Contact(row(t, `{"contactid":"`+contact+`","_parentcustomerid_value":"`+opp+`","_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"contact"}`), directory)
-	if _, ok := rec["externalCompanyId"]; ok || len(found) != 1 || found[0].Kind != ParentIsContact {
+	if rec["externalCompanyId"] != "" || len(found) != 1 || found[0].Kind != ParentIsContact {
 		t.Errorf("contact parent: %v %v", rec, found)
 	}
 }
@@ -103,7 +157,7 @@ func TestOpportunityStateCustomerAndCompany(t *testing.T) {
 	rec, role, found := OpportunityRow(row(t, `{"opportunityid":"`+opp+`","name":"Big deal","_customerid_value":"`+contact+
 		`","_customerid_value@Microsoft.Dynamics.CRM.lookuplogicalname":"contact","_parentaccountid_value":"`+account+
 		`","_ownerid_value":"`+user+`","statecode":1,"estimatedvalue":1000,"actualvalue":1200,"estimatedclosedate":"2026-12-01","actualclosedate":"2026-11-20","closeprobability":100,"stepname":"3-Close"}`), directory)
-	want := Record{"externalOpportunityId": opp, "name": "Big deal", "externalCompanyId": account, "externalSalesPersonId": user,
+	want := Record{"externalOpportunityId": opp, "name": "Big deal", "externalCompanyId": account, "externalSalesPersonId": user, "description": "",
 		"isClosed": true, "isWon": true, "amount": 1200.0, "closeDate": "2026-11-20", "probability": int64(100), "stage": "3-Close"}
 	if !reflect.DeepEqual(rec, want) || len(found) != 0 {
 		t.Errorf("won opportunity = %v %v\nwant %v", rec, found, want)

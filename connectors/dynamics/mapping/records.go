@@ -39,17 +39,21 @@ func User(row dataverse.Row) (Record, CRMUser) {
 	return r, u
 }
 
-// Account maps an accounts row to a company.
+// Account maps an accounts row to a company; nil (with a finding) when the account is held
+// because it has no owner MSI can show (see Owner).
 func Account(row dataverse.Row, users Users) (Record, []Finding) {
 	id := row.GUID("accountid")
 	r := Record{"externalCompanyId": id}
 	var findings []Finding
-	if o, f := owner(row, users, "account "+quoted(row.String("name"), id), Company, id); f != nil {
+	o, held, f := Owner(row, users, "account "+quoted(row.String("name"), id), Company, id)
+	if f != nil {
 		findings = append(findings, *f)
-	} else {
-		r.put("externalSalesPersonId", o)
 	}
-	r.put("company", row.String("name"))
+	if held {
+		return nil, findings
+	}
+	r.putSet("externalSalesPersonId", o)
+	r.putSet("company", row.String("name"))
 	r.put("website", row.String("websiteurl"))
 	r.put("mainPhone", row.String("telephone1"))
 	r.put("billingStreet", row.String("address1_line1"))
@@ -59,12 +63,10 @@ func Account(row dataverse.Row, users Users) (Record, []Finding) {
 	r.put("billingCountry", row.String("address1_country"))
 	r.put("industry", label(row, "industrycode"))
 	r.put("sicCode", row.String("sic"))
-	if n, ok := row.Int("numberofemployees"); ok {
-		r["numberOfEmployees"] = n
-	}
-	if v, ok := row.Float("revenue"); ok {
-		r["annualRevenue"] = v
-	}
+	n, ok := row.Int("numberofemployees")
+	number(r, "numberOfEmployees", n, ok)
+	v, ok := row.Float("revenue")
+	number(r, "annualRevenue", v, ok)
 	r.put("companyNotes", row.String("description"))
 	return r, findings
 }
@@ -76,6 +78,8 @@ func Contact(row dataverse.Row, users Users) (Record, []Finding) {
 	r, findings := person(row, users, id, what)
 	r.put("title", row.String("jobtitle"))
 	r.put("mobilePhone", row.String("mobilephone"))
+	r.put("externalCompanyId", "")
+	r.put("company", "")
 	if parent := row.GUID("_parentcustomerid_value"); parent != "" {
 		switch strings.ToLower(row.LookupType("_parentcustomerid_value")) {
 		case "contact":
@@ -107,11 +111,11 @@ func LeadRow(row dataverse.Row, users Users) (Record, []Finding) {
 func person(row dataverse.Row, users Users, id, what string) (Record, []Finding) {
 	r := Record{"externalPersonId": id}
 	var findings []Finding
-	if o, f := owner(row, users, what, Lead, id); f != nil {
+	o, f := owner(row, users, what, Lead, id)
+	if f != nil {
 		findings = append(findings, *f)
-	} else {
-		r.put("externalSalesPersonId", o)
 	}
+	r.put("externalSalesPersonId", o)
 	r.put("email", row.String("emailaddress1"))
 	r.put("firstName", row.String("firstname"))
 	r.put("lastName", row.String("lastname"))
@@ -122,18 +126,23 @@ func person(row dataverse.Row, users Users, id, what string) (Record, []Finding)
 }
 
 // OpportunityRow maps an opportunities row to an opportunity, plus the role of its customer
-// when the customer is a contact (nil otherwise).
+// when the customer is a contact (nil otherwise). The opportunity is nil (with a finding)
+// when it is held because it has no owner MSI can show (see Owner); its role is then nil
+// too, since it would wait for the opportunity.
 func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
 	id := row.GUID("opportunityid")
 	what := "opportunity " + quoted(row.String("name"), id)
 	r := Record{"externalOpportunityId": id}
 	var findings []Finding
-	if o, f := owner(row, users, what, Opportunity, id); f != nil {
+	o, held, f := Owner(row, users, what, Opportunity, id)
+	if f != nil {
 		findings = append(findings, *f)
-	} else {
-		r.put("externalSalesPersonId", o)
 	}
-	r.put("name", row.String("name"))
+	if held {
+		return nil, nil, findings
+	}
+	r.putSet("externalSalesPersonId", o)
+	r.putSet("name", row.String("name"))
 	r.put("description", row.String("description"))
 	customer, customerType := row.GUID("_customerid_value"), strings.ToLower(row.LookupType("_customerid_value"))
 	company := row.GUID("_parentaccountid_value")
@@ -144,7 +153,7 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 		findings = append(findings, Finding{Object: Opportunity, ExternalID: id, Kind: Other,
 			Message: what + " has no account (its potential customer is a contact without a parent account): MSI needs the opportunity's company, so set its Account in Dynamics"})
 	}
-	r.put("externalCompanyId", company)
+	r.putSet("externalCompanyId", company) // required: an opportunity's company cannot be cleared
 	state, _ := row.Int("statecode")
 	r["isClosed"] = state != 0
 	r["isWon"] = state == 1
@@ -152,17 +161,18 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 	if actual, aok := row.Float("actualvalue"); state == 1 && aok {
 		amount, ok = actual, true
 	}
-	if ok {
-		r["amount"] = amount
-	}
+	number(r, "amount", amount, ok)
 	closeDate := row.String("estimatedclosedate")
 	if actual := row.String("actualclosedate"); state != 0 && actual != "" {
 		closeDate = actual
 	}
-	r.put("closeDate", closeDate)
-	if p, ok := row.Int("closeprobability"); ok {
-		r["probability"] = p
+	if closeDate != "" {
+		r["closeDate"] = closeDate
+	} else {
+		r["closeDate"] = nil // a date is cleared with null
 	}
+	p, ok := row.Int("closeprobability")
+	number(r, "probability", p, ok)
 	stage := row.String("stepname")
 	if stage == "" {
 		stage = label(row, "salesstage")

@@ -225,7 +225,8 @@ func (o *org) remove(t *table, id string) bool {
 	return true
 }
 
-// removeCascade deletes row id and, for connections, its reciprocal row. Caller holds o.mu.
+// removeCascade deletes row id and, for connections, its reciprocal row; the lookups that
+// named a deleted account or contact are cleared (see removeLinks). Caller holds o.mu.
 func (o *org) removeCascade(t *table, id string) bool {
 	rec, ok := t.rows[id]
 	if !ok {
@@ -236,7 +237,36 @@ func (o *org) removeCascade(t *table, id string) bool {
 	if t.def.set == "connections" && related != "" {
 		o.remove(t, related)
 	}
+	if t.def.logical == "account" || t.def.logical == "contact" {
+		o.removeLinks(t.def.logical, id)
+	}
 	return true
+}
+
+// linkedSets are the tables whose lookups to a deleted account or contact are cleared.
+var linkedSets = []string{"accounts", "contacts", "leads", "opportunities"}
+
+// removeLinks clears, as Dataverse's Remove Link delete behaviour does, every lookup of an
+// account, contact, lead or opportunity that names the deleted row (logical, id): a
+// contact's Company Name (parentcustomerid), a lead's or an opportunity's Account
+// (parentaccountid), an account's parent or primary contact. Each cleared row changes (new
+// version, in the delta feed). Owner and an opportunity's potential customer (customerid)
+// are left alone. Caller holds o.mu.
+func (o *org) removeLinks(logical, id string) {
+	for _, set := range linkedSets {
+		t := o.tables[set]
+		for _, c := range t.def.cols {
+			if c.typ != tLookup || c.name == ownerCol.name || c.name == "_customerid_value" || !contains(c.targets, logical) {
+				continue
+			}
+			for _, rowID := range t.sortedIDs() {
+				rec := t.rows[rowID]
+				if rec.vals[c.name] == id && rec.lk[c.name] == logical {
+					o.put(t, rowID, map[string]any{c.name: nil}, nil)
+				}
+			}
+		}
+	}
 }
 
 // displayName returns the FormattedValue of a lookup to (logical, id). Caller holds o.mu.

@@ -103,7 +103,7 @@ var tableDefs = []*tableDef{
 		modifiedCol, versionCol,
 	}},
 	{set: "teams", logical: "team", primaryID: "teamid", primaryName: "name", typeCode: 9, cols: []column{
-		c("teamid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), modifiedCol, versionCol,
+		c("teamid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), lk("administratorid", "Lookup", "systemuser"), modifiedCol, versionCol,
 	}},
 	{set: "accounts", logical: "account", primaryID: "accountid", primaryName: "name", typeCode: 1, cols: []column{
 		c("accountid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), c("websiteurl", tString, "String"),

@@ -324,9 +324,22 @@ func (g *seeder) users(opts SeedOptions) {
 	g.rep.Users, g.rep.DisabledUsers = n, nDisabled
 	g.rep.DisabledUserIDs = append([]string(nil), g.disabled...)
 	if opts.Accounts+opts.Contacts+opts.Leads+opts.Opportunities > 0 {
-		for _, name := range teamNames {
+		for i, name := range teamNames {
 			id := g.guid()
-			g.put("teams", id, map[string]any{"name": name}, nil)
+			vals, lks := map[string]any{"name": name}, map[string]string{}
+			// Every team has an administrator (teams.administratorid): an enabled user, but
+			// the last team's is disabled when there is a disabled user.
+			admin := ""
+			switch {
+			case i == len(teamNames)-1 && len(g.disabled) > 0:
+				admin = g.disabled[0]
+			case len(g.enabled) > 0:
+				admin = g.enabled[i%len(g.enabled)]
+			}
+			if admin != "" {
+				vals["_administratorid_value"], lks["_administratorid_value"] = admin, "systemuser"
+			}
+			g.put("teams", id, vals, lks)
 			g.teams = append(g.teams, id)
 		}
 	}

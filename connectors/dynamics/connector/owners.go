@@ -1,0 +1,49 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/state"
+)
+
+// teamsSet is the Dataverse entity set of teams, read whole each cycle (a small table) for
+// their administrators; the connector remembers each team's administrator under this name.
+const teamsSet = "teams"
+
+// teams reads every team's administrator into the plan's directory. A team whose
+// administrator changed since the last cycle has its records mapped again (as a user whose
+// status changed does), since an account or opportunity it owns is shown in MSI with its
+// administrator.
+func (c *Connector) teams(ctx context.Context, p *plan) error {
+	known, err := c.state.All(ctx, teamsSet)
+	if err != nil {
+		return err
+	}
+	page, err := c.dv.Query(ctx, teamsSet, dataverse.Query{Select: []string{"teamid", "_administratorid_value"}})
+	for {
+		if err != nil {
+			return fmt.Errorf("reading teams: %w", err)
+		}
+		for _, row := range page.Rows {
+			id, admin := row.GUID("teamid"), row.GUID("_administratorid_value")
+			if id == "" {
+				continue
+			}
+			p.directory.admins[id] = admin
+			before, ok := known[id]
+			if ok && before.Fingerprint == admin {
+				continue
+			}
+			if ok {
+				p.switched = append(p.switched, id)
+			}
+			p.commit.Put = append(p.commit.Put, state.Record{EntitySet: teamsSet, CRMID: id, Fingerprint: admin})
+		}
+		if page.NextLink == "" {
+			return nil
+		}
+		page, err = c.dv.Follow(ctx, page.NextLink)
+	}
+}
