@@ -5,10 +5,12 @@
 #   docker build --build-arg SERVICE=identity -t msisync-identity .
 #
 # SERVICE is one of identity, account, person, opportunity, scoring, orchestrator (the
-# directory services/<SERVICE>/cmd/<SERVICE>). docker-compose.yml builds all six, and the
-# Dynamics connector (SERVICE=dynamics, PACKAGE=./connectors/dynamics/cmd/dynamics). The image
-# holds the service binary at /usr/local/bin/service and grpc_health_probe for healthchecks;
-# settings come from MSISYNC_* environment variables (see the README).
+# directory services/<SERVICE>/cmd/<SERVICE>). docker-compose.yml builds all six, the
+# Dynamics connector (SERVICE=dynamics, PACKAGE=./connectors/dynamics/cmd/dynamics) and the
+# all-in-one binary for its one-shot `certs` job (SERVICE=certs,
+# PACKAGE=./suite/cmd/msisync). The image holds the binary at /usr/local/bin/service and
+# grpc_health_probe for healthchecks; settings come from MSISYNC_* environment variables
+# (see the README).
 
 # --- build -------------------------------------------------------------------------------
 FROM golang:1.26 AS build
@@ -36,10 +38,12 @@ ARG SERVICE
 RUN apk add --no-cache ca-certificates tzdata \
     && addgroup -S -g 10001 msisync \
     && adduser -S -D -H -u 10001 -G msisync msisync \
-    && mkdir -p /data && chown msisync:msisync /data
+    && mkdir -p /data /certs && chown msisync:msisync /data /certs
 COPY --from=build /out/service /usr/local/bin/service
 COPY --from=build /out/grpc-health-probe /usr/local/bin/grpc_health_probe
 # SQLite files go to /data when no MSISYNC_DATABASE_URL is set (mount a volume there).
+# docker-compose.yml mounts the internal-TLS certificates at /certs; a fresh volume takes the
+# directory's owner from the image, so the certs job can write there.
 ENV MSISYNC_DATA_DIR=/data
 WORKDIR /data
 USER 10001:10001

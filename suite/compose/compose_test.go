@@ -3,8 +3,8 @@
 // No Docker engine runs on the development machines or in CI, so the compose file cannot be
 // started there; these tests catch what would break it anyway: a misspelt or removed
 // MSISYNC_* setting, ports that disagree between a service's address, its healthcheck and
-// the orchestrator's view of it, dangling depends_on entries, and build arguments naming a
-// service that does not exist. When `docker compose` is installed, TestComposeConfig also
+// the orchestrator's view of it, internal services without their mutual-TLS certificates,
+// dangling depends_on entries, and build arguments naming a service that does not exist. When `docker compose` is installed, TestComposeConfig also
 // runs `docker compose config -q`.
 package compose
 
@@ -83,6 +83,75 @@ type service struct {
 	Ports       []portSpec   `yaml:"ports"`
 	Healthcheck *healthcheck `yaml:"healthcheck"`
 	DependsOn   dependsOn    `yaml:"depends_on"`
+	Command     command      `yaml:"command"`
+	Volumes     []mount      `yaml:"volumes"`
+}
+
+// command is a service's command as its arguments (a string is split on spaces).
+type command []string
+
+func (c *command) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*c = strings.Fields(n.Value)
+		return nil
+	case yaml.SequenceNode:
+		var l []string
+		if err := n.Decode(&l); err != nil {
+			return err
+		}
+		*c = l
+		return nil
+	}
+	return fmt.Errorf("line %d: command is a string or a list", n.Line)
+}
+
+// mount is one volumes entry: what is mounted (a named volume or a host path) and where.
+type mount struct {
+	Source, Target string
+	ReadOnly       bool
+}
+
+func (m *mount) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		// [source:]target[:mode]
+		parts := strings.Split(n.Value, ":")
+		switch len(parts) {
+		case 1:
+			m.Target = parts[0]
+		default:
+			m.Source, m.Target = parts[0], parts[1]
+			m.ReadOnly = len(parts) > 2 && strings.Contains(parts[2], "ro")
+		}
+		return nil
+	case yaml.MappingNode:
+		var long struct {
+			Source   string `yaml:"source"`
+			Target   string `yaml:"target"`
+			ReadOnly bool   `yaml:"read_only"`
+		}
+		if err := n.Decode(&long); err != nil {
+			return err
+		}
+		*m = mount{Source: long.Source, Target: long.Target, ReadOnly: long.ReadOnly}
+		return nil
+	}
+	return fmt.Errorf("line %d: a volume is a string or a mapping", n.Line)
+}
+
+// inVolume returns the named volume and the path inside it of a file the service sees at
+// path, or "" when no volume is mounted there.
+func (s service) inVolume(path string) (volume, rel string) {
+	for _, m := range s.Volumes {
+		if m.Source == "" || strings.HasPrefix(m.Source, ".") || strings.HasPrefix(m.Source, "/") {
+			continue // anonymous volume or host path
+		}
+		if r, err := filepath.Rel(m.Target, path); err == nil && !strings.HasPrefix(r, "..") {
+			return m.Source, r
+		}
+	}
+	return "", ""
 }
 
 // buildSpec is a service's build: a context path, or a mapping with args.
@@ -606,6 +675,10 @@ func TestCompose(t *testing.T) {
 		}
 	})
 
+	t.Run("internal TLS", func(t *testing.T) {
+		checkInternalTLS(t, p)
+	})
+
 	t.Run("depends_on", func(t *testing.T) {
 		for _, name := range sortedKeys(p.Services) {
 			svc := p.Services[name]
@@ -677,6 +750,89 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkInternalTLS checks that the internal services require mutual TLS with certificates a
+// one-shot `msisync certs` job writes into a volume they share with the orchestrator, that
+// their healthchecks present the client certificate, and that they publish no port.
+func checkInternalTLS(t *testing.T, p *project) {
+	t.Helper()
+	// The job: the all-in-one binary's certs command, writing into a named volume.
+	var job, jobVolume, jobDir string
+	for _, name := range sortedKeys(p.Services) {
+		svc := p.Services[name]
+		if svc.Build == nil || svc.Build.Args["PACKAGE"] != "./suite/cmd/msisync" || len(svc.Command) == 0 || svc.Command[0] != "certs" {
+			continue
+		}
+		job = name
+		dir := ""
+		for i, a := range svc.Command {
+			if a == "-dir" && i+1 < len(svc.Command) {
+				dir = svc.Command[i+1]
+			} else if d, ok := strings.CutPrefix(a, "-dir="); ok {
+				dir = d
+			}
+		}
+		if dir == "" {
+			t.Errorf("service %q runs `msisync certs` without -dir: it would write into the container's working directory", name)
+			continue
+		}
+		if jobVolume, jobDir = svc.inVolume(dir); jobVolume == "" {
+			t.Errorf("service %q writes the certificates to %s, which is in no named volume: nobody else would see them", name, dir)
+		}
+	}
+	if job == "" {
+		t.Fatal("no service runs `msisync certs` (build PACKAGE ./suite/cmd/msisync, command [certs, -dir, …]): the internal services would have no certificates")
+	}
+
+	for _, name := range append(slices.Clone(downstream), "orchestrator") {
+		svc, ok := p.Services[name]
+		if !ok {
+			continue // reported by "services exist"
+		}
+		if v := svc.Environment["MSISYNC_INTERNAL_TLS"]; strings.EqualFold(v, "off") {
+			t.Errorf("service %q sets MSISYNC_INTERNAL_TLS=off", name)
+		}
+		cert, key := "server.pem", "server-key.pem"
+		if name == "orchestrator" {
+			cert, key = "client.pem", "client-key.pem"
+		}
+		want := map[string]string{"MSISYNC_TLS_CA": "ca.pem", "MSISYNC_TLS_CERT": cert, "MSISYNC_TLS_KEY": key}
+		for _, v := range sortedKeys(want) {
+			path, ok := svc.Environment[v]
+			if !ok {
+				t.Errorf("service %q does not set %s: the service would refuse to start, or with none of the three set generate a CA of its own in its container, which no other service trusts", name, v)
+				continue
+			}
+			vol, rel := svc.inVolume(path)
+			switch {
+			case vol == "":
+				t.Errorf("service %q: %s=%s is in no named volume", name, v, path)
+			case vol != jobVolume || rel != filepath.Join(jobDir, want[v]):
+				t.Errorf("service %q: %s=%s is %s in volume %q; %q writes %s in volume %q", name, v, path, rel, vol, job, filepath.Join(jobDir, want[v]), jobVolume)
+			}
+		}
+		if cond := svc.DependsOn[job]; cond != "service_completed_successfully" {
+			t.Errorf("service %q must depend_on %q with condition service_completed_successfully (has %q): it would start before its certificates exist", name, job, cond)
+		}
+		if name == "orchestrator" {
+			continue
+		}
+		if len(svc.Ports) > 0 {
+			t.Errorf("internal service %q publishes ports %v: only the orchestrator is public", name, svc.Ports)
+		}
+		if hc := svc.Healthcheck; hc != nil {
+			ca, client, clientKey := svc.Environment["MSISYNC_TLS_CA"], "", ""
+			if dir, _ := filepath.Split(ca); dir != "" {
+				client, clientKey = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+			}
+			for _, flag := range []string{"-tls", "-tls-ca-cert=" + ca, "-tls-client-cert=" + client, "-tls-client-key=" + clientKey} {
+				if !slices.Contains(strings.Fields(hc.Test), flag) {
+					t.Errorf("service %q: healthcheck %q lacks %s: without the client certificate it would never pass", name, hc.Test, flag)
+				}
+			}
+		}
+	}
 }
 
 // checkListen checks that svc sets the address variable v to a host:port that listens on
