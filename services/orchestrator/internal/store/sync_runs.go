@@ -254,6 +254,13 @@ type SyncRunStore interface {
 	// ExpireParked moves parked records whose expiry is not after now to the dead-letter
 	// list and settles their runs. It returns how many expired.
 	ExpireParked(ctx context.Context, now time.Time) (int, error)
+	// ReviveDeadLettered makes every dead-lettered record waiting for one of the parents
+	// (one that expired while parked for it) pending again in its run, and settles their
+	// runs, so that children follow a parent that arrives after they expired. It returns
+	// how many were revived.
+	ReviveDeadLettered(ctx context.Context, parents []Parent, now time.Time) (int, error)
+	// DeadLetteredParents is ParkedParents for the parents dead-lettered records wait for.
+	DeadLetteredParents(ctx context.Context, after Parent, limit int) ([]ParkedParent, error)
 	// DropRecords moves the parked or dead-lettered records among ids to dropped, settles
 	// their runs and returns the ids dropped.
 	DropRecords(ctx context.Context, ids []int64, now time.Time) ([]int64, error)
@@ -267,4 +274,35 @@ type SyncRunStore interface {
 	// OwnedRecords returns, in id order, the ids among ids that name records of the
 	// client's runs.
 	OwnedRecords(ctx context.Context, clientID string, ids []int64) ([]int64, error)
+	// PruneSyncRuns makes one step of a pass over the runs that completed before
+	// step.Cutoff (see PruneStep): it deletes their applied, rejected and dropped records,
+	// each run in a transaction of its own. A run left without records is deleted; one that
+	// still holds dead-lettered records keeps them, and CountRecords keeps counting the
+	// records deleted. Runs that are not completed are left alone, and pending, parked and
+	// dead-lettered records are never deleted. Concurrent passes (other replicas) are safe.
+	PruneSyncRuns(ctx context.Context, step PruneStep) (Pruned, error)
+}
+
+// PruneStep is one step of a pass that prunes completed sync runs, in the order of their
+// completion time and id.
+type PruneStep struct {
+	// Cutoff: runs that completed before it are pruned.
+	Cutoff time.Time
+	// AfterTime and AfterID continue the pass after that run (its completion time and id);
+	// an empty AfterID starts the pass.
+	AfterTime time.Time
+	AfterID   string
+	// Limit is how many runs the step visits.
+	Limit int
+}
+
+// Pruned is what one step of a prune pass did.
+type Pruned struct {
+	// Visited counts the runs the step visited; fewer than its limit ends the pass.
+	Visited int
+	// LastTime and LastID name the last run visited: the next step continues after it.
+	LastTime time.Time
+	LastID   string
+	// Runs counts the runs deleted whole; Records the records deleted, theirs included.
+	Runs, Records int
 }

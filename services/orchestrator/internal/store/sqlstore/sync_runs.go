@@ -596,7 +596,10 @@ func (s *Store) CountRecords(ctx context.Context, runID string) ([]store.Counts,
 		}
 		out[len(out)-1].ByState[store.RecordState(state)] += n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return s.withPruned(ctx, runID, out)
 }
 
 // ListRecords implements store.Store.

@@ -33,7 +33,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	tests = append(tests, syncRunTests...)
 	tests = append(tests, ownerTests...)
+	tests = append(tests, retentionTests...)
 	tests = append(tests, crmTests...)
+	tests = append(tests, deadLetterTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
