@@ -55,9 +55,14 @@ type Config struct {
 	// TokenTTL is how long an access token lives (MSISYNC_TOKEN_TTL, Marketo: 1h).
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"1h"`
 	// ParkTTL is how long a sync-run record whose parent is missing stays parked (on
-	// GET /v1/pending) before it expires to the dead-letter list (MSISYNC_PARK_TTL, 1m to
-	// 90 days).
+	// GET /v1/pending) before it expires to the dead-letter list (MSISYNC_PARK_TTL, 1s to
+	// 90 days; parked records are checked every minute, or every ParkTTL when shorter).
 	ParkTTL time.Duration `env:"PARK_TTL" envDefault:"24h"`
+	// SyncRunRetention is how long a sync run is kept after it completed before it is
+	// pruned (MSISYNC_SYNC_RUN_RETENTION, e.g. 720h or 30d; "off" or 0 keeps runs for ever):
+	// its applied, rejected and dropped records are deleted, and the run with them unless it
+	// still holds dead letters. Parked and dead-lettered records are never pruned.
+	SyncRunRetention string `env:"SYNC_RUN_RETENTION" envDefault:"720h"`
 	// WritebackColumns maps MSI fields to the CRM columns the writeback feed names
 	// (MSISYNC_WRITEBACK_COLUMNS, "field:column,field:column"; default: the Dynamics mkt_*
 	// columns of docs/msi-contract.md, Writeback). Fields left out are not written back.
@@ -108,8 +113,11 @@ func (c Config) Validate() error {
 	if c.TokenTTL < time.Second || c.TokenTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("MSISYNC_TOKEN_TTL %v is out of range: use 1s to 24h", c.TokenTTL))
 	}
-	if c.ParkTTL < time.Minute || c.ParkTTL > 90*24*time.Hour {
-		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1m to 2160h (90 days)", c.ParkTTL))
+	if c.ParkTTL < time.Second || c.ParkTTL > 90*24*time.Hour {
+		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1s to 2160h (90 days)", c.ParkTTL))
+	}
+	if _, err := parseRetention(c.SyncRunRetention); err != nil {
+		errs = append(errs, err)
 	}
 	if clients, err := parseClients(c.Clients.Value()); err != nil {
 		errs = append(errs, err)

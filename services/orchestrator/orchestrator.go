@@ -60,6 +60,7 @@ type Service struct {
 	conns  map[string]*grpc.ClientConn // downstream services, by name
 	metric http.Handler
 	syncs  *syncrun.Engine
+	prune  *syncrun.Pruner
 	limits *limits.Limiter
 }
 
@@ -137,8 +138,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err != nil {
 		return nil, err
 	}
-	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Log: s.log})
+	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Sweep: min(time.Minute, cfg.ParkTTL), Log: s.log})
 	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
+	retention, err := parseRetention(cfg.SyncRunRetention)
+	if err != nil {
+		return nil, err
+	}
+	s.prune = syncrun.NewPruner(st, retention, s.log)
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
 	orchestratorv1.RegisterMarketoActivityServiceServer(g, marketoapi.NewActivities(applier.Scoring))
 	insightPageKey, err := st.Secret(ctx, insightPageKeyName)
@@ -205,6 +211,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	})
 	g.Go(func() error { s.pruneTokens(gctx); return nil })
 	g.Go(func() error { return s.syncs.Run(gctx) })
+	g.Go(func() error { s.prune.Run(gctx); return nil })
 	g.Go(func() error { s.limits.Run(gctx); return nil })
 	err = g.Wait()
 	// Calls that finished during the graceful stop counted too: save them.

@@ -163,7 +163,12 @@ func (s *Server) GetSyncRun(ctx context.Context, req *orchestratorv1.GetSyncRunR
 		err = store.ErrNotFound
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "sync run %q not found", req.GetSyncId())
+		whose := "of this API client "
+		if callerOf(ctx).all {
+			whose = ""
+		}
+		return nil, status.Errorf(codes.NotFound, "sync run %q not found: no run %shas this id "+
+			"(completed runs are deleted once older than MSISYNC_SYNC_RUN_RETENTION)", req.GetSyncId(), whose)
 	}
 	if err != nil {
 		return nil, internal(err)
