@@ -142,13 +142,18 @@ func TestServerClosesIdleConnections(t *testing.T) {
 func TestServerCapsConnections(t *testing.T) {
 	t.Parallel()
 	cfg := quickConfig
-	cfg.ReadHeaderTimeout, cfg.MaxConnections = time.Minute, 2
+	cfg.IdleTimeout, cfg.MaxConnections = time.Minute, 2
 	addr := startServer(t, cfg)
-	// Two clients hold a connection each, sending headers that never end.
+	// Two clients hold a connection each, kept alive after one request.
 	var held []net.Conn
 	for range cfg.MaxConnections {
 		c := dial(t, addr)
-		fmt.Fprint(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+		fmt.Fprint(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("holding connection %d: %v", len(held)+1, err)
+		}
+		resp.Body.Close()
 		held = append(held, c)
 	}
 	// A third is not served while they hold theirs...
