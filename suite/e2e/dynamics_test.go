@@ -41,10 +41,15 @@ func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
 // PostgreSQL database databaseURL ("" for SQLite).
 func newDynamicsEnvOn(t *testing.T, seed simulator.SeedOptions, databaseURL string) *dynamicsEnv {
 	t.Helper()
+	return newDynamicsEnvWith(t, seed, databaseURL)
+}
+
+// newDynamicsEnvWith is newDynamicsEnvOn with extra settings (NAME=value) for the suite.
+func newDynamicsEnvWith(t *testing.T, seed simulator.SeedOptions, databaseURL string, extra ...string) *dynamicsEnv {
+	t.Helper()
 	sim := simulator.New(simulator.Options{Seed: &seed})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	var extra []string
 	if databaseURL != "" {
 		extra = append(extra, "MSISYNC_DATABASE_URL="+databaseURL)
 	}

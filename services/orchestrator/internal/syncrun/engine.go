@@ -88,6 +88,7 @@ type Engine struct {
 
 	sweepMu    sync.Mutex
 	sweepAfter store.Parent // where the next sweep continues through the parked parents
+	deadAfter  store.Parent // where it continues through the parents of dead letters
 }
 
 // New returns an Engine over the store and the backend.
