@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 )
@@ -27,6 +28,15 @@ import (
 // ShutdownGrace is how long Serve waits for running calls after its context ends before it
 // cuts them off.
 const ShutdownGrace = 10 * time.Second
+
+// handshakeTimeout bounds a new connection's TLS and HTTP/2 handshake (gRPC's default is 120 s).
+const handshakeTimeout = 10 * time.Second
+
+// maxConnectionIdle is how long a connection may go without calls before it is closed.
+const maxConnectionIdle = 15 * time.Minute
+
+// maxConcurrentStreams bounds the calls running at once on one connection.
+const maxConcurrentStreams = 1024
 
 // maxMessageBytes bounds one message: 300 records with their fields fit with room to spare.
 const maxMessageBytes = 16 << 20
@@ -87,6 +97,13 @@ func build(name string, log *slog.Logger, creds credentials.TransportCredentials
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
+		// No client holds a connection for nothing: one that has not finished its (TLS and)
+		// HTTP/2 handshake in time is closed, one without calls for a long while is sent
+		// GOAWAY (clients reconnect on their next call), and one connection may not run
+		// more calls at once than the gateway's connection cap allows HTTP requests.
+		grpc.ConnectionTimeout(handshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: maxConnectionIdle}),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
