@@ -96,9 +96,9 @@ func checkBadValues(t *testing.T, s *suite, tok string) {
 		t.Errorf("stored leads = %v, want bv-lead-0 and bv-lead-298 only", stored)
 	}
 
-	// Keys in deletes and queries: never a database error.
+	// Keys in deletes and queries: refused, never a database error.
 	r = s.call(http.MethodPost, "/rest/v1/companies/delete.json", tok, "", map[string]any{"input": []map[string]any{{"externalCompanyId": "bv-co\x00"}}})
-	if r.status != http.StatusOK || r.body["success"] != true {
+	if got := outcomesOf(r); r.status != http.StatusOK || strings.Join(got, ",") != "skipped 1001" {
 		t.Errorf("delete of a company key with a NUL: HTTP %d %s", r.status, r.raw)
 	}
 	for _, q := range []struct{ path, filter string }{
@@ -106,8 +106,8 @@ func checkBadValues(t *testing.T, s *suite, tok string) {
 		{"/rest/v1/companies.json", "externalCompanyId"}, {"/rest/v1/salespersons.json", "externalSalesPersonId"},
 	} {
 		r = s.call(http.MethodGet, q.path+"?"+url.Values{"filterType": {q.filter}, "filterValues": {"bv\x00"}}.Encode(), tok, "", nil)
-		if r.status >= 500 {
-			t.Errorf("query %s by %s with a NUL: HTTP %d %s", q.path, q.filter, r.status, r.raw)
+		if r.status != http.StatusOK || r.errorCode() != "1003" {
+			t.Errorf("query %s by %s with a NUL: HTTP %d %s, want 1003", q.path, q.filter, r.status, r.raw)
 		}
 	}
 

@@ -98,6 +98,9 @@ func parseQuery(obj *objects.Object, filterType string, filterValues, fields []s
 	if len(q.values) > maxRecords {
 		return "", query{}, requestError(marketo.CodeInvalidData, "Invalid data: %d filterValues, at most %d", len(q.values), maxRecords)
 	}
+	if err := checkFilterValues(q.values); err != nil {
+		return "", query{}, err
+	}
 	if err := obj.CheckFields(q.fields); err != nil {
 		return "", query{}, err
 	}
@@ -105,6 +108,17 @@ func parseQuery(obj *objects.Object, filterType string, filterValues, fields []s
 		return "", query{}, requestError(marketo.CodeInvalidData, "Invalid batchSize %d: use 1 to %d", batchSize, maxRecords)
 	}
 	return ft, q, nil
+}
+
+// checkFilterValues refuses filter values no record can hold: not valid UTF-8, or holding a
+// control character other than tab, line feed and carriage return.
+func checkFilterValues(values []string) error {
+	for i, v := range values {
+		if records.CheckChars("filterValues", v) != nil {
+			return requestError(marketo.CodeInvalidData, "Invalid data: filter value %d is not valid UTF-8 or holds a control character", i+1)
+		}
+	}
+	return nil
 }
 
 // encodeAll renders stored records as query results.
@@ -138,6 +152,9 @@ func stringKey(rec *structpb.Struct, field string) (string, *commonv1.Reason) {
 	}
 	if strings.TrimSpace(s) == "" {
 		return "", records.Missing(field)
+	}
+	if why := records.CheckChars(field, s); why != nil {
+		return "", why
 	}
 	return s, nil
 }

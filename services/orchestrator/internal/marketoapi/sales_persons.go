@@ -148,6 +148,9 @@ func (s *SalesPersons) GetSalesPersons(ctx context.Context, req *orchestratorv1.
 	if len(values) > maxRecords {
 		return nil, requestError(marketo.CodeInvalidData, "Invalid data: %d filterValues, at most %d", len(values), maxRecords)
 	}
+	if err := checkFilterValues(values); err != nil {
+		return nil, err
+	}
 	fields := splitList(req.GetFields())
 	if err := objects.SalesPerson.CheckFields(fields); err != nil {
 		return nil, err

@@ -148,7 +148,8 @@ func (s *Server) ListLeads(ctx context.Context, req *personv1.ListLeadsRequest) 
 	case personv1.LeadField_LEAD_FIELD_EMAIL:
 		f.By = store.ByEmail
 		for _, v := range req.GetFilterValues() {
-			if k := extid.Fold(strings.TrimSpace(v)); k != "" {
+			// An email no lead can hold (a NUL, say, which PostgreSQL refuses) matches none.
+			if k := extid.Fold(strings.TrimSpace(v)); k != "" && records.CheckChars("email", k) == nil {
 				f.Keys = append(f.Keys, k)
 				normalised = append(normalised, k)
 			}
