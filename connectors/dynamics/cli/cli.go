@@ -156,6 +156,9 @@ func PrintSync(out io.Writer, rep *connector.SyncReport) {
 	for _, r := range rep.Reasons {
 		fmt.Fprintf(out, "  %5d %s %s: %s %s (e.g. %s)\n", r.Count, r.Object, r.Outcome, r.Code, r.Message, r.Example)
 	}
+	if n := rep.DeletesWaiting(); n > 0 {
+		fmt.Fprintf(out, "  %d deletes waiting: msisync refused them as in use (1022); they are tried again next cycle (see the findings)\n", n)
+	}
 	fmt.Fprintf(out, "  %d CRM users reported; %d findings reported, %d resolved\n", rep.Users, rep.Findings, rep.Resolved)
 }
 

@@ -9,37 +9,48 @@ import (
 	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+	"github.com/msisync/msisync/platform/marketo"
 )
 
 // applyDeletes drops the parked records of deleted rows, then deletes what the CRM deleted,
 // children first (roles, opportunities, people, companies), 300 at a time, once the cycle's
 // upserts are processed: a contact moved to another account in the same cycle no longer
-// holds its old company. A delete the orchestrator refuses (1022 "Object in use") or that
-// finds nothing is counted and reported, not retried.
+// holds its old company. A delete the orchestrator refuses as in use (1022) waits and is
+// tried again in later cycles with that cycle's deletes (see waiting.go); one that finds
+// nothing is counted and reported.
 func (c *Connector) applyDeletes(ctx context.Context, p *plan, rep *SyncReport) error {
 	if err := c.dropParked(ctx, p, rep); err != nil {
 		return err
 	}
-	if err := c.deleteRoles(ctx, p.roleDeletes, rep); err != nil {
+	if _, err := c.deleteRoles(ctx, p.roleDeletes, rep); err != nil {
 		return err
 	}
-	opps := p.deletes[mapping.Opportunity]
-	if err := deleteRecords(ctx, c, mapping.Opportunity, byKey("externalOpportunityId", opps), opps, rep,
+	opps := p.withWaiting(mapping.Opportunity)
+	inUse, err := deleteRecords(ctx, c, mapping.Opportunity, byKey("externalOpportunityId", opps), opps, rep,
 		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
 			resp, err := c.orch.opps.DeleteOpportunities(ctx, &orchestratorv1.DeleteOpportunitiesRequest{DeleteBy: "dedupeFields", Input: in})
 			return resp.GetResult(), err
-		}); err != nil {
+		})
+	if err != nil {
 		return err
 	}
-	if err := c.deletePeople(ctx, p.deletes[mapping.Lead], rep); err != nil {
+	p.settleWaiting(mapping.Opportunity, opps, inUse, rep)
+	people := p.withWaiting(mapping.Lead)
+	if inUse, err = c.deletePeople(ctx, people, rep); err != nil {
 		return err
 	}
-	companies := p.deletes[mapping.Company]
-	return deleteRecords(ctx, c, mapping.Company, byKey("externalCompanyId", companies), companies, rep,
+	p.settleWaiting(mapping.Lead, people, inUse, rep)
+	companies := p.withWaiting(mapping.Company)
+	inUse, err = deleteRecords(ctx, c, mapping.Company, byKey("externalCompanyId", companies), companies, rep,
 		func(ctx context.Context, in []*structpb.Struct) ([]*orchestratorv1.MarketoRecordResult, error) {
 			resp, err := c.orch.company.DeleteCompanies(ctx, &orchestratorv1.DeleteCompaniesRequest{DeleteBy: "dedupeFields", Input: in})
 			return resp.GetResult(), err
 		})
+	if err != nil {
+		return err
+	}
+	p.settleWaiting(mapping.Company, companies, inUse, rep)
+	return nil
 }
 
 // deleteResult is what the Marketo delete endpoints answer per record.
@@ -49,16 +60,18 @@ type deleteResult interface {
 }
 
 // deleteRecords sends the delete inputs in calls of 300 and counts each result against its
-// key (keys[i] names in[i], for the report).
+// key (keys[i] names in[i], for the report). It returns the keys refused as in use (1022),
+// with the reason.
 func deleteRecords[R deleteResult](ctx context.Context, c *Connector, object mapping.Object, in []*structpb.Struct, keys []string, rep *SyncReport,
-	del func(ctx context.Context, in []*structpb.Struct) ([]R, error)) error {
+	del func(ctx context.Context, in []*structpb.Struct) ([]R, error)) (map[string]string, error) {
+	inUse := map[string]string{}
 	for start := 0; start < len(in); start += batch {
 		end := min(start+batch, len(in))
 		results, err := call(ctx, c.orch, "deleting "+object.String()+" records", func(ctx context.Context) ([]R, error) {
 			return del(ctx, in[start:end])
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, r := range results {
 			key := keys[min(start+i, end-1)]
@@ -68,9 +81,14 @@ func deleteRecords[R deleteResult](ctx context.Context, c *Connector, object map
 			}
 			rep.object(object).DeleteSkipped++
 			rep.reason(object, OutcomeDeleteSkipped, r.GetReasons(), key)
+			for _, why := range r.GetReasons() {
+				if why.GetCode() == marketo.CodeObjectInUse {
+					inUse[key] = why.GetMessage()
+				}
+			}
 		}
 	}
-	return nil
+	return inUse, nil
 }
 
 // byKey is the delete input naming each record by its external id in field.
@@ -102,14 +120,15 @@ func (c *Connector) leadIDs(ctx context.Context, people []string) (map[string]fl
 	return out, nil
 }
 
-// deletePeople deletes leads by externalPersonId (the lead delete takes msisync ids).
-func (c *Connector) deletePeople(ctx context.Context, people []string, rep *SyncReport) error {
+// deletePeople deletes leads by externalPersonId (the lead delete takes msisync ids) and
+// returns those refused as in use.
+func (c *Connector) deletePeople(ctx context.Context, people []string, rep *SyncReport) (map[string]string, error) {
 	if len(people) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids, err := c.leadIDs(ctx, people)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var in []*structpb.Struct
 	var keys []string
@@ -127,9 +146,9 @@ func (c *Connector) deletePeople(ctx context.Context, people []string, rep *Sync
 }
 
 // deleteRoles deletes opportunity roles by (externalOpportunityId, leadId, role).
-func (c *Connector) deleteRoles(ctx context.Context, roles []mapping.RoleKey, rep *SyncReport) error {
+func (c *Connector) deleteRoles(ctx context.Context, roles []mapping.RoleKey, rep *SyncReport) (map[string]string, error) {
 	if len(roles) == 0 {
-		return nil
+		return nil, nil
 	}
 	people := make([]string, 0, len(roles))
 	for _, r := range roles {
@@ -137,7 +156,7 @@ func (c *Connector) deleteRoles(ctx context.Context, roles []mapping.RoleKey, re
 	}
 	ids, err := c.leadIDs(ctx, dedupe(people))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var keys []string
 	var in []*structpb.Struct

@@ -79,6 +79,8 @@ type plan struct {
 	roles map[string]mapping.ConnectionRole
 	// resend sends every row, changed or not.
 	resend bool
+	// waiting are the deletes refused earlier as in use, by object type: id → reason.
+	waiting map[mapping.Object]map[string]string
 	// switched are the users whose status changed: enabled again (the records they own were
 	// sent without an owner) or disabled (the records they own now need a finding). The
 	// records they own are read again and re-mapped.
@@ -131,6 +133,13 @@ func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.Connec
 		commit:    state.Commit{Cursors: map[string]string{}},
 		directory: userDirectory{active: map[string]bool{}, admins: map[string]string{}, fallback: dataverse.NormalizeGUID(c.cfg.FallbackOwner)},
 		roles:     roles,
+		waiting:   map[mapping.Object]map[string]string{},
+	}
+	for _, o := range waitingObjects {
+		p.waiting[o] = map[string]string{}
+	}
+	if err := c.loadWaiting(ctx, p); err != nil {
+		return nil, err
 	}
 	storedUsers, err := c.state.All(ctx, mapping.SystemUsers)
 	if err != nil {
@@ -225,6 +234,7 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 		p.users = append(p.users, *user)
 	}
 	object := mapping.ObjectOf(set)
+	p.cameBack(object, id)
 	if rec != nil && set != mapping.Connections {
 		p.send[object] = append(p.send[object], rec)
 	}

@@ -54,8 +54,9 @@ type ObjectReport struct {
 	Sent, Applied, Parked, Rejected int
 	// Deleted counts records deleted; DeleteSkipped deletes the orchestrator refused or that
 	// found nothing (with reasons in Reasons); DroppedParked parked records of deleted rows
-	// dropped from the pending list.
-	Deleted, DeleteSkipped, DroppedParked int
+	// dropped from the pending list; DeletesWaiting deletes refused as in use (1022), kept
+	// and tried again next cycle.
+	Deleted, DeleteSkipped, DroppedParked, DeletesWaiting int
 }
 
 // ReasonCount is how many records of a type were parked, rejected or not deleted for one
@@ -77,6 +78,15 @@ func (r *SyncReport) Pulled() int {
 	n := 0
 	for _, s := range r.Sets {
 		n += s.Rows + s.Deleted
+	}
+	return n
+}
+
+// DeletesWaiting counts the deletes refused as in use, all types together.
+func (r *SyncReport) DeletesWaiting() int {
+	n := 0
+	for _, o := range r.Objects {
+		n += o.DeletesWaiting
 	}
 	return n
 }
@@ -116,6 +126,9 @@ func (r *SyncReport) String() string {
 	s := fmt.Sprintf("pulled %d rows in %s;", r.Pulled(), r.Finished.Sub(r.Started).Round(time.Millisecond))
 	for _, o := range r.Objects {
 		s += fmt.Sprintf(" %s: %d sent, %d applied, %d parked, %d rejected, %d deleted;", o.Object, o.Sent, o.Applied, o.Parked, o.Rejected, o.Deleted)
+		if o.DeletesWaiting > 0 {
+			s = s[:len(s)-1] + fmt.Sprintf(", %d deletes waiting;", o.DeletesWaiting)
+		}
 	}
 	return s + fmt.Sprintf(" %d findings, %d resolved", r.Findings, r.Resolved)
 }

@@ -135,6 +135,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	if err := c.applyDeletes(ctx, p, rep); err != nil {
 		return nil, err
 	}
+	if n := rep.DeletesWaiting(); n > 0 {
+		c.log.InfoContext(ctx, "deletes waiting: msisync refused them as in use; they are tried again next cycle", "count", n)
+	}
 	if err := c.reportCRM(ctx, p, rep); err != nil {
 		return nil, err
 	}
