@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -84,6 +85,14 @@ func testParkedByOwner(t *testing.T, s store.Store) {
 	}
 	if got := keys(store.ParkedQuery{}); len(got) != 2 {
 		t.Errorf("every client's parked records = %v, want both", got)
+	}
+	// Dead letters too.
+	if n, err := s.ExpireParked(ctx, t0.Add(2*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("ExpireParked = %d, %v; want 2", n, err)
+	}
+	dead, err := s.ListParked(ctx, store.ParkedQuery{State: store.RecordDeadLettered, Owned: true, ClientID: "client-b", Limit: 10})
+	if err != nil || len(dead) != 1 || dead[0].Key != "lb" {
+		t.Errorf("client-b's dead letters = %+v, %v; want lb", dead, err)
 	}
 	owned, err := s.OwnedRecords(ctx, "client-b", []int64{ids[1], ids[0], 424242, ids[1]})
 	if err != nil || !cmp.Equal(owned, []int64{ids[1]}) {
