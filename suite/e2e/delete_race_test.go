@@ -14,8 +14,9 @@ import (
 // TestDeleteRacingCreateLeavesNoOrphans deletes a company at the moment leads naming it are
 // synced, round after round, over REST: with one orchestrator on SQLite, and with two
 // replicas of the suite sharing one PostgreSQL database (the delete sent to one, the leads
-// to the other). Whichever wins, the sync order must hold afterwards: either the company
-// still exists, or no stored lead names it.
+// to the other); each round's leads are new ones and existing ones moved to the company.
+// Whichever wins, the sync order must hold afterwards: either the company still exists, or no
+// stored lead names it.
 func TestDeleteRacingCreateLeavesNoOrphans(t *testing.T) {
 	t.Parallel()
 	t.Run("one orchestrator on SQLite", func(t *testing.T) {
@@ -34,7 +35,7 @@ func TestDeleteRacingCreateLeavesNoOrphans(t *testing.T) {
 
 // raceDeletesAndCreates runs the rounds: deletes go to deleteBase, lead syncs to syncBase.
 func raceDeletesAndCreates(t *testing.T, deleteBase, syncBase, tok string) {
-	const rounds, leadsPerRound = 20, 10
+	const rounds, leadsPerRound, movedPerRound = 20, 10, 5
 	post := func(base, path string, body any) crashResult {
 		r := crashPostJSON(base, path, tok, body)
 		if r.err != nil || r.status != http.StatusOK || r.body["success"] != true {
@@ -43,6 +44,16 @@ func raceDeletesAndCreates(t *testing.T, deleteBase, syncBase, tok string) {
 		return r
 	}
 	post(deleteBase, "/rest/v1/salespersons.json", map[string]any{"input": []map[string]any{{"externalSalesPersonId": "race-sp", "email": "race-sp@example.com"}}})
+	// Leads that already exist and are moved to the company in its round (the reverse race).
+	post(deleteBase, "/rest/v1/companies.json", map[string]any{"input": []map[string]any{{"externalCompanyId": "race-home", "company": "Home", "externalSalesPersonId": "race-sp"}}})
+	var movers []map[string]any
+	for r := range rounds {
+		for i := range movedPerRound {
+			movers = append(movers, map[string]any{"externalPersonId": fmt.Sprintf("race-mv-%d-%d", r, i), "email": fmt.Sprintf("race-mv-%d-%d@example.com", r, i),
+				"externalCompanyId": "race-home", "externalSalesPersonId": "race-sp"})
+		}
+	}
+	post(syncBase, "/rest/v1/leads.json", map[string]any{"lookupField": "externalPersonId", "input": movers})
 	companies := make([]string, rounds)
 	deleted, written := 0, 0
 	for r := range rounds {
@@ -52,6 +63,9 @@ func raceDeletesAndCreates(t *testing.T, deleteBase, syncBase, tok string) {
 		for i := range leads {
 			leads[i] = map[string]any{"externalPersonId": fmt.Sprintf("race-%d-%d", r, i), "email": fmt.Sprintf("race-%d-%d@example.com", r, i),
 				"externalCompanyId": companies[r], "externalSalesPersonId": "race-sp"}
+		}
+		for _, m := range movers[r*movedPerRound : (r+1)*movedPerRound] {
+			leads = append(leads, map[string]any{"externalPersonId": m["externalPersonId"], "externalCompanyId": companies[r]})
 		}
 		start := make(chan struct{})
 		var wg sync.WaitGroup
@@ -78,7 +92,7 @@ func raceDeletesAndCreates(t *testing.T, deleteBase, syncBase, tok string) {
 			deleted++
 		}
 		for _, o := range syn.outcomes() {
-			if o == "created" {
+			if o == "created" || o == "updated" {
 				written++
 			}
 		}
