@@ -17,7 +17,9 @@
 //     delta token is reported as ErrDeltaExpired.
 //   - Writes: update-only PATCH (If-Match: *) one at a time or in one multipart $batch with
 //     odata.continue-on-error; parts answered 429/5xx are retried in a smaller batch.
-//   - Service protection: 429 waits the full Retry-After (capped at 5 minutes), 5xx and
+//   - Service protection: 429 (and 503 with Retry-After) waits the full Retry-After (capped
+//     at 5 minutes per wait) without using an attempt, until the request's ThrottleBudget
+//     of waiting is spent (then a *ThrottleBudgetError); 5xx and
 //     network errors back off exponentially with full jitter, requests in flight are
 //     bounded by MaxConcurrency (< 52, the Dataverse concurrency limit); the semaphore is
 //     not held while waiting. The default HTTP client has no cookie jar, so no
