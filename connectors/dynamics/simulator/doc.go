@@ -41,6 +41,10 @@
 //   - Connections written through the Web API are stored as single rows; the reciprocal pair
 //     is created by Connect / ConnectRecords (and the seed). Deleting either row of a pair
 //     deletes both.
+//   - Deleting an account or a contact removes the links to it (Dataverse's Remove Link
+//     delete behaviour): the lookups of accounts, contacts, leads and opportunities that
+//     named it are cleared, each a change in the delta feed; owners and an opportunity's
+//     customerid are left as they are. Teams carry an administrator (administratorid).
 //   - $batch: change sets run as a plain sequence without rollback (their responses are
 //     nested in a changesetresponse part). Without Prefer: odata.continue-on-error the batch
 //     stops after the first failing operation and answers HTTP 200 with the responses so far,
