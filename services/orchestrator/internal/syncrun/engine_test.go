@@ -558,3 +558,26 @@ func TestDataErrorDeadLettersOnlyTheBadRecordAndTheRunCompletes(t *testing.T) {
 		t.Errorf("retrying the dead letter = %v, %v", out.GetOutcomes(), err)
 	}
 }
+
+func TestAnInternalFailureOfEveryRecordIsAnOutageNotADataError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.fake.fail = status.Error(codes.Internal, "person database: connection refused")
+	run := e.create(`{"leads":[{"externalPersonId":"p-1"},{"externalPersonId":"p-2"},{"externalPersonId":"p-3"}]}`)
+	e.drain()
+	got := e.get(run.GetSyncId())
+	wantState(t, got.GetSyncRun(), orchestratorv1.SyncRunState_SYNC_RUN_STATE_FAILED)
+	if s := states(got.GetOutcomes()); s != "3/0:PENDING 3/1:PENDING 3/2:PENDING" {
+		t.Errorf("outcomes while the database is down = %s, want every record still pending", s)
+	}
+	e.fake.mu.Lock()
+	e.fake.fail = nil
+	e.fake.mu.Unlock()
+	e.clock.Advance(31 * time.Second)
+	e.drain()
+	got = e.get(run.GetSyncId())
+	wantState(t, got.GetSyncRun(), orchestratorv1.SyncRunState_SYNC_RUN_STATE_COMPLETED)
+	if s := states(got.GetOutcomes()); s != "3/0:APPLIED 3/1:APPLIED 3/2:APPLIED" {
+		t.Errorf("outcomes after the database is back = %s", s)
+	}
+}

@@ -18,6 +18,8 @@ import (
 type attempt struct {
 	out    apply.Outcome
 	failed *commonv1.Reason
+	// ambiguous marks a failure that may be the service's rather than the record's.
+	ambiguous bool
 }
 
 // isolate writes ins with call. A transient failure (see transient) is returned, so that
@@ -25,34 +27,65 @@ type attempt struct {
 // ins, which is found by bisecting: the halves are written apart until each failing record
 // stands alone, so that the good records of the batch are still written and each bad one
 // comes back with the reason it was refused.
+//
+// An internal failure (Internal, Unknown, DataLoss) is ambiguous: one record's bad data, or
+// the service's database failing for everyone. It is bisected like a data error, but when
+// no record of the batch could be written at all it is taken for an outage and returned as
+// transient, so that a database failover never sends a whole run to the dead letters.
 func isolate[T any](ctx context.Context, ins []T, call func([]T) ([]apply.Outcome, error)) ([]attempt, error) {
+	at, first, err := bisect(ctx, ins, call)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range at {
+		if !a.ambiguous {
+			return at, nil
+		}
+	}
+	return nil, first
+}
+
+// bisect is isolate without the outage rule; first is the first failure it met.
+func bisect[T any](ctx context.Context, ins []T, call func([]T) ([]apply.Outcome, error)) (at []attempt, first error, err error) {
 	outs, err := call(ins)
 	if err == nil {
 		if len(outs) != len(ins) {
-			return nil, status.Errorf(codes.Internal, "applying %d records returned %d outcomes", len(ins), len(outs))
+			return nil, nil, status.Errorf(codes.Internal, "applying %d records returned %d outcomes", len(ins), len(outs))
 		}
 		at := make([]attempt, len(outs))
 		for i, o := range outs {
 			at[i].out = o
 		}
-		return at, nil
+		return at, nil, nil
 	}
 	if transient(ctx, err) {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ins) == 1 {
-		return []attempt{{failed: refusal(err)}}, nil
+		return []attempt{{failed: refusal(err), ambiguous: ambiguous(err)}}, err, nil
 	}
 	mid := len(ins) / 2
-	left, err := isolate(ctx, ins[:mid], call)
+	left, first, err := bisect(ctx, ins[:mid], call)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	right, err := isolate(ctx, ins[mid:], call)
+	right, second, err := bisect(ctx, ins[mid:], call)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(left, right...), nil
+	if first == nil {
+		first = second
+	}
+	return append(left, right...), first, nil
+}
+
+// ambiguous reports whether a failure may be the service's rather than the record's.
+func ambiguous(err error) bool {
+	switch status.Code(err) {
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		return true
+	}
+	return false
 }
 
 // transient reports whether a backend failure may pass if the batch is tried again later:
