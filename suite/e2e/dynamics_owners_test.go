@@ -129,4 +129,25 @@ func TestDynamicsAccountsWithoutAUserOwnerAndTheirChildren(t *testing.T) {
 			t.Errorf("contact %s is still a dead letter after its account synced", c)
 		}
 	}
+
+	// A fallback sales person is configured: the other held accounts are synced with it at
+	// the next cycle, though nothing changed in Dynamics.
+	var others []string
+	for _, id := range e.sim.IDs("accounts") {
+		if row, _ := e.sim.Get("accounts", id); slices.Contains(seed.DisabledUserIDs, fmt.Sprint(row["_ownerid_value"])) {
+			others = append(others, id)
+		}
+	}
+	if len(others) == 0 {
+		t.Fatal("the seed has one account of a disabled user only")
+	}
+	e.fallbackOwner = admins[0]
+	e.open()
+	e.sync()
+	got := e.lookup("/rest/v1/companies.json", "externalCompanyId", others, []string{"externalCompanyId", "externalSalesPersonId"})
+	for _, id := range others {
+		if got[id]["externalSalesPersonId"] != admins[0] {
+			t.Errorf("account %s of a disabled user with a fallback owner configured: %v, want the fallback %s", id, got[id], admins[0])
+		}
+	}
 }

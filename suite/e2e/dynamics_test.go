@@ -30,6 +30,8 @@ type dynamicsEnv struct {
 	progress func(connector.Event) // when set, sees the connector's progress events
 	// databaseURL keeps the suite's and the connector's data in PostgreSQL ("" for SQLite).
 	databaseURL string
+	// fallbackOwner is the connector's MSISYNC_DYNAMICS_FALLBACK_OWNER (see open).
+	fallbackOwner string
 }
 
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
@@ -69,7 +71,7 @@ func (e *dynamicsEnv) open() {
 		URL: e.simURL, TokenURL: e.simURL + "/common/oauth2/v2.0/token", ClientID: "msisync-sim", ClientSecret: "sim-secret",
 		SyncInterval: time.Minute, WritebackInterval: time.Minute, PageSize: 500, MaxConcurrency: 4, BatchSize: 50, WritebackParallel: 2, ThrottleBudget: time.Minute,
 		PollInterval: 50 * time.Millisecond, OrchestratorAddr: e.suite.grpc["orchestrator"],
-		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret,
+		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret, FallbackOwner: e.fallbackOwner,
 		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(e.databaseURL)},
 	}
 	c, err := connector.New(context.Background(), cfg, connector.Options{Progress: func(ev connector.Event) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	"github.com/msisync/msisync/connectors/dynamics/state"
 )
 
@@ -47,3 +48,25 @@ func (c *Connector) teams(ctx context.Context, p *plan) error {
 		page, err = c.dv.Follow(ctx, page.NextLink)
 	}
 }
+
+// fallbackCursor remembers the fallback owner the records were last mapped with.
+const fallbackCursor = "fallback-owner"
+
+// fallbackChanged reports whether MSISYNC_DYNAMICS_FALLBACK_OWNER changed since the last
+// cycle; the cycle then reads accounts and opportunities in full, so that those held or
+// shown with the old fallback are mapped again (only those whose mapping changed are sent).
+func (c *Connector) fallbackChanged(ctx context.Context, p *plan) (bool, error) {
+	before, err := c.state.Cursor(ctx, fallbackCursor)
+	if err != nil {
+		return false, err
+	}
+	if before == p.directory.fallback {
+		return false, nil
+	}
+	p.commit.Cursors[fallbackCursor] = p.directory.fallback
+	c.log.InfoContext(ctx, "MSISYNC_DYNAMICS_FALLBACK_OWNER changed: reading accounts and opportunities in full", "from", before, "to", p.directory.fallback)
+	return true, nil
+}
+
+// needsOwner reports whether the records of an entity set must have an owner in MSI.
+func needsOwner(set string) bool { return set == mapping.Accounts || set == mapping.Opportunities }

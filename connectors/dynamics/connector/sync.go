@@ -68,13 +68,17 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	// resync), and what identifies the cycle's runs (see requestID).
 	var from strings.Builder
 	cursors := make([]string, len(mapping.PullOrder))
+	rereadOwned, err := c.fallbackChanged(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	for i, set := range mapping.PullOrder {
 		cur, err := c.state.Cursor(ctx, deltaCursor(set))
 		if err != nil {
 			return nil, err
 		}
 		from.WriteString(set + "=" + cur + "\n")
-		if !full {
+		if !full && !(rereadOwned && needsOwner(set)) {
 			cursors[i] = cur
 		}
 	}
