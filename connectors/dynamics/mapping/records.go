@@ -127,8 +127,8 @@ func person(row dataverse.Row, users Users, id, what string) (Record, []Finding)
 
 // OpportunityRow maps an opportunities row to an opportunity, plus the role of its customer
 // when the customer is a contact (nil otherwise). The opportunity is nil (with a finding)
-// when it is held because it has no owner MSI can show (see Owner); its role is then nil
-// too, since it would wait for the opportunity.
+// when it is held because it has no owner MSI can show (see Owner); its role is still
+// returned, so that a role msisync has is kept (one that is new waits for the opportunity).
 func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
 	id := row.GUID("opportunityid")
 	what := "opportunity " + quoted(row.String("name"), id)
@@ -138,13 +138,17 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 	if f != nil {
 		findings = append(findings, *f)
 	}
+	customer, customerType := row.GUID("_customerid_value"), strings.ToLower(row.LookupType("_customerid_value"))
+	var role Record
+	if customer != "" && customerType == "contact" {
+		role = Record{"externalOpportunityId": id, "externalPersonId": customer, "role": CustomerRole, "isPrimary": true}
+	}
 	if held {
-		return nil, nil, findings
+		return nil, role, findings
 	}
 	r.putSet("externalSalesPersonId", o)
 	r.putSet("name", row.String("name"))
 	r.put("description", row.String("description"))
-	customer, customerType := row.GUID("_customerid_value"), strings.ToLower(row.LookupType("_customerid_value"))
 	company := row.GUID("_parentaccountid_value")
 	if company == "" && customerType == "account" {
 		company = customer
@@ -178,10 +182,6 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 		stage = label(row, "salesstage")
 	}
 	r.put("stage", stage)
-	var role Record
-	if customer != "" && customerType == "contact" {
-		role = Record{"externalOpportunityId": id, "externalPersonId": customer, "role": CustomerRole, "isPrimary": true}
-	}
 	return r, role, findings
 }
 
