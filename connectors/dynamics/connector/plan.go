@@ -81,9 +81,11 @@ type plan struct {
 	resend bool
 	// waiting are the deletes refused earlier as in use, by object type: id → reason.
 	waiting map[mapping.Object]map[string]string
-	// switched are the users whose status changed: enabled again (the records they own were
-	// sent without an owner) or disabled (the records they own now need a finding). The
-	// records they own are read again and re-mapped.
+	// switched are the users whose status changed — enabled again (the records they own
+	// were sent without an owner, or held) or disabled (the records they own lose their
+	// owner, or are held, with a finding) — and the teams whose administrator changed or
+	// whose administrator's status changed. The records they own are read again and
+	// re-mapped.
 	switched []string
 }
 
