@@ -18,19 +18,21 @@ type throttle struct {
 }
 
 // throttled charges one throttled answer to t and returns how long to wait: the answer's
-// Retry-After (already capped at MaxRetryAfter), or a backoff when it carried none. Once the
-// wait would exceed the throttle budget, it returns a *ThrottleBudgetError instead.
+// Retry-After (already capped at MaxRetryAfter), or a backoff when it carried none, cut to
+// what is left of the throttle budget. Once the budget is spent, it returns a
+// *ThrottleBudgetError instead.
 func (c *Client) throttled(t *throttle, retryAfter time.Duration, given bool, last error) (time.Duration, error) {
+	left := c.cfg.ThrottleBudget - t.waited
+	if left <= 0 {
+		return 0, &ThrottleBudgetError{Waited: t.waited, Budget: c.cfg.ThrottleBudget, Last: last}
+	}
 	t.answers++
 	wait := retryAfter
 	if !given {
 		wait = c.backoff(t.answers)
 	}
-	charge := max(wait, minThrottleCharge)
-	if t.waited+charge > c.cfg.ThrottleBudget {
-		return 0, &ThrottleBudgetError{Waited: t.waited, Budget: c.cfg.ThrottleBudget, Last: last}
-	}
-	t.waited += charge
+	wait = min(wait, left)
+	t.waited += min(max(wait, minThrottleCharge), left)
 	return wait, nil
 }
 

@@ -57,6 +57,16 @@ func TestThrottleBudgetEndsTheRequest(t *testing.T) {
 	if got := waits.all(); len(got) != 5 {
 		t.Errorf("waits = %v, want five of 1m", got)
 	}
+	// A Retry-After longer than what is left of the budget is waited only as far as the
+	// budget goes; then the request gives up.
+	e = newEnv(t, throttledFor(1000, "120"))
+	c, waits = e.client(func(c *Config) { c.ThrottleBudget = 5 * time.Minute })
+	if _, err := c.WhoAmI(context.Background()); !errors.As(err, &budgetErr) || budgetErr.Waited != 5*time.Minute {
+		t.Fatalf("err = %v, want a *ThrottleBudgetError after 5m of waits", err)
+	}
+	if got := waits.all(); len(got) != 3 || got[2] != time.Minute {
+		t.Errorf("waits = %v, want 2m, 2m, 1m", got)
+	}
 }
 
 func TestRetryAfterZeroIsChargedASecond(t *testing.T) {
