@@ -140,21 +140,35 @@ func TestInternalErrorsShowAnIDNotTheCause(t *testing.T) {
 		}
 		t.Logf("its log line: %s", line)
 		// The orchestrator's own store failed under /v1 and gRPC: its log line has the
-		// cause. Under /rest the person service's store failed, which logs it itself.
-		if f.via != "/rest" && !strings.Contains(line, "terminating connection due to administrator command") {
+		// cause. Under /rest the person service's store failed: the person service logs
+		// the cause under the same trace id.
+		const cause = "terminating connection due to administrator command"
+		switch trace := traceID.FindStringSubmatch(line); {
+		case f.via != "/rest" && !strings.Contains(line, cause):
 			t.Errorf("%s: the log line of error id %s lacks the cause: %s", f.via, m[1], line)
+		case f.via == "/rest" && trace == nil:
+			t.Errorf("%s: the log line of error id %s has no trace id: %s", f.via, m[1], line)
+		case f.via == "/rest" && !strings.Contains(s.logLineWith(trace[0]+" ", cause), cause):
+			t.Errorf("%s: no log line of trace %s (error id %s) has the cause", f.via, trace[1], m[1])
 		}
 	}
 }
 
-// logLineWith returns the first line of the suite's log that contains text, waiting a
-// while for it (the log arrives through a pipe), or "".
-func (s *suite) logLineWith(text string) string {
+// traceID finds the trace id of a log line.
+var traceID = regexp.MustCompile(`trace_id=([0-9a-f]+)`)
+
+// logLineWith returns the first line of the suite's log that contains every text, waiting
+// a while for it (the log arrives through a pipe), or "".
+func (s *suite) logLineWith(texts ...string) string {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	lines:
 		for _, line := range strings.Split(s.logs.String(), "\n") {
-			if strings.Contains(line, text) {
-				return line
+			for _, text := range texts {
+				if !strings.Contains(line, text) {
+					continue lines
+				}
 			}
+			return line
 		}
 		if time.Now().After(deadline) {
 			return ""

@@ -241,3 +241,19 @@ func sendAllThenRead(addr, req, want string) error {
 	}
 	return nil
 }
+
+// TestServerOversizeBodyWithExpectContinue: a client that asks before sending (curl does
+// for large bodies) gets the 413 at once, without the gateway waiting for a body that
+// will not come.
+func TestServerOversizeBodyWithExpectContinue(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultServerConfig
+	cfg.ReadTimeout, cfg.WriteTimeout = time.Hour, time.Hour // so a wait would show
+	addr := startServer(t, cfg)
+	c := dial(t, addr)
+	fmt.Fprintf(c, "POST /rest/v1/leads.json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", 2<<20)
+	got := readUntilClosed(t, c)
+	if !strings.HasPrefix(got, "HTTP/1.1 413 ") || strings.Contains(got, "100 Continue") {
+		t.Errorf("answer %q, want the 413 without 100 Continue", got)
+	}
+}
