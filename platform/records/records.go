@@ -4,6 +4,7 @@
 package records
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -17,6 +18,11 @@ import (
 
 // MaxBatch is the most records one call takes (Marketo's limit).
 const MaxBatch = 300
+
+// ErrInvalidCall is what a service's store returns (wrapped) for a call that breaks its
+// contract — no key, too many records, an unknown field — with nothing written; every store
+// package names it ErrInvalid.
+var ErrInvalidCall = errors.New("invalid store call")
 
 // Mode says what a write does with a record that exists or not.
 type Mode int

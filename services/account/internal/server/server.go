@@ -6,13 +6,13 @@ package server
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/pagetoken"
 	"github.com/msisync/msisync/platform/records"
@@ -35,64 +35,40 @@ func New(s store.Store, pageTokenKey []byte) *Server {
 
 // BatchGetCompanies implements accountv1.CompanyServiceServer.
 func (s *Server) BatchGetCompanies(ctx context.Context, req *accountv1.BatchGetCompaniesRequest) (*accountv1.BatchGetCompaniesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	ids, keys, err := entity.Split(req.GetKeys(), storeKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
+	if err != nil {
 		return nil, err
-	}
-	var ids []int32
-	var keys []string
-	for _, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *accountv1.CompanyKey_Id:
-			ids = append(ids, v.Id)
-		case *accountv1.CompanyKey_ExternalCompanyId:
-			if key := extid.Key(v.ExternalCompanyId); key != "" {
-				keys = append(keys, key)
-			}
-		}
 	}
 	found, err := s.store.Get(ctx, ids, keys)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &accountv1.BatchGetCompaniesResponse{Companies: toProtos(found)}, nil
 }
 
 // DeleteCompanies implements accountv1.CompanyServiceServer.
 func (s *Server) DeleteCompanies(ctx context.Context, req *accountv1.DeleteCompaniesRequest) (*accountv1.DeleteCompaniesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
+		return records.Deleted(i, r.ID, r.Deleted)
+	})
+	if err != nil {
 		return nil, err
 	}
-	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
-	var keys []store.Key
-	var idx []int
-	for i, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *accountv1.CompanyKey_Id:
-			keys = append(keys, store.Key{ID: v.Id})
-		case *accountv1.CompanyKey_ExternalCompanyId:
-			key := extid.Key(v.ExternalCompanyId)
-			if key == "" {
-				results[i] = records.Skipped(i, 0, records.Missing("externalCompanyId"))
-				continue
-			}
-			keys = append(keys, store.Key{ExternalKey: key})
-		default:
-			results[i] = records.Skipped(i, 0, records.Missing("externalCompanyId' or 'id"))
-			continue
-		}
-		idx = append(idx, i)
-	}
-	if len(keys) > 0 {
-		out, err := s.store.Delete(ctx, keys)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = records.Deleted(i, r.ID, r.Deleted)
-		}
-	}
 	return &accountv1.DeleteCompaniesResponse{Results: results}, nil
+}
+
+// storeKey reads a request key, or returns why it names no record.
+func storeKey(k *accountv1.CompanyKey) (store.Key, *commonv1.Reason) {
+	switch v := k.GetKey().(type) {
+	case *accountv1.CompanyKey_Id:
+		return store.Key{ID: v.Id}, nil
+	case *accountv1.CompanyKey_ExternalCompanyId:
+		if key := extid.Key(v.ExternalCompanyId); key != "" {
+			return store.Key{ExternalKey: key}, nil
+		}
+		return store.Key{}, records.Missing("externalCompanyId")
+	}
+	return store.Key{}, records.Missing("externalCompanyId' or 'id")
 }
 
 // CountCompanyReferences implements accountv1.CompanyServiceServer. Each sales person that
@@ -116,7 +92,7 @@ func (s *Server) CountCompanyReferences(ctx context.Context, req *accountv1.Coun
 	}
 	counts, err := s.store.CountBySalesPerson(ctx, keys)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	resp := &accountv1.CountCompanyReferencesResponse{}
 	for _, k := range keys {
@@ -125,13 +101,4 @@ func (s *Server) CountCompanyReferences(ctx context.Context, req *accountv1.Coun
 		}
 	}
 	return resp, nil
-}
-
-// storeError maps a store error to a status: contract violations are the caller's fault,
-// anything else is internal (the error boundary logs it).
-func storeError(err error) error {
-	if errors.Is(err, store.ErrInvalid) {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return err
 }

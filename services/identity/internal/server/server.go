@@ -6,9 +6,7 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -18,6 +16,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -48,90 +47,43 @@ func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSales
 	if err != nil {
 		return nil, err
 	}
-	results := make([]*commonv1.RecordResult, len(req.GetInput()))
-	writes := make([]store.Write, 0, len(req.GetInput()))
-	writeIndex := make([]int, 0, len(req.GetInput()))
-	seen := records.Repeats{}
-	for i, in := range req.GetInput() {
-		w, reason := toWrite(in, mode, byID)
-		if reason == nil {
-			key := w.ExternalID.Key
-			if byID {
-				key = "#" + strconv.Itoa(int(w.ID))
-			}
-			if seen.Seen(key) {
-				reason = records.Duplicate(describeKey(in, byID))
-			}
+	inputs := req.GetInput()
+	describe := func(in *identityv1.SalesPersonInput) string { return describeKey(in, byID) }
+	b := entity.Plan(inputs, func(in *identityv1.SalesPersonInput) (store.Write, string, *commonv1.Reason) {
+		w, why := toWrite(in, mode, byID)
+		if byID {
+			return w, "#" + strconv.Itoa(int(w.ID)), why
 		}
-		if reason != nil {
-			results[i] = records.Skipped(i, 0, reason)
-			continue
-		}
-		writes = append(writes, w)
-		writeIndex = append(writeIndex, i)
-	}
+		return w, w.ExternalID.Key, why
+	}, describe)
 	if byID {
-		if err := s.refuseExternalIDChanges(ctx, req.GetInput(), writes, writeIndex, results); err != nil {
+		if err := s.refuseExternalIDChanges(ctx, inputs, b); err != nil {
 			return nil, err
 		}
-		writes, writeIndex = compact(writes, writeIndex, results)
 	}
-	if len(writes) > 0 {
-		out, err := s.store.Write(ctx, writes)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := writeIndex[n]
-			results[i] = records.Result(i, r.Outcome, r.ID, "sales person with "+describeKey(req.GetInput()[i], byID))
-		}
+	results, err := entity.Apply(ctx, b, s.store.Write, func(i int, r store.WriteResult) *commonv1.RecordResult {
+		return records.Result(i, r.Outcome, r.ID, "sales person with "+describe(inputs[i]))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &identityv1.SyncSalesPersonsResponse{Results: results}, nil
 }
 
 // refuseExternalIDChanges skips updates by id that would change a record's external id,
 // which is its key in the CRM and cannot change once created.
-func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*identityv1.SalesPersonInput, writes []store.Write, idx []int, results []*commonv1.RecordResult) error {
-	var ids []int32
-	for n, w := range writes {
-		if inputs[idx[n]].ExternalSalesPersonId != nil {
-			ids = append(ids, w.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	found, err := s.store.Get(ctx, ids, nil)
-	if err != nil {
-		return storeError(err)
-	}
-	current := make(map[int32]string, len(found))
-	for _, p := range found {
-		current[p.ID] = extid.Key(p.ExternalID)
-	}
-	for n, w := range writes {
-		in := inputs[idx[n]]
-		cur, ok := current[w.ID]
-		if in.ExternalSalesPersonId == nil || !ok || extid.Key(in.GetExternalSalesPersonId()) == cur {
-			continue
-		}
-		results[idx[n]] = records.Skipped(idx[n], w.ID, &commonv1.Reason{Code: marketo.CodeInvalidData,
-			Message: "externalSalesPersonId cannot be changed once created; leave it out when updating by id"})
-	}
-	return nil
-}
-
-// compact drops the writes whose record already has a result.
-func compact(writes []store.Write, idx []int, results []*commonv1.RecordResult) ([]store.Write, []int) {
-	var w2 []store.Write
-	var i2 []int
-	for n, w := range writes {
-		if results[idx[n]] == nil {
-			w2 = append(w2, w)
-			i2 = append(i2, idx[n])
-		}
-	}
-	return w2, i2
+func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*identityv1.SalesPersonInput, b *entity.Batch[store.Write]) error {
+	return entity.KeepKeys(ctx, b,
+		func(i int, w store.Write) (int32, bool) { return w.ID, inputs[i].ExternalSalesPersonId != nil },
+		func(ctx context.Context, ids []int32) ([]store.SalesPerson, error) { return s.store.Get(ctx, ids, nil) },
+		func(p store.SalesPerson) int32 { return p.ID },
+		func(i int, w store.Write, p store.SalesPerson) *commonv1.RecordResult {
+			if extid.Key(inputs[i].GetExternalSalesPersonId()) == extid.Key(p.ExternalID) {
+				return nil
+			}
+			return records.Skipped(i, w.ID, records.Reason(marketo.CodeInvalidData,
+				"externalSalesPersonId cannot be changed once created; leave it out when updating by id"))
+		})
 }
 
 // toWrite validates one input record and returns its write, or the reason it is skipped.
@@ -192,161 +144,81 @@ func describeKey(in *identityv1.SalesPersonInput, byID bool) string {
 	return fmt.Sprintf("externalSalesPersonId '%s'", strings.TrimSpace(in.GetExternalSalesPersonId()))
 }
 
-// listCursor is where the next page of a ListSalesPersons query starts.
-type listCursor struct {
-	AfterID int32 `json:"a"`
-}
-
 // ListSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) ListSalesPersons(ctx context.Context, req *identityv1.ListSalesPersonsRequest) (*identityv1.ListSalesPersonsResponse, error) {
-	if n := len(req.GetFilterValues()); n == 0 || n > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "filterValues has %d values; send 1 to %d", n, store.MaxBatch)
+	page, err := entity.NewPage(len(req.GetFilterValues()), req.GetPageSize())
+	if err != nil {
+		return nil, err
 	}
-	pageSize := int(req.GetPageSize())
-	if pageSize < 0 || pageSize > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "page size %d is out of range; use 1 to %d", pageSize, store.MaxBatch)
-	}
-	if pageSize == 0 {
-		pageSize = store.MaxBatch
-	}
-	f := store.Filter{Limit: pageSize + 1}
+	f := store.Filter{Limit: page.Size + 1}
 	var normalised []string
 	switch req.GetFilterField() {
 	case identityv1.SalesPersonField_SALES_PERSON_FIELD_ID:
 		f.By = store.ByID
-		for _, v := range req.GetFilterValues() {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-			if err != nil {
-				return nil, status.Errorf(codes.InvalidArgument, "filter value %q is not an integer id", v)
-			}
-			f.IDs = append(f.IDs, int32(n))
-			normalised = append(normalised, strconv.FormatInt(n, 10))
+		if f.IDs, normalised, err = entity.ParseIDs(req.GetFilterValues(), "id"); err != nil {
+			return nil, err
 		}
 	case identityv1.SalesPersonField_SALES_PERSON_FIELD_EXTERNAL_SALES_PERSON_ID:
-		f.By = store.ByExternalKey
-		for _, v := range req.GetFilterValues() {
-			if k := extid.Key(v); k != "" {
-				f.Keys = append(f.Keys, k)
-				normalised = append(normalised, k)
-			}
-		}
+		f.By, f.Keys = store.ByExternalKey, entity.ExternalKeys(req.GetFilterValues())
 	case identityv1.SalesPersonField_SALES_PERSON_FIELD_EMAIL:
-		f.By = store.ByEmail
-		for _, v := range req.GetFilterValues() {
-			k := extid.Fold(strings.TrimSpace(v))
-			f.Keys = append(f.Keys, k)
-			normalised = append(normalised, k)
-		}
+		f.By, f.Keys = store.ByEmail, entity.Folded(req.GetFilterValues(), false)
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "unsupported filter field %v", req.GetFilterField())
 	}
-	slices.Sort(normalised)
-	query := pagetoken.Query(req.GetFilterField().String(), strings.Join(slices.Compact(normalised), "\x00"))
-	if tok := req.GetPageToken(); tok != "" {
-		var c listCursor
-		if err := s.tokens.Decode(tok, query, &c); err != nil {
-			return nil, status.Error(codes.InvalidArgument, "the page token is not valid for this query; start again without it")
-		}
-		f.AfterID = c.AfterID
+	if f.By != store.ByID {
+		normalised = f.Keys
 	}
+	if err := page.Resume(s.tokens, req.GetFilterField().String(), normalised, req.GetPageToken()); err != nil {
+		return nil, err
+	}
+	f.AfterID = int32(page.After)
 	found, err := s.store.List(ctx, f)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	resp := &identityv1.ListSalesPersonsResponse{}
-	if len(found) > pageSize {
-		found = found[:pageSize]
-		tok, err := s.tokens.Encode(query, listCursor{AfterID: found[len(found)-1].ID})
-		if err != nil {
-			return nil, err
-		}
-		resp.NextPageToken = tok
+	found, next, err := entity.Trim(page, found, func(p store.SalesPerson) int64 { return int64(p.ID) })
+	if err != nil {
+		return nil, err
 	}
-	resp.SalesPersons = make([]*identityv1.SalesPerson, len(found))
-	for i, p := range found {
-		resp.SalesPersons[i] = toProto(p)
-	}
-	return resp, nil
+	return &identityv1.ListSalesPersonsResponse{SalesPersons: entity.Protos(found, toProto), NextPageToken: next}, nil
 }
 
 // BatchGetSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) BatchGetSalesPersons(ctx context.Context, req *identityv1.BatchGetSalesPersonsRequest) (*identityv1.BatchGetSalesPersonsResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	ids, keys, err := entity.Split(req.GetKeys(), storeKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
+	if err != nil {
 		return nil, err
 	}
-	ids, keys := splitKeys(req.GetKeys())
 	found, err := s.store.Get(ctx, ids, keys)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	resp := &identityv1.BatchGetSalesPersonsResponse{SalesPersons: make([]*identityv1.SalesPerson, len(found))}
-	for i, p := range found {
-		resp.SalesPersons[i] = toProto(p)
-	}
-	return resp, nil
+	return &identityv1.BatchGetSalesPersonsResponse{SalesPersons: entity.Protos(found, toProto)}, nil
 }
 
 // DeleteSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) DeleteSalesPersons(ctx context.Context, req *identityv1.DeleteSalesPersonsRequest) (*identityv1.DeleteSalesPersonsResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
+		return records.Deleted(i, r.ID, r.Deleted)
+	})
+	if err != nil {
 		return nil, err
-	}
-	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
-	var keys []store.Key
-	var idx []int
-	for i, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *identityv1.SalesPersonKey_Id:
-			keys = append(keys, store.Key{ID: v.Id})
-		case *identityv1.SalesPersonKey_ExternalSalesPersonId:
-			key := extid.Key(v.ExternalSalesPersonId)
-			if key == "" {
-				results[i] = records.Skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId'"})
-				continue
-			}
-			keys = append(keys, store.Key{ExternalKey: key})
-		default:
-			results[i] = records.Skipped(i, 0, &commonv1.Reason{Code: marketo.CodeMissingValue, Message: "Missing value for the required parameter 'externalSalesPersonId' or 'id'"})
-			continue
-		}
-		idx = append(idx, i)
-	}
-	if len(keys) > 0 {
-		out, err := s.store.Delete(ctx, keys)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = records.Deleted(i, r.ID, r.Deleted)
-		}
 	}
 	return &identityv1.DeleteSalesPersonsResponse{Results: results}, nil
 }
 
-func splitKeys(keys []*identityv1.SalesPersonKey) ([]int32, []string) {
-	var ids []int32
-	var ext []string
-	for _, k := range keys {
-		switch v := k.GetKey().(type) {
-		case *identityv1.SalesPersonKey_Id:
-			ids = append(ids, v.Id)
-		case *identityv1.SalesPersonKey_ExternalSalesPersonId:
-			if key := extid.Key(v.ExternalSalesPersonId); key != "" {
-				ext = append(ext, key)
-			}
+// storeKey reads a request key, or returns why it names no record.
+func storeKey(k *identityv1.SalesPersonKey) (store.Key, *commonv1.Reason) {
+	switch v := k.GetKey().(type) {
+	case *identityv1.SalesPersonKey_Id:
+		return store.Key{ID: v.Id}, nil
+	case *identityv1.SalesPersonKey_ExternalSalesPersonId:
+		if key := extid.Key(v.ExternalSalesPersonId); key != "" {
+			return store.Key{ExternalKey: key}, nil
 		}
+		return store.Key{}, records.Missing("externalSalesPersonId")
 	}
-	return ids, ext
-}
-
-// storeError maps a store error to a status: contract violations are the caller's fault,
-// anything else is internal (the error boundary logs it).
-func storeError(err error) error {
-	if errors.Is(err, store.ErrInvalid) {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return err
+	return store.Key{}, records.Missing("externalSalesPersonId' or 'id")
 }
 
 func toProto(p store.SalesPerson) *identityv1.SalesPerson {

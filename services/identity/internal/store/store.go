@@ -4,7 +4,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/msisync/msisync/platform/extid"
@@ -16,7 +15,7 @@ const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract (no key, too many records, an
 // unknown field); nothing is written.
-var ErrInvalid = errors.New("invalid store call")
+var ErrInvalid = records.ErrInvalidCall
 
 // SalesPerson is a stored sales person.
 type SalesPerson struct {
@@ -111,9 +110,9 @@ type Filter struct {
 // Store keeps sales persons. Implementations are safe for concurrent use.
 type Store interface {
 	// Write applies up to MaxBatch writes in one transaction and returns one result per
-	// write, in order. Keys must be distinct within the batch. Either every write is
-	// applied and committed before Write returns, or none is and Write returns an error.
-	// A write without a key, or a write by ID that is not UpdateOnly, returns ErrInvalid.
+	// write, in order. Either every write is applied and committed before Write returns,
+	// or none is and Write returns an error. A write without a key, a key repeated within
+	// the batch, or a write by ID that is not UpdateOnly returns ErrInvalid.
 	Write(ctx context.Context, writes []Write) ([]WriteResult, error)
 	// List returns the records matching any value of f, with id > f.AfterID, ordered by id,
 	// at most f.Limit of them.

@@ -4,13 +4,14 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/sqldb"
 	"github.com/msisync/msisync/services/account/internal/store"
 )
@@ -29,6 +30,7 @@ const columns = "id, external_id, external_sales_person_id, company, site, websi
 // Store implements store.Store over database/sql.
 type Store struct {
 	db *sqldb.DB
+	t  *sqldb.Table[store.Company, int32]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -39,7 +41,12 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, t: &sqldb.Table[store.Company, int32]{
+		DB: db, Name: "companies", What: "companies", IDColumn: "id", KeyColumn: "external_key",
+		Columns: columns, Scan: scan,
+		IDOf:  func(c store.Company) int32 { return c.ID },
+		KeyOf: func(c store.Company) string { return extid.Key(c.ExternalID) },
+	}}, nil
 }
 
 // Secret returns the named persisted key (see sqldb.DB.Secret).
@@ -52,86 +59,43 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, f store.Filter) ([]store.Company, error) {
-	if f.Limit < 1 || f.Limit > store.MaxBatch+1 {
-		return nil, fmt.Errorf("%w: limit %d", store.ErrInvalid, f.Limit)
-	}
-	var col string
-	var vals []any
+	_, ids := sqldb.In(f.IDs)
+	_, keys := sqldb.In(f.Keys)
 	switch f.By {
 	case store.ByID:
-		col = "id"
-		for _, id := range f.IDs {
-			vals = append(vals, id)
-		}
+		return s.t.List(ctx, "id", ids, f.AfterID, f.Limit)
 	case store.ByExternalKey:
-		col = "external_key"
+		return s.t.List(ctx, "external_key", keys, f.AfterID, f.Limit)
 	case store.ByCompany:
-		col = "company_key"
+		return s.t.List(ctx, "company_key", keys, f.AfterID, f.Limit)
 	case store.BySalesPerson:
-		col = "sales_person_key"
-	default:
-		return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
+		return s.t.List(ctx, "sales_person_key", keys, f.AfterID, f.Limit)
 	}
-	if f.By != store.ByID {
-		for _, k := range f.Keys {
-			vals = append(vals, k)
-		}
-	}
-	if len(vals) == 0 {
-		return nil, nil
-	}
-	args := append(vals, f.AfterID, f.Limit)
-	q := "SELECT " + columns + " FROM companies WHERE " + col + " IN (" + sqldb.Placeholders(len(vals)) + ") AND id > ? ORDER BY id LIMIT ?"
-	return s.query(ctx, s.db, q, args...)
+	return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
 }
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.Company, error) {
-	return s.get(ctx, s.db, ids, externalKeys)
+	return s.t.Get(ctx, s.db, ids, externalKeys)
 }
 
-func (s *Store) get(ctx context.Context, q sqldb.Querier, ids []int32, externalKeys []string) ([]store.Company, error) {
-	var conds []string
-	var args []any
-	if len(ids) > 0 {
-		in, a := sqldb.In(ids)
-		conds = append(conds, "id IN ("+in+")")
-		args = append(args, a...)
-	}
-	if len(externalKeys) > 0 {
-		in, a := sqldb.In(externalKeys)
-		conds = append(conds, "external_key IN ("+in+")")
-		args = append(args, a...)
-	}
-	if len(conds) == 0 {
-		return nil, nil
-	}
-	return s.query(ctx, q, "SELECT "+columns+" FROM companies WHERE "+strings.Join(conds, " OR "), args...)
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
+	deleted, err := s.t.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
+	return sqldb.Convert(deleted, err, func(id int32) store.DeleteResult { return store.DeleteResult{Deleted: id != 0, ID: id} })
 }
 
-func (s *Store) query(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.Company, error) {
-	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading companies: %w", err)
+// scan reads one row of columns.
+func scan(rows *sql.Rows, c *store.Company) error {
+	var created, updated int64
+	if err := rows.Scan(&c.ID, &c.ExternalID, &c.SalesPersonID, &c.Company, &c.Site, &c.Website, &c.MainPhone,
+		&c.Industry, &c.SICCode, &c.NumberOfEmployees, &c.AnnualRevenue, &c.BillingStreet, &c.BillingCity,
+		&c.BillingState, &c.BillingPostalCode, &c.BillingCountry, &c.CompanyNotes, &created, &updated); err != nil {
+		return err
 	}
-	defer rows.Close()
-	var out []store.Company
-	for rows.Next() {
-		var c store.Company
-		var created, updated int64
-		if err := rows.Scan(&c.ID, &c.ExternalID, &c.SalesPersonID, &c.Company, &c.Site, &c.Website, &c.MainPhone,
-			&c.Industry, &c.SICCode, &c.NumberOfEmployees, &c.AnnualRevenue, &c.BillingStreet, &c.BillingCity,
-			&c.BillingState, &c.BillingPostalCode, &c.BillingCountry, &c.CompanyNotes, &created, &updated); err != nil {
-			return nil, fmt.Errorf("reading companies: %w", err)
-		}
-		c.CreatedAt = time.UnixMicro(created).UTC()
-		c.UpdatedAt = time.UnixMicro(updated).UTC()
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading companies: %w", err)
-	}
-	return out, nil
+	c.CreatedAt = time.UnixMicro(created).UTC()
+	c.UpdatedAt = time.UnixMicro(updated).UTC()
+	return nil
 }
 
 // CountBySalesPerson implements store.Store.

@@ -8,12 +8,11 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/extid"
-	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/platform/sqldb"
 	"github.com/msisync/msisync/services/identity/internal/store"
 )
@@ -33,6 +32,7 @@ const columns = "id, external_id, email, first_name, last_name, title, phone, mo
 // Store implements store.Store over database/sql.
 type Store struct {
 	db *sqldb.DB
+	t  *sqldb.Table[store.SalesPerson, int32]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -43,7 +43,12 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, t: &sqldb.Table[store.SalesPerson, int32]{
+		DB: db, Name: "sales_persons", What: "sales persons", IDColumn: "id", KeyColumn: "external_key",
+		Columns: columns, Scan: scan,
+		IDOf:  func(p store.SalesPerson) int32 { return p.ID },
+		KeyOf: func(p store.SalesPerson) string { return extid.Key(p.ExternalID) },
+	}}, nil
 }
 
 // Secret returns the named persisted key (see sqldb.DB.Secret).
@@ -56,172 +61,30 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Write implements store.Store.
 func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteResult, error) {
-	if len(writes) > store.MaxBatch {
-		return nil, fmt.Errorf("%w: %d writes, at most %d", store.ErrInvalid, len(writes), store.MaxBatch)
-	}
+	upserts := make([]sqldb.Upsert[int32], len(writes))
 	for i, w := range writes {
-		if w.ID == 0 && w.ExternalID.Key == "" {
-			return nil, fmt.Errorf("%w: write %d has no key", store.ErrInvalid, i)
-		}
-		if w.ID != 0 && w.Mode != records.UpdateOnly {
-			return nil, fmt.Errorf("%w: write %d is keyed by id but does not update only", store.ErrInvalid, i)
-		}
+		upserts[i] = sqldb.Upsert[int32]{Mode: w.Mode, ID: w.ID, Key: w.ExternalID.Key}
 		for f := range w.Fields {
-			if !validField(f) {
+			if !slices.Contains(store.Fields, f) {
 				return nil, fmt.Errorf("%w: unknown field %q", store.ErrInvalid, f)
 			}
 		}
 	}
-	results := make([]store.WriteResult, len(writes))
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		byKey, byID, err := s.existing(ctx, tx, writes)
-		if err != nil {
-			return err
-		}
-		now := time.Now().UTC().UnixMicro()
-		var inserts []int
-		var updates []int
-		for i, w := range writes {
-			id, found := byKey[w.ExternalID.Key], false
-			if w.ID != 0 {
-				id, found = w.ID, byID[w.ID]
-			} else {
-				found = id != 0
-			}
-			switch outcome := records.Decide(w.Mode, found); outcome {
-			case records.Created:
-				inserts = append(inserts, i)
-			case records.Updated:
-				updates = append(updates, i)
-				fallthrough
-			default:
-				results[i] = store.WriteResult{Outcome: outcome, ID: id}
-			}
-		}
-		raced, err := s.insert(ctx, tx, writes, inserts, results, now)
-		if err != nil {
-			return err
-		}
-		// A concurrent writer (another replica on PostgreSQL) created some keys between our
-		// read and our insert: they now exist, so apply the existing-record rule to them.
-		for _, i := range raced {
-			var id int32
-			if err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT id FROM sales_persons WHERE external_key = ?"), writes[i].ExternalID.Key).Scan(&id); err != nil {
-				return fmt.Errorf("reading concurrently created sales person: %w", err)
-			}
-			outcome := records.Decide(writes[i].Mode, true)
-			results[i] = store.WriteResult{Outcome: outcome, ID: id}
-			if outcome == records.Updated {
-				updates = append(updates, i)
-			}
-		}
-		for _, i := range updates {
-			if err := s.update(ctx, tx, results[i].ID, writes[i].Fields, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := sqldb.CheckUpserts(upserts, store.MaxBatch); err != nil {
 		return nil, err
 	}
-	return results, nil
-}
-
-// existing finds which of the writes' keys are already stored.
-func (s *Store) existing(ctx context.Context, tx *sql.Tx, writes []store.Write) (map[string]int32, map[int32]bool, error) {
-	var keys []string
-	var ids []int32
-	for _, w := range writes {
-		if w.ID != 0 {
-			ids = append(ids, w.ID)
-		} else {
-			keys = append(keys, w.ExternalID.Key)
-		}
-	}
-	byKey := make(map[string]int32, len(keys))
-	byID := make(map[int32]bool, len(ids))
-	if len(keys) > 0 {
-		in, args := sqldb.In(keys)
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, external_key FROM sales_persons WHERE external_key IN ("+in+")"), args...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int32
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-			}
-			byKey[key] = id
-		}
-		if err := rows.Err(); err != nil {
-			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-		}
-	}
-	if len(ids) > 0 {
-		in, args := sqldb.In(ids)
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id FROM sales_persons WHERE id IN ("+in+")"), args...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int32
-			if err := rows.Scan(&id); err != nil {
-				return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-			}
-			byID[id] = true
-		}
-		if err := rows.Err(); err != nil {
-			return nil, nil, fmt.Errorf("finding existing sales persons: %w", err)
-		}
-	}
-	return byKey, byID, nil
-}
-
-// insert creates the records at the given indexes with one multi-row statement, fills
-// their results, and returns the indexes whose key another writer created first.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, writes []store.Write, idx []int, results []store.WriteResult, now int64) ([]int, error) {
-	if len(idx) == 0 {
-		return nil, nil
-	}
-	args := make([]any, 0, len(idx)*len(insertColumns))
-	for _, i := range idx {
+	out, err := s.t.Upsert(ctx, upserts, insertColumns, func(i int, now int64) ([]any, bool) {
 		w := writes[i]
 		email := w.Fields[store.FieldEmail]
-		args = append(args, w.ExternalID.Canonical, w.ExternalID.Key, email, extid.Fold(email),
+		return []any{w.ExternalID.Canonical, w.ExternalID.Key, email, extid.Fold(email),
 			w.Fields[store.FieldFirstName], w.Fields[store.FieldLastName], w.Fields[store.FieldTitle],
-			w.Fields[store.FieldPhone], w.Fields[store.FieldMobilePhone], w.Fields[store.FieldFax], now, now)
-	}
-	q := sqldb.InsertRows("sales_persons", insertColumns, len(idx)) + " ON CONFLICT (external_key) DO NOTHING RETURNING id, external_key"
-	rows, err := tx.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("creating sales persons: %w", err)
-	}
-	defer rows.Close()
-	created := make(map[string]int32, len(idx))
-	for rows.Next() {
-		var id int32
-		var key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return nil, fmt.Errorf("creating sales persons: %w", err)
-		}
-		created[key] = id
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("creating sales persons: %w", err)
-	}
-	var raced []int
-	for _, i := range idx {
-		if id, ok := created[writes[i].ExternalID.Key]; ok {
-			results[i] = store.WriteResult{Outcome: records.Created, ID: id}
-		} else {
-			raced = append(raced, i)
-		}
-	}
-	return raced, nil
+			w.Fields[store.FieldPhone], w.Fields[store.FieldMobilePhone], w.Fields[store.FieldFax], now, now}, true
+	}, func(ctx context.Context, tx *sql.Tx, i int, id int32, now int64) error {
+		return s.update(ctx, tx, id, writes[i].Fields, now)
+	})
+	return sqldb.Convert(out, err, func(r sqldb.Written[int32]) store.WriteResult {
+		return store.WriteResult{Outcome: r.Outcome, ID: r.ID}
+	})
 }
 
 // update sets the given fields of one record.
@@ -250,144 +113,37 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, id int32, fields map[sto
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, f store.Filter) ([]store.SalesPerson, error) {
-	if f.Limit < 1 || f.Limit > store.MaxBatch+1 {
-		return nil, fmt.Errorf("%w: limit %d", store.ErrInvalid, f.Limit)
-	}
-	var col string
-	var vals []any
+	_, ids := sqldb.In(f.IDs)
+	_, keys := sqldb.In(f.Keys)
 	switch f.By {
 	case store.ByID:
-		col = "id"
-		for _, id := range f.IDs {
-			vals = append(vals, id)
-		}
+		return s.t.List(ctx, "id", ids, f.AfterID, f.Limit)
 	case store.ByExternalKey:
-		col = "external_key"
+		return s.t.List(ctx, "external_key", keys, f.AfterID, f.Limit)
 	case store.ByEmail:
-		col = "email_key"
-	default:
-		return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
+		return s.t.List(ctx, "email_key", keys, f.AfterID, f.Limit)
 	}
-	if f.By != store.ByID {
-		for _, k := range f.Keys {
-			vals = append(vals, k)
-		}
-	}
-	if len(vals) == 0 {
-		return nil, nil
-	}
-	args := append(vals, f.AfterID, f.Limit)
-	q := "SELECT " + columns + " FROM sales_persons WHERE " + col + " IN (" + sqldb.Placeholders(len(vals)) + ") AND id > ? ORDER BY id LIMIT ?"
-	return s.query(ctx, s.db, q, args...)
+	return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
 }
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
-	return s.get(ctx, s.db, ids, externalKeys)
+	return s.t.Get(ctx, s.db, ids, externalKeys)
 }
 
-func (s *Store) get(ctx context.Context, q sqldb.Querier, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
-	var conds []string
-	var args []any
-	if len(ids) > 0 {
-		conds = append(conds, "id IN ("+sqldb.Placeholders(len(ids))+")")
-		for _, id := range ids {
-			args = append(args, id)
-		}
+// scan reads one row of columns.
+func scan(rows *sql.Rows, p *store.SalesPerson) error {
+	var created, updated int64
+	if err := rows.Scan(&p.ID, &p.ExternalID, &p.Email, &p.FirstName, &p.LastName, &p.Title, &p.Phone, &p.MobilePhone, &p.Fax, &created, &updated); err != nil {
+		return err
 	}
-	if len(externalKeys) > 0 {
-		conds = append(conds, "external_key IN ("+sqldb.Placeholders(len(externalKeys))+")")
-		for _, k := range externalKeys {
-			args = append(args, k)
-		}
-	}
-	if len(conds) == 0 {
-		return nil, nil
-	}
-	return s.query(ctx, q, "SELECT "+columns+" FROM sales_persons WHERE "+strings.Join(conds, " OR "), args...)
-}
-
-func (s *Store) query(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.SalesPerson, error) {
-	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading sales persons: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SalesPerson
-	for rows.Next() {
-		var p store.SalesPerson
-		var created, updated int64
-		if err := rows.Scan(&p.ID, &p.ExternalID, &p.Email, &p.FirstName, &p.LastName, &p.Title, &p.Phone, &p.MobilePhone, &p.Fax, &created, &updated); err != nil {
-			return nil, fmt.Errorf("reading sales persons: %w", err)
-		}
-		p.CreatedAt = time.UnixMicro(created).UTC()
-		p.UpdatedAt = time.UnixMicro(updated).UTC()
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading sales persons: %w", err)
-	}
-	return out, nil
+	p.CreatedAt = time.UnixMicro(created).UTC()
+	p.UpdatedAt = time.UnixMicro(updated).UTC()
+	return nil
 }
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
-	if len(keys) > store.MaxBatch {
-		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(keys), store.MaxBatch)
-	}
-	results := make([]store.DeleteResult, len(keys))
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var ids []int32
-		var extKeys []string
-		for _, k := range keys {
-			if k.ID != 0 {
-				ids = append(ids, k.ID)
-			} else {
-				extKeys = append(extKeys, k.ExternalKey)
-			}
-		}
-		found, err := s.get(ctx, tx, ids, extKeys)
-		if err != nil {
-			return err
-		}
-		byID := make(map[int32]bool, len(found))
-		byKey := make(map[string]int32, len(found))
-		for _, p := range found {
-			byID[p.ID] = true
-			byKey[extid.Key(p.ExternalID)] = p.ID
-		}
-		var doomed []any
-		for i, k := range keys {
-			id := k.ID
-			if id == 0 {
-				id = byKey[k.ExternalKey]
-			}
-			if id == 0 || !byID[id] {
-				continue
-			}
-			delete(byID, id) // a second key for the same record finds it gone
-			results[i] = store.DeleteResult{Deleted: true, ID: id}
-			doomed = append(doomed, id)
-		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM sales_persons WHERE id IN ("+sqldb.Placeholders(len(doomed))+")"), doomed...); err != nil {
-			return fmt.Errorf("deleting sales persons: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
-}
-
-func validField(f store.Field) bool {
-	for _, g := range store.Fields {
-		if f == g {
-			return true
-		}
-	}
-	return false
+	deleted, err := s.t.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
+	return sqldb.Convert(deleted, err, func(id int32) store.DeleteResult { return store.DeleteResult{Deleted: id != 0, ID: id} })
 }
