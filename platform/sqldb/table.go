@@ -108,9 +108,9 @@ func (t *Table[R, ID]) Delete(ctx context.Context, n int, key func(i int) (ID, s
 	if n > records.MaxBatch {
 		return nil, fmt.Errorf("%w: %d keys, at most %d", records.ErrInvalidCall, n, records.MaxBatch)
 	}
-	var zero ID
-	deleted := make([]ID, n)
+	var deleted []ID
 	err := t.DB.InTx(ctx, func(tx *sql.Tx) error {
+		var zero ID
 		var ids []ID
 		var keys []string
 		for i := range n {
@@ -124,38 +124,48 @@ func (t *Table[R, ID]) Delete(ctx context.Context, n int, key func(i int) (ID, s
 		if err != nil {
 			return err
 		}
-		live := make(map[ID]bool, len(found))
-		byKey := make(map[string]ID, len(found))
-		for _, r := range found {
-			live[t.IDOf(r)] = true
-			if k := t.KeyOf(r); k != "" {
-				byKey[k] = t.IDOf(r)
-			}
-		}
-		var doomed []ID
-		for i := range n {
-			id, k := key(i)
-			if id == zero && k != "" {
-				id = byKey[k]
-			}
-			if id == zero || !live[id] {
-				continue
-			}
-			delete(live, id) // a second key for the same record finds it gone
-			deleted[i] = id
-			doomed = append(doomed, id)
-		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		in, args := In(doomed)
-		if _, err := tx.ExecContext(ctx, t.DB.Rebind("DELETE FROM "+t.Name+" WHERE "+t.IDColumn+" IN ("+in+")"), args...); err != nil {
-			return fmt.Errorf("deleting %s: %w", t.What, err)
-		}
-		return nil
+		deleted, err = t.DeleteFound(ctx, tx, n, key, found)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return deleted, nil
+}
+
+// DeleteFound is Delete within tx for a table whose keys Get cannot read (a compound key):
+// found are the records the keys may name, read in tx, and key returns key i as an id or
+// the zero ID and the KeyOf of the record it names.
+func (t *Table[R, ID]) DeleteFound(ctx context.Context, tx *sql.Tx, n int, key func(i int) (ID, string), found []R) ([]ID, error) {
+	var zero ID
+	live := make(map[ID]bool, len(found))
+	byKey := make(map[string]ID, len(found))
+	for _, r := range found {
+		live[t.IDOf(r)] = true
+		if k := t.KeyOf(r); k != "" {
+			byKey[k] = t.IDOf(r)
+		}
+	}
+	deleted := make([]ID, n)
+	var doomed []ID
+	for i := range n {
+		id, k := key(i)
+		if id == zero && k != "" {
+			id = byKey[k]
+		}
+		if id == zero || !live[id] {
+			continue
+		}
+		delete(live, id) // a second key for the same record finds it gone
+		deleted[i] = id
+		doomed = append(doomed, id)
+	}
+	if len(doomed) == 0 {
+		return deleted, nil
+	}
+	in, args := In(doomed)
+	if _, err := tx.ExecContext(ctx, t.DB.Rebind("DELETE FROM "+t.Name+" WHERE "+t.IDColumn+" IN ("+in+")"), args...); err != nil {
+		return nil, fmt.Errorf("deleting %s: %w", t.What, err)
 	}
 	return deleted, nil
 }

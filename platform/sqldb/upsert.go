@@ -103,6 +103,8 @@ func (t *Table[R, ID]) Upsert(ctx context.Context, writes []Upsert[ID], columns 
 			case records.Updated:
 				updates = append(updates, i)
 				results[i] = Written[ID]{Outcome: outcome, ID: id}
+			case records.NotFound:
+				results[i] = Written[ID]{Outcome: outcome}
 			default:
 				results[i] = Written[ID]{Outcome: outcome, ID: id}
 			}

@@ -6,9 +6,9 @@ package opportunity
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
+
+	"google.golang.org/grpc"
 
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
 	"github.com/msisync/msisync/platform/config"
@@ -38,11 +38,7 @@ type Config struct {
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
-	var errs []error
-	errs = append(errs, config.CheckAddr("MSISYNC_OPPORTUNITY_ADDR", c.Addr))
-	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
-	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
-	return errors.Join(errs...)
+	return grpcserver.CheckHosting("MSISYNC_OPPORTUNITY_ADDR", c.Addr, c.Store.Override(c.DatabaseURL), c.TLS)
 }
 
 // Service is a built opportunity service.
@@ -58,21 +54,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
+	srv, st, err := grpcserver.Host(ctx, Name, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, sqlstore.Open,
+		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
+			opportunityv1.RegisterOpportunityServiceServer(g, server.NewOpportunityServer(st, key))
+			opportunityv1.RegisterOpportunityRoleServiceServer(g, server.NewRoleServer(st, key))
+		})
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
-	if err != nil {
-		return nil, fmt.Errorf("opportunity store: %w", err)
-	}
-	key, err := st.Secret(ctx, "page-token")
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	srv := grpcserver.NewInternal(Name, log, creds.Transport())
-	opportunityv1.RegisterOpportunityServiceServer(srv.GRPC, server.NewOpportunityServer(st, key))
-	opportunityv1.RegisterOpportunityRoleServiceServer(srv.GRPC, server.NewRoleServer(st, key))
 	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -54,93 +55,48 @@ func (s *OpportunityServer) SyncOpportunities(ctx context.Context, req *opportun
 		return nil, err
 	}
 	inputs := req.GetInput()
-	results := make([]*commonv1.RecordResult, len(inputs))
-	writes := make([]store.OpportunityWrite, 0, len(inputs))
-	idx := make([]int, 0, len(inputs))
-	seen := records.Repeats{}
-	for i, in := range inputs {
-		w, reason := toOpportunityWrite(in, mode, byID)
-		if reason == nil {
-			key := w.ExternalID.Key
-			if byID {
-				key = "#" + w.GUID
-			}
-			if seen.Seen(key) {
-				reason = records.Duplicate(describeOpportunity(in, byID))
-			}
+	describe := func(in *opportunityv1.OpportunityInput) string { return describeOpportunity(in, byID) }
+	b := entity.Plan(inputs, func(in *opportunityv1.OpportunityInput) (store.OpportunityWrite, string, *commonv1.Reason) {
+		w, why := toOpportunityWrite(in, mode, byID)
+		if byID {
+			return w, "#" + w.GUID, why
 		}
-		if reason != nil {
-			results[i] = records.Skipped(i, 0, reason)
-			continue
-		}
-		writes = append(writes, w)
-		idx = append(idx, i)
-	}
-	if byID && len(writes) > 0 {
-		if err := s.refuseExternalIDChanges(ctx, inputs, writes, idx, results); err != nil {
+		return w, w.ExternalID.Key, why
+	}, describe)
+	if byID {
+		if err := s.refuseExternalIDChanges(ctx, inputs, b); err != nil {
 			return nil, err
 		}
-		writes, idx = compact(writes, idx, results)
 	}
-	if len(writes) > 0 {
-		out, err := s.store.WriteOpportunities(ctx, writes)
-		if err != nil {
-			return nil, storeError(err)
+	results, err := entity.Apply(ctx, b, s.store.WriteOpportunities, func(i int, r store.WriteResult) *commonv1.RecordResult {
+		if r.Missing != "" {
+			return records.Skipped(i, 0, records.Missing(requiredNames[r.Missing]))
 		}
-		for n, r := range out {
-			i := idx[n]
-			if r.Missing != "" {
-				results[i] = records.Skipped(i, 0, records.Missing(requiredNames[r.Missing]))
-				continue
-			}
-			results[i] = withGUID(records.Result(i, r.Outcome, 0, "opportunity with "+describeOpportunity(inputs[i], byID)), r.GUID)
-		}
+		return withGUID(records.Result(i, r.Outcome, 0, "opportunity with "+describe(inputs[i])), r.GUID)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &opportunityv1.SyncOpportunitiesResponse{Results: results}, nil
 }
 
 // refuseExternalIDChanges skips updates by GUID that would change a record's
 // externalOpportunityId, its key in the CRM, which cannot change once created (1003).
-func (s *OpportunityServer) refuseExternalIDChanges(ctx context.Context, inputs []*opportunityv1.OpportunityInput, writes []store.OpportunityWrite, idx []int, results []*commonv1.RecordResult) error {
-	var guids []string
-	for n, w := range writes {
-		if inputs[idx[n]].ExternalOpportunityId != nil {
-			guids = append(guids, w.GUID)
-		}
-	}
-	if len(guids) == 0 {
-		return nil
-	}
-	found, err := s.store.GetOpportunities(ctx, guids, nil)
-	if err != nil {
-		return storeError(err)
-	}
-	current := make(map[string]string, len(found))
-	for _, o := range found {
-		current[o.GUID] = extid.Key(o.ExternalID)
-	}
-	for n, w := range writes {
-		in := inputs[idx[n]]
-		cur, ok := current[w.GUID]
-		if in.ExternalOpportunityId == nil || !ok || extid.Key(in.GetExternalOpportunityId()) == cur {
-			continue
-		}
-		results[idx[n]] = records.Skipped(idx[n], 0, keyChanged("externalOpportunityId"))
-	}
-	return nil
-}
-
-// compact drops the writes whose record already has a result.
-func compact[W any](writes []W, idx []int, results []*commonv1.RecordResult) ([]W, []int) {
-	var w2 []W
-	var i2 []int
-	for n, w := range writes {
-		if results[idx[n]] == nil {
-			w2 = append(w2, w)
-			i2 = append(i2, idx[n])
-		}
-	}
-	return w2, i2
+func (s *OpportunityServer) refuseExternalIDChanges(ctx context.Context, inputs []*opportunityv1.OpportunityInput, b *entity.Batch[store.OpportunityWrite]) error {
+	return entity.KeepKeys(ctx, b,
+		func(i int, w store.OpportunityWrite) (string, bool) {
+			return w.GUID, inputs[i].ExternalOpportunityId != nil
+		},
+		func(ctx context.Context, guids []string) ([]store.Opportunity, error) {
+			return s.store.GetOpportunities(ctx, guids, nil)
+		},
+		func(o store.Opportunity) string { return o.GUID },
+		func(i int, _ store.OpportunityWrite, o store.Opportunity) *commonv1.RecordResult {
+			if extid.Key(inputs[i].GetExternalOpportunityId()) == extid.Key(o.ExternalID) {
+				return nil
+			}
+			return records.Skipped(i, 0, keyChanged("externalOpportunityId"))
+		})
 }
 
 // toOpportunityWrite validates one input record and returns its write, or the reason it is
@@ -245,15 +201,10 @@ func describeOpportunity(in *opportunityv1.OpportunityInput, byID bool) string {
 
 // ListOpportunities implements opportunityv1.OpportunityServiceServer.
 func (s *OpportunityServer) ListOpportunities(ctx context.Context, req *opportunityv1.ListOpportunitiesRequest) (*opportunityv1.ListOpportunitiesResponse, error) {
-	f := store.OpportunityFilter{}
+	f := store.OpportunityFilter{Values: entity.ExternalKeys(req.GetFilterValues())}
 	switch req.GetFilterField() {
 	case opportunityv1.OpportunityField_OPPORTUNITY_FIELD_MARKETO_GUID:
-		f.By = store.OpportunityByGUID
-		for _, v := range req.GetFilterValues() {
-			if g := guidKey(v); g != "" {
-				f.Values = append(f.Values, g)
-			}
-		}
+		f.By, f.Values = store.OpportunityByGUID, guidKeys(req.GetFilterValues())
 	case opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_OPPORTUNITY_ID:
 		f.By = store.OpportunityByExternalKey
 	case opportunityv1.OpportunityField_OPPORTUNITY_FIELD_EXTERNAL_COMPANY_ID:
@@ -263,99 +214,64 @@ func (s *OpportunityServer) ListOpportunities(ctx context.Context, req *opportun
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "unsupported filter field %v", req.GetFilterField())
 	}
-	if f.By != store.OpportunityByGUID {
-		f.Values = externalKeys(req.GetFilterValues())
-	}
-	p, err := newPager(s.tokens, req.GetFilterField().String(), len(req.GetFilterValues()), f.Values, req.GetPageSize(), req.GetPageToken())
+	page, err := startPage(s.tokens, req.GetFilterField().String(), req.GetFilterValues(), f.Values, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	f.AfterSeq, f.Limit = p.after, p.size+1
+	f.AfterSeq, f.Limit = page.After, page.Size+1
 	found, err := s.store.ListOpportunities(ctx, f)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	page, next, err := pageOf(p, found, func(o store.Opportunity) int64 { return o.Seq })
+	found, next, err := entity.Trim(page, found, func(o store.Opportunity) int64 { return o.Seq })
 	if err != nil {
 		return nil, err
 	}
-	resp := &opportunityv1.ListOpportunitiesResponse{NextPageToken: next, Opportunities: make([]*opportunityv1.Opportunity, len(page))}
-	for i, o := range page {
-		resp.Opportunities[i] = opportunityProto(o)
-	}
-	return resp, nil
+	return &opportunityv1.ListOpportunitiesResponse{NextPageToken: next, Opportunities: entity.Protos(found, opportunityProto)}, nil
 }
 
 // BatchGetOpportunities implements opportunityv1.OpportunityServiceServer.
 func (s *OpportunityServer) BatchGetOpportunities(ctx context.Context, req *opportunityv1.BatchGetOpportunitiesRequest) (*opportunityv1.BatchGetOpportunitiesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	guids, keys, err := entity.Split(req.GetKeys(), opportunityKey, func(k store.OpportunityKey) (string, string, bool) {
+		return k.GUID, k.ExternalKey, k.GUID != "" || k.ExternalKey != ""
+	})
+	if err != nil {
 		return nil, err
-	}
-	var guids, keys []string
-	for _, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *opportunityv1.OpportunityKey_MarketoGuid:
-			if g := guidKey(v.MarketoGuid); g != "" {
-				guids = append(guids, g)
-			}
-		case *opportunityv1.OpportunityKey_ExternalOpportunityId:
-			if k := extid.Key(v.ExternalOpportunityId); k != "" {
-				keys = append(keys, k)
-			}
-		}
 	}
 	found, err := s.store.GetOpportunities(ctx, guids, keys)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	resp := &opportunityv1.BatchGetOpportunitiesResponse{Opportunities: make([]*opportunityv1.Opportunity, len(found))}
-	for i, o := range found {
-		resp.Opportunities[i] = opportunityProto(o)
-	}
-	return resp, nil
+	return &opportunityv1.BatchGetOpportunitiesResponse{Opportunities: entity.Protos(found, opportunityProto)}, nil
 }
 
 // DeleteOpportunities implements opportunityv1.OpportunityServiceServer.
 func (s *OpportunityServer) DeleteOpportunities(ctx context.Context, req *opportunityv1.DeleteOpportunitiesRequest) (*opportunityv1.DeleteOpportunitiesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	results, err := entity.Delete(ctx, req.GetKeys(), opportunityKey, s.store.DeleteOpportunities, func(i int, r store.DeleteResult) *commonv1.RecordResult {
+		return withGUID(records.Deleted(i, 0, r.Deleted), r.GUID)
+	})
+	if err != nil {
 		return nil, err
 	}
-	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
-	var keys []store.OpportunityKey
-	var idx []int
-	for i, k := range req.GetKeys() {
-		var key store.OpportunityKey
-		switch v := k.GetKey().(type) {
-		case *opportunityv1.OpportunityKey_MarketoGuid:
-			if strings.TrimSpace(v.MarketoGuid) == "" {
-				results[i] = records.Skipped(i, 0, records.Missing("marketoGUID"))
-				continue
-			}
-			// A value that is no GUID names no record: 1013 below.
-			key.GUID = guidKey(v.MarketoGuid)
-		case *opportunityv1.OpportunityKey_ExternalOpportunityId:
-			if key.ExternalKey = extid.Key(v.ExternalOpportunityId); key.ExternalKey == "" {
-				results[i] = records.Skipped(i, 0, records.Missing("externalOpportunityId"))
-				continue
-			}
-		default:
-			results[i] = records.Skipped(i, 0, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalOpportunityId' or 'marketoGUID'"))
-			continue
-		}
-		keys = append(keys, key)
-		idx = append(idx, i)
-	}
-	if len(keys) > 0 {
-		out, err := s.store.DeleteOpportunities(ctx, keys)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = withGUID(records.Deleted(i, 0, r.Deleted), r.GUID)
-		}
-	}
 	return &opportunityv1.DeleteOpportunitiesResponse{Results: results}, nil
+}
+
+// opportunityKey reads a request key, or returns why it names no record. A marketoGUID that
+// is no GUID names no record (1013 on delete).
+func opportunityKey(k *opportunityv1.OpportunityKey) (store.OpportunityKey, *commonv1.Reason) {
+	switch v := k.GetKey().(type) {
+	case *opportunityv1.OpportunityKey_MarketoGuid:
+		if strings.TrimSpace(v.MarketoGuid) == "" {
+			return store.OpportunityKey{}, records.Missing("marketoGUID")
+		}
+		return store.OpportunityKey{GUID: guidKey(v.MarketoGuid)}, nil
+	case *opportunityv1.OpportunityKey_ExternalOpportunityId:
+		if key := extid.Key(v.ExternalOpportunityId); key != "" {
+			return store.OpportunityKey{ExternalKey: key}, nil
+		}
+		return store.OpportunityKey{}, records.Missing("externalOpportunityId")
+	}
+	return store.OpportunityKey{}, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalOpportunityId' or 'marketoGUID'")
 }
 
 // CountOpportunityReferences implements opportunityv1.OpportunityServiceServer.
@@ -366,9 +282,9 @@ func (s *OpportunityServer) CountOpportunityReferences(ctx context.Context, req 
 	if err := checkParents(len(req.GetExternalSalesPersonIds()), "externalSalesPersonIds"); err != nil {
 		return nil, err
 	}
-	companies, salesPersons, err := s.store.CountOpportunityReferences(ctx, externalKeys(req.GetExternalCompanyIds()), externalKeys(req.GetExternalSalesPersonIds()))
+	companies, salesPersons, err := s.store.CountOpportunityReferences(ctx, entity.ExternalKeys(req.GetExternalCompanyIds()), entity.ExternalKeys(req.GetExternalSalesPersonIds()))
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &opportunityv1.CountOpportunityReferencesResponse{Companies: referenceCounts(companies), SalesPersons: referenceCounts(salesPersons)}, nil
 }

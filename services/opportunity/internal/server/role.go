@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -12,6 +11,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	opportunityv1 "github.com/msisync/msisync/gen/msisync/opportunity/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -47,88 +47,55 @@ func (s *RoleServer) SyncOpportunityRoles(ctx context.Context, req *opportunityv
 		return nil, err
 	}
 	inputs := req.GetInput()
-	results := make([]*commonv1.RecordResult, len(inputs))
-	writes := make([]store.RoleWrite, 0, len(inputs))
-	idx := make([]int, 0, len(inputs))
-	seen := records.Repeats{}
-	for i, in := range inputs {
-		w, reason := toRoleWrite(in, mode, byID)
-		if reason == nil {
-			key := w.Key.Match()
-			if byID {
-				key = "#" + w.GUID
-			}
-			if seen.Seen(key) {
-				reason = records.Duplicate(describeRole(in, byID))
-			}
+	describe := func(in *opportunityv1.OpportunityRoleInput) string { return describeRole(in, byID) }
+	b := entity.Plan(inputs, func(in *opportunityv1.OpportunityRoleInput) (store.RoleWrite, string, *commonv1.Reason) {
+		w, why := toRoleWrite(in, mode, byID)
+		if byID {
+			return w, "#" + w.GUID, why
 		}
-		if reason != nil {
-			results[i] = records.Skipped(i, 0, reason)
-			continue
-		}
-		writes = append(writes, w)
-		idx = append(idx, i)
-	}
-	if byID && len(writes) > 0 {
-		if err := s.refuseKeyChanges(ctx, inputs, writes, idx, results); err != nil {
+		return w, w.Key.Match(), why
+	}, describe)
+	if byID {
+		if err := s.refuseKeyChanges(ctx, inputs, b); err != nil {
 			return nil, err
 		}
-		writes, idx = compact(writes, idx, results)
 	}
-	if len(writes) > 0 {
-		out, err := s.store.WriteRoles(ctx, writes)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = withGUID(records.Result(i, r.Outcome, 0, "opportunity role with "+describeRole(inputs[i], byID)), r.GUID)
-		}
+	results, err := entity.Apply(ctx, b, s.store.WriteRoles, func(i int, r store.WriteResult) *commonv1.RecordResult {
+		return withGUID(records.Result(i, r.Outcome, 0, "opportunity role with "+describe(inputs[i])), r.GUID)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &opportunityv1.SyncOpportunityRolesResponse{Results: results}, nil
 }
 
 // refuseKeyChanges skips updates by GUID that would change a part of the record's compound
 // key, which cannot change once created (1003).
-func (s *RoleServer) refuseKeyChanges(ctx context.Context, inputs []*opportunityv1.OpportunityRoleInput, writes []store.RoleWrite, idx []int, results []*commonv1.RecordResult) error {
-	var guids []string
-	for n, w := range writes {
-		in := inputs[idx[n]]
-		if in.ExternalOpportunityId != nil || in.LeadId != nil || in.Role != nil {
-			guids = append(guids, w.GUID)
-		}
-	}
-	if len(guids) == 0 {
-		return nil
-	}
-	found, err := s.store.GetRoles(ctx, guids, nil)
-	if err != nil {
-		return storeError(err)
-	}
-	current := make(map[string]store.Role, len(found))
-	for _, r := range found {
-		current[r.GUID] = r
-	}
-	for n, w := range writes {
-		in := inputs[idx[n]]
-		cur, ok := current[w.GUID]
-		if !ok {
-			continue
-		}
-		var field string
-		switch {
-		case in.ExternalOpportunityId != nil && extid.Key(in.GetExternalOpportunityId()) != extid.Key(cur.ExternalOpportunityID):
-			field = "externalOpportunityId"
-		case in.LeadId != nil && in.GetLeadId() != cur.LeadID:
-			field = "leadId"
-		case in.Role != nil && store.FoldRole(strings.TrimSpace(in.GetRole())) != store.FoldRole(cur.Role):
-			field = "role"
-		default:
-			continue
-		}
-		results[idx[n]] = records.Skipped(idx[n], 0, keyChanged(field))
-	}
-	return nil
+func (s *RoleServer) refuseKeyChanges(ctx context.Context, inputs []*opportunityv1.OpportunityRoleInput, b *entity.Batch[store.RoleWrite]) error {
+	return entity.KeepKeys(ctx, b,
+		func(i int, w store.RoleWrite) (string, bool) {
+			in := inputs[i]
+			return w.GUID, in.ExternalOpportunityId != nil || in.LeadId != nil || in.Role != nil
+		},
+		func(ctx context.Context, guids []string) ([]store.Role, error) {
+			return s.store.GetRoles(ctx, guids, nil)
+		},
+		func(r store.Role) string { return r.GUID },
+		func(i int, _ store.RoleWrite, cur store.Role) *commonv1.RecordResult {
+			in := inputs[i]
+			var field string
+			switch {
+			case in.ExternalOpportunityId != nil && extid.Key(in.GetExternalOpportunityId()) != extid.Key(cur.ExternalOpportunityID):
+				field = "externalOpportunityId"
+			case in.LeadId != nil && in.GetLeadId() != cur.LeadID:
+				field = "leadId"
+			case in.Role != nil && store.FoldRole(strings.TrimSpace(in.GetRole())) != store.FoldRole(cur.Role):
+				field = "role"
+			default:
+				return nil
+			}
+			return records.Skipped(i, 0, keyChanged(field))
+		})
 }
 
 // roleKey validates a compound key given as its three parts; each is required (1002).
@@ -191,79 +158,49 @@ func (s *RoleServer) ListOpportunityRoles(ctx context.Context, req *opportunityv
 	var normalised []string
 	switch req.GetFilterField() {
 	case opportunityv1.OpportunityRoleField_OPPORTUNITY_ROLE_FIELD_MARKETO_GUID:
-		f.By = store.RoleByGUID
-		for _, v := range req.GetFilterValues() {
-			if g := guidKey(v); g != "" {
-				f.Values = append(f.Values, g)
-			}
-		}
+		f.By, f.Values = store.RoleByGUID, guidKeys(req.GetFilterValues())
 		normalised = f.Values
 	case opportunityv1.OpportunityRoleField_OPPORTUNITY_ROLE_FIELD_EXTERNAL_OPPORTUNITY_ID:
-		f.By = store.RoleByOpportunityKey
-		f.Values = externalKeys(req.GetFilterValues())
+		f.By, f.Values = store.RoleByOpportunityKey, entity.ExternalKeys(req.GetFilterValues())
 		normalised = f.Values
 	case opportunityv1.OpportunityRoleField_OPPORTUNITY_ROLE_FIELD_LEAD_ID:
+		var err error
 		f.By = store.RoleByLeadID
-		for _, v := range req.GetFilterValues() {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-			if err != nil {
-				return nil, status.Errorf(codes.InvalidArgument, "filter value %q is not an integer lead id", v)
-			}
-			f.LeadIDs = append(f.LeadIDs, int32(n))
-			normalised = append(normalised, strconv.FormatInt(n, 10))
+		if f.LeadIDs, normalised, err = entity.ParseIDs(req.GetFilterValues(), "lead id"); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "unsupported filter field %v", req.GetFilterField())
 	}
-	p, err := newPager(s.tokens, req.GetFilterField().String(), len(req.GetFilterValues()), normalised, req.GetPageSize(), req.GetPageToken())
+	page, err := startPage(s.tokens, req.GetFilterField().String(), req.GetFilterValues(), normalised, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	f.AfterSeq, f.Limit = p.after, p.size+1
+	f.AfterSeq, f.Limit = page.After, page.Size+1
 	found, err := s.store.ListRoles(ctx, f)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	page, next, err := pageOf(p, found, func(r store.Role) int64 { return r.Seq })
+	found, next, err := entity.Trim(page, found, func(r store.Role) int64 { return r.Seq })
 	if err != nil {
 		return nil, err
 	}
-	resp := &opportunityv1.ListOpportunityRolesResponse{NextPageToken: next, OpportunityRoles: make([]*opportunityv1.OpportunityRole, len(page))}
-	for i, r := range page {
-		resp.OpportunityRoles[i] = roleProto(r)
-	}
-	return resp, nil
+	return &opportunityv1.ListOpportunityRolesResponse{NextPageToken: next, OpportunityRoles: entity.Protos(found, roleProto)}, nil
 }
 
 // BatchGetOpportunityRoles implements opportunityv1.OpportunityRoleServiceServer.
 func (s *RoleServer) BatchGetOpportunityRoles(ctx context.Context, req *opportunityv1.BatchGetOpportunityRolesRequest) (*opportunityv1.BatchGetOpportunityRolesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	guids, keys, err := entity.Split(req.GetKeys(), roleLookup, func(l store.RoleLookup) (string, store.RoleKey, bool) {
+		return l.GUID, l.Key, l.GUID != "" || l.Key.LeadID != 0
+	})
+	if err != nil {
 		return nil, err
-	}
-	var guids []string
-	var keys []store.RoleKey
-	for _, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *opportunityv1.OpportunityRoleKey_MarketoGuid:
-			if g := guidKey(v.MarketoGuid); g != "" {
-				guids = append(guids, g)
-			}
-		case *opportunityv1.OpportunityRoleKey_DedupeKey:
-			// An incomplete or invalid key names no role: it is simply not found.
-			if key, why := dedupeKey(v.DedupeKey); why == nil {
-				keys = append(keys, key)
-			}
-		}
 	}
 	found, err := s.store.GetRoles(ctx, guids, keys)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	resp := &opportunityv1.BatchGetOpportunityRolesResponse{OpportunityRoles: make([]*opportunityv1.OpportunityRole, len(found))}
-	for i, r := range found {
-		resp.OpportunityRoles[i] = roleProto(r)
-	}
-	return resp, nil
+	return &opportunityv1.BatchGetOpportunityRolesResponse{OpportunityRoles: entity.Protos(found, roleProto)}, nil
 }
 
 // dedupeKey validates a compound key sent as an OpportunityRoleDedupeKey, where zero values
@@ -279,47 +216,29 @@ func dedupeKey(k *opportunityv1.OpportunityRoleDedupeKey) (store.RoleKey, *commo
 
 // DeleteOpportunityRoles implements opportunityv1.OpportunityRoleServiceServer.
 func (s *RoleServer) DeleteOpportunityRoles(ctx context.Context, req *opportunityv1.DeleteOpportunityRolesRequest) (*opportunityv1.DeleteOpportunityRolesResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	results, err := entity.Delete(ctx, req.GetKeys(), roleLookup, s.store.DeleteRoles, func(i int, r store.DeleteResult) *commonv1.RecordResult {
+		return withGUID(records.Deleted(i, 0, r.Deleted), r.GUID)
+	})
+	if err != nil {
 		return nil, err
 	}
-	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
-	var lookups []store.RoleLookup
-	var idx []int
-	for i, k := range req.GetKeys() {
-		var l store.RoleLookup
-		switch v := k.GetKey().(type) {
-		case *opportunityv1.OpportunityRoleKey_MarketoGuid:
-			if strings.TrimSpace(v.MarketoGuid) == "" {
-				results[i] = records.Skipped(i, 0, records.Missing("marketoGUID"))
-				continue
-			}
-			// A value that is no GUID names no record: 1013 below.
-			l.GUID = guidKey(v.MarketoGuid)
-		case *opportunityv1.OpportunityRoleKey_DedupeKey:
-			key, why := dedupeKey(v.DedupeKey)
-			if why != nil {
-				results[i] = records.Skipped(i, 0, why)
-				continue
-			}
-			l.Key = key
-		default:
-			results[i] = records.Skipped(i, 0, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'marketoGUID' or the dedupe fields 'externalOpportunityId', 'leadId' and 'role'"))
-			continue
-		}
-		lookups = append(lookups, l)
-		idx = append(idx, i)
-	}
-	if len(lookups) > 0 {
-		out, err := s.store.DeleteRoles(ctx, lookups)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = withGUID(records.Deleted(i, 0, r.Deleted), r.GUID)
-		}
-	}
 	return &opportunityv1.DeleteOpportunityRolesResponse{Results: results}, nil
+}
+
+// roleLookup reads a request key, or returns why it names no role (an incomplete or invalid
+// compound key). A marketoGUID that is no GUID names no record (1013 on delete).
+func roleLookup(k *opportunityv1.OpportunityRoleKey) (store.RoleLookup, *commonv1.Reason) {
+	switch v := k.GetKey().(type) {
+	case *opportunityv1.OpportunityRoleKey_MarketoGuid:
+		if strings.TrimSpace(v.MarketoGuid) == "" {
+			return store.RoleLookup{}, records.Missing("marketoGUID")
+		}
+		return store.RoleLookup{GUID: guidKey(v.MarketoGuid)}, nil
+	case *opportunityv1.OpportunityRoleKey_DedupeKey:
+		key, why := dedupeKey(v.DedupeKey)
+		return store.RoleLookup{Key: key}, why
+	}
+	return store.RoleLookup{}, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'marketoGUID' or the dedupe fields 'externalOpportunityId', 'leadId' and 'role'")
 }
 
 // CountOpportunityRoleReferences implements opportunityv1.OpportunityRoleServiceServer.
@@ -330,9 +249,9 @@ func (s *RoleServer) CountOpportunityRoleReferences(ctx context.Context, req *op
 	if err := checkParents(len(req.GetLeadIds()), "leadIds"); err != nil {
 		return nil, err
 	}
-	opportunities, leads, err := s.store.CountRoleReferences(ctx, externalKeys(req.GetExternalOpportunityIds()), req.GetLeadIds())
+	opportunities, leads, err := s.store.CountRoleReferences(ctx, entity.ExternalKeys(req.GetExternalOpportunityIds()), req.GetLeadIds())
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &opportunityv1.CountOpportunityRoleReferencesResponse{Opportunities: referenceCounts(opportunities), Leads: referenceCounts(leads)}, nil
 }

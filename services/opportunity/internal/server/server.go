@@ -2,14 +2,11 @@
 // OpportunityRoleService (role.go) over the store: it normalises keys, applies the
 // per-record rules of the MSI sync contract (missing or bad fields, repeats within a batch,
 // keys that cannot change) and maps store outcomes to statuses and Marketo reason codes.
-// This file holds what both services share: keys, dates, paging and the error boundary.
+// This file holds what both services share: keys, field checks, dates and reference counts.
 package server
 
 import (
-	"errors"
-	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -38,6 +36,18 @@ func guidKey(raw string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// guidKeys returns the canonical forms of the GUIDs among raw, leaving out the rest: they
+// match nothing.
+func guidKeys(raw []string) []string {
+	var out []string
+	for _, v := range raw {
+		if g := guidKey(v); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // checkGUID validates the marketoGUID key of a write by id field.
@@ -125,57 +135,17 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// listCursor is where the next page of a List query starts.
-type listCursor struct {
-	AfterSeq int64 `json:"a"`
-}
-
-// pager checks a List request's size and token and makes the next token.
-type pager struct {
-	tokens *pagetoken.Codec
-	query  string
-	size   int
-	after  int64
-}
-
-// newPager validates the filter values count, page size and page token of a List request.
-// normalised are the filter values as matched, which (with field) identify the query.
-func newPager(tokens *pagetoken.Codec, field string, values int, normalised []string, pageSize int32, token string) (*pager, error) {
-	if values == 0 || values > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "filterValues has %d values; send 1 to %d", values, store.MaxBatch)
-	}
-	size := int(pageSize)
-	if size < 0 || size > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "page size %d is out of range; use 1 to %d", size, store.MaxBatch)
-	}
-	if size == 0 {
-		size = store.MaxBatch
-	}
-	sorted := slices.Clone(normalised)
-	slices.Sort(sorted)
-	p := &pager{tokens: tokens, size: size, query: pagetoken.Query(field, strings.Join(slices.Compact(sorted), "\x00"))}
-	if token != "" {
-		var c listCursor
-		if err := tokens.Decode(token, p.query, &c); err != nil {
-			return nil, status.Error(codes.InvalidArgument, "the page token is not valid for this query; start again without it")
-		}
-		p.after = c.AfterSeq
-	}
-	return p, nil
-}
-
-// pageOf trims found (read with limit size+1) to one page and returns the token of the next
-// page, or "" on the last one.
-func pageOf[T any](p *pager, found []T, seq func(T) int64) ([]T, string, error) {
-	if len(found) <= p.size {
-		return found, "", nil
-	}
-	found = found[:p.size]
-	tok, err := p.tokens.Encode(p.query, listCursor{AfterSeq: seq(found[len(found)-1])})
+// startPage checks a List call's filter values, page size and page token; normalised are
+// the filter values as matched, which (with field) identify the query.
+func startPage(tokens *pagetoken.Codec, field string, values, normalised []string, pageSize int32, token string) (*entity.Page, error) {
+	page, err := entity.NewPage(len(values), pageSize)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return found, tok, nil
+	if err := page.Resume(tokens, field, normalised, token); err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // checkParents enforces at most MaxBatch parent keys of one kind in a Count request.
@@ -184,18 +154,6 @@ func checkParents(n int, what string) error {
 		return status.Errorf(codes.InvalidArgument, "%d %s; send at most %d", n, what, store.MaxBatch)
 	}
 	return nil
-}
-
-// externalKeys returns the match keys of raw external ids, leaving out invalid ones (they
-// match nothing).
-func externalKeys(raw []string) []string {
-	var out []string
-	for _, v := range raw {
-		if k := extid.Key(v); k != "" {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // referenceCounts converts store counts to the API's.
@@ -216,13 +174,4 @@ func withGUID(r *commonv1.RecordResult, guid string) *commonv1.RecordResult {
 // keyChanged is the reason an update by GUID that would change a key field is skipped.
 func keyChanged(field string) *commonv1.Reason {
 	return records.Reason(marketo.CodeInvalidData, "Invalid data: %s cannot be changed once created; leave it out when updating by marketoGUID", field)
-}
-
-// storeError maps a store error to a status: contract violations are the caller's fault,
-// anything else is internal (the error boundary logs it).
-func storeError(err error) error {
-	if errors.Is(err, store.ErrInvalid) {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return fmt.Errorf("opportunity store: %w", err)
 }

@@ -120,12 +120,12 @@ type OpportunityFilter struct {
 // Opportunities keeps opportunities.
 type Opportunities interface {
 	// WriteOpportunities applies up to MaxBatch writes in one transaction and returns one
-	// result per write, in order. Keys must be distinct within the batch. Either every
-	// write is applied and committed before it returns, or none is and it returns an error.
+	// result per write, in order. Either every write is applied and committed before it
+	// returns, or none is and it returns an error.
 	// A create lacking ExternalCompanyID, ExternalSalesPersonID or Name is not applied and
 	// its result names the first missing field. Each created record gets a new random
-	// GUID, never reused. A write without a key, or a write by GUID that is not
-	// UpdateOnly, returns ErrInvalid.
+	// GUID, never reused. A write without a key, a key repeated within the batch, or a
+	// write by GUID that is not UpdateOnly, returns ErrInvalid.
 	WriteOpportunities(ctx context.Context, writes []OpportunityWrite) ([]WriteResult, error)
 	// ListOpportunities returns the records matching any value of f with Seq > f.AfterSeq,
 	// ordered by Seq, at most f.Limit of them.

@@ -4,8 +4,6 @@
 package store
 
 import (
-	"errors"
-
 	"github.com/msisync/msisync/platform/records"
 )
 
@@ -14,7 +12,7 @@ const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract (no key, too many records, a
 // limit out of range); nothing is written.
-var ErrInvalid = errors.New("invalid store call")
+var ErrInvalid = records.ErrInvalidCall
 
 // WriteResult is the outcome of one write of a batch.
 type WriteResult struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/msisync/msisync/platform/extid"
@@ -17,6 +18,17 @@ const roleColumns = "seq, marketo_guid, external_opportunity_id, lead_id, role, 
 
 // roleInsertColumns are the columns a create sets, in argument order.
 var roleInsertColumns = []string{"marketo_guid", "external_opportunity_id", "external_opportunity_key", "lead_id", "role", "role_key", "is_primary", "external_created_date", "created_at", "updated_at"}
+
+// roleTable is the opportunity_roles table, keyed by marketoGUID and paged by seq. Its
+// compound key has no column of its own: getRoles reads by it, and KeyOf is its Match.
+func roleTable(db *sqldb.DB) *sqldb.Table[store.Role, string] {
+	return &sqldb.Table[store.Role, string]{
+		DB: db, Name: "opportunity_roles", What: "opportunity roles", IDColumn: "marketo_guid",
+		OrderColumn: "seq", Columns: roleColumns, Scan: scanRole,
+		IDOf:  func(r store.Role) string { return r.GUID },
+		KeyOf: func(r store.Role) string { return roleKeyOf(r).Match() },
+	}
+}
 
 // roleKeyOf returns the compound key of a stored role.
 func roleKeyOf(r store.Role) store.RoleKey {
@@ -190,32 +202,20 @@ func (s *Store) updateRole(ctx context.Context, tx *sql.Tx, guid string, f store
 
 // ListRoles implements store.Roles.
 func (s *Store) ListRoles(ctx context.Context, f store.RoleFilter) ([]store.Role, error) {
-	if err := checkLimit(f.Limit); err != nil {
-		return nil, err
-	}
 	if len(f.Values) > store.MaxBatch || len(f.LeadIDs) > store.MaxBatch {
 		return nil, fmt.Errorf("%w: more than %d filter values", store.ErrInvalid, store.MaxBatch)
 	}
-	var col string
-	var vals []any
+	_, values := sqldb.In(f.Values)
 	switch f.By {
 	case store.RoleByGUID:
-		col = "marketo_guid"
-		_, vals = sqldb.In(f.Values)
+		return s.roles.List(ctx, "marketo_guid", values, f.AfterSeq, f.Limit)
 	case store.RoleByOpportunityKey:
-		col = "external_opportunity_key"
-		_, vals = sqldb.In(f.Values)
+		return s.roles.List(ctx, "external_opportunity_key", values, f.AfterSeq, f.Limit)
 	case store.RoleByLeadID:
-		col = "lead_id"
-		_, vals = sqldb.In(f.LeadIDs)
-	default:
-		return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
+		_, leads := sqldb.In(f.LeadIDs)
+		return s.roles.List(ctx, "lead_id", leads, f.AfterSeq, f.Limit)
 	}
-	if len(vals) == 0 {
-		return nil, nil
-	}
-	q := "SELECT " + roleColumns + " FROM opportunity_roles WHERE " + col + " IN (" + sqldb.Placeholders(len(vals)) + ") AND seq > ? ORDER BY seq LIMIT ?"
-	return s.queryRoles(ctx, s.db, q, append(vals, f.AfterSeq, f.Limit)...)
+	return nil, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
 }
 
 // GetRoles implements store.Roles.
@@ -227,42 +227,34 @@ func (s *Store) GetRoles(ctx context.Context, guids []string, keys []store.RoleK
 // is its own AND term of the OR: both engines answer that with the unique index (a row-value
 // IN list beside the GUID IN list makes them scan the table).
 func (s *Store) getRoles(ctx context.Context, q sqldb.Querier, guids []string, keys []store.RoleKey) ([]store.Role, error) {
-	var a anyOf
-	in(&a, "marketo_guid", guids)
-	for _, k := range keys {
-		a.conds = append(a.conds, "(external_opportunity_key = ? AND lead_id = ? AND role_key = ?)")
-		a.args = append(a.args, k.ExternalOpportunityID.Key, k.LeadID, store.FoldRole(k.Role))
+	var conds []string
+	var args []any
+	if len(guids) > 0 {
+		ph, a := sqldb.In(guids)
+		conds = append(conds, "marketo_guid IN ("+ph+")")
+		args = append(args, a...)
 	}
-	where, ok := a.where()
-	if !ok {
+	for _, k := range keys {
+		conds = append(conds, "(external_opportunity_key = ? AND lead_id = ? AND role_key = ?)")
+		args = append(args, k.ExternalOpportunityID.Key, k.LeadID, store.FoldRole(k.Role))
+	}
+	if len(conds) == 0 {
 		return nil, nil
 	}
-	return s.queryRoles(ctx, q, "SELECT "+roleColumns+" FROM opportunity_roles WHERE "+where, a.args...)
+	return s.roles.Select(ctx, q, "("+strings.Join(conds, " OR ")+")", args...)
 }
 
-func (s *Store) queryRoles(ctx context.Context, db sqldb.Querier, q string, args ...any) ([]store.Role, error) {
-	rows, err := db.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading opportunity roles: %w", err)
+// scanRole reads one row of roleColumns.
+func scanRole(rows *sql.Rows, r *store.Role) error {
+	var externalCreated sql.NullInt64
+	var created, updated int64
+	if err := rows.Scan(&r.Seq, &r.GUID, &r.ExternalOpportunityID, &r.LeadID, &r.Role, &r.IsPrimary, &externalCreated, &created, &updated); err != nil {
+		return err
 	}
-	defer rows.Close()
-	var out []store.Role
-	for rows.Next() {
-		var r store.Role
-		var externalCreated sql.NullInt64
-		var created, updated int64
-		if err := rows.Scan(&r.Seq, &r.GUID, &r.ExternalOpportunityID, &r.LeadID, &r.Role, &r.IsPrimary, &externalCreated, &created, &updated); err != nil {
-			return nil, fmt.Errorf("reading opportunity roles: %w", err)
-		}
-		r.ExternalCreatedDate = fromMicros(externalCreated)
-		r.CreatedAt = time.UnixMicro(created).UTC()
-		r.UpdatedAt = time.UnixMicro(updated).UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading opportunity roles: %w", err)
-	}
-	return out, nil
+	r.ExternalCreatedDate = fromMicros(externalCreated)
+	r.CreatedAt = time.UnixMicro(created).UTC()
+	r.UpdatedAt = time.UnixMicro(updated).UTC()
+	return nil
 }
 
 // DeleteRoles implements store.Roles.
@@ -270,7 +262,7 @@ func (s *Store) DeleteRoles(ctx context.Context, lookups []store.RoleLookup) ([]
 	if len(lookups) > store.MaxBatch {
 		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(lookups), store.MaxBatch)
 	}
-	results := make([]store.DeleteResult, len(lookups))
+	var deleted []string
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var guids []string
 		var keys []store.RoleKey
@@ -285,39 +277,15 @@ func (s *Store) DeleteRoles(ctx context.Context, lookups []store.RoleLookup) ([]
 		if err != nil {
 			return err
 		}
-		live := make(map[string]int64, len(found))
-		byKey := make(map[string]string, len(found))
-		for _, r := range found {
-			live[r.GUID] = r.Seq
-			byKey[roleKeyOf(r).Match()] = r.GUID
-		}
-		var doomed []int64
-		for i, l := range lookups {
-			guid := l.GUID
-			if guid == "" {
-				guid = byKey[l.Key.Match()]
+		deleted, err = s.roles.DeleteFound(ctx, tx, len(lookups), func(i int) (string, string) {
+			if l := lookups[i]; l.GUID != "" || !validRoleKey(l.Key) {
+				return l.GUID, ""
 			}
-			seq, ok := live[guid]
-			if !ok {
-				continue
-			}
-			delete(live, guid) // a second key for the same record finds it gone
-			results[i] = store.DeleteResult{Deleted: true, GUID: guid}
-			doomed = append(doomed, seq)
-		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		ph, args := sqldb.In(doomed)
-		if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM opportunity_roles WHERE seq IN ("+ph+")"), args...); err != nil {
-			return fmt.Errorf("deleting opportunity roles: %w", err)
-		}
-		return nil
+			return "", lookups[i].Key.Match()
+		}, found)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
+	return sqldb.Convert(deleted, err, func(guid string) store.DeleteResult { return store.DeleteResult{Deleted: guid != "", GUID: guid} })
 }
 
 // CountRoleReferences implements store.Roles.

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,7 +26,9 @@ const serviceName = "opportunity"
 
 // Store implements store.Store over database/sql.
 type Store struct {
-	db *sqldb.DB
+	db    *sqldb.DB
+	opps  *sqldb.Table[store.Opportunity, string]
+	roles *sqldb.Table[store.Role, string]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -38,7 +39,7 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, opps: opportunityTable(db), roles: roleTable(db)}, nil
 }
 
 // Secret returns the named persisted key (see sqldb.DB.Secret).
@@ -66,38 +67,6 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64).UTC()
-}
-
-// checkLimit enforces the List contract on f.Limit.
-func checkLimit(limit int) error {
-	if limit < 1 || limit > store.MaxBatch+1 {
-		return fmt.Errorf("%w: limit %d", store.ErrInvalid, limit)
-	}
-	return nil
-}
-
-// anyOf collects conditions, any of which selects a row, with their arguments.
-type anyOf struct {
-	conds []string
-	args  []any
-}
-
-// in adds "column IN (values)" when values is not empty.
-func in[T any](a *anyOf, column string, values []T) {
-	if len(values) == 0 {
-		return
-	}
-	ph, args := sqldb.In(values)
-	a.conds = append(a.conds, column+" IN ("+ph+")")
-	a.args = append(a.args, args...)
-}
-
-// where returns "(cond1 OR cond2 …)", or false when there is no condition.
-func (a *anyOf) where() (string, bool) {
-	if len(a.conds) == 0 {
-		return "", false
-	}
-	return "(" + strings.Join(a.conds, " OR ") + ")", true
 }
 
 // countBy runs one GROUP BY query counting the rows of table per value of column among
