@@ -193,3 +193,30 @@ func Convert[A, B any](in []A, err error, f func(A) B) ([]B, error) {
 	}
 	return out, nil
 }
+
+// CountBy counts the rows of table per value of column among values, with one GROUP BY, and
+// returns the counts of the values that have rows.
+func CountBy[V comparable](ctx context.Context, db *DB, table, column string, values []V) (map[V]int, error) {
+	counts := make(map[V]int)
+	if len(values) == 0 {
+		return counts, nil
+	}
+	in, args := In(values)
+	rows, err := db.QueryContext(ctx, db.Rebind("SELECT "+column+", COUNT(*) FROM "+table+" WHERE "+column+" IN ("+in+") GROUP BY "+column), args...)
+	if err != nil {
+		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v V
+		var n int
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+		}
+		counts[v] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+	}
+	return counts, nil
+}

@@ -4,9 +4,9 @@ package person
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
+
+	"google.golang.org/grpc"
 
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/platform/config"
@@ -36,11 +36,7 @@ type Config struct {
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
-	var errs []error
-	errs = append(errs, config.CheckAddr("MSISYNC_PERSON_ADDR", c.Addr))
-	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
-	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
-	return errors.Join(errs...)
+	return grpcserver.CheckHosting("MSISYNC_PERSON_ADDR", c.Addr, c.Store.Override(c.DatabaseURL), c.TLS)
 }
 
 // Service is a built person service.
@@ -55,20 +51,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
+	srv, st, err := grpcserver.Host(ctx, Name, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, sqlstore.Open,
+		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
+			personv1.RegisterLeadServiceServer(g, server.New(st, key))
+		})
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
-	if err != nil {
-		return nil, fmt.Errorf("person store: %w", err)
-	}
-	key, err := st.Secret(ctx, "page-token")
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	srv := grpcserver.NewInternal(Name, log, creds.Transport())
-	personv1.RegisterLeadServiceServer(srv.GRPC, server.New(st, key))
 	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
 }

@@ -6,9 +6,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"slices"
-	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -16,6 +13,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -62,9 +60,7 @@ func (s *Server) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest) 
 		return nil, status.Errorf(codes.InvalidArgument, "unknown lookupField %v", req.GetLookupField())
 	}
 	inputs := req.GetInput()
-	results := make([]*commonv1.RecordResult, len(inputs))
-	writes := make([]store.Write, 0, len(inputs))
-	writeIndex := make([]int, 0, len(inputs))
+	b := entity.NewBatch[store.Write](len(inputs))
 	keys, claims := records.Repeats{}, records.Repeats{}
 	for i, in := range inputs {
 		w, reason := toWrite(in, lookup, mode, dup)
@@ -86,30 +82,21 @@ func (s *Server) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest) 
 			}
 		}
 		if reason != nil {
-			results[i] = records.Skipped(i, 0, reason)
+			b.Skip(i, reason)
 			continue
 		}
-		writes = append(writes, w)
-		writeIndex = append(writeIndex, i)
+		b.Add(i, w)
 	}
-	if len(writes) > 0 {
-		out, err := s.store.Write(ctx, lookup, writes)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := writeIndex[n]
-			results[i] = result(i, r, lookup, inputs[i], dup)
-		}
+	write := func(ctx context.Context, writes []store.Write) ([]store.WriteResult, error) {
+		return s.store.Write(ctx, lookup, writes)
+	}
+	results, err := entity.Apply(ctx, b, write, func(i int, r store.WriteResult) *commonv1.RecordResult {
+		return result(i, r, lookup, inputs[i], dup)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &personv1.SyncLeadsResponse{Results: results}, nil
-}
-
-// listCursor is where the next page of a ListLeads query starts, and the query's total
-// counted on its first page.
-type listCursor struct {
-	AfterID int32 `json:"a"`
-	Total   int32 `json:"t"`
 }
 
 // ListLeads implements personv1.LeadServiceServer.
@@ -118,96 +105,59 @@ type listCursor struct {
 // holds every match), and carried in the signed page token to the later pages: it is the
 // number of matches when the first page was read.
 func (s *Server) ListLeads(ctx context.Context, req *personv1.ListLeadsRequest) (*personv1.ListLeadsResponse, error) {
-	if n := len(req.GetFilterValues()); n == 0 || n > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "filterValues has %d values; send 1 to %d", n, store.MaxBatch)
-	}
-	pageSize := int(req.GetPageSize())
-	if pageSize < 0 || pageSize > store.MaxBatch {
-		return nil, status.Errorf(codes.InvalidArgument, "page size %d is out of range; use 1 to %d", pageSize, store.MaxBatch)
-	}
-	if pageSize == 0 {
-		pageSize = store.MaxBatch
+	page, err := entity.NewPage(len(req.GetFilterValues()), req.GetPageSize())
+	if err != nil {
+		return nil, err
 	}
 	read, err := projection(req.GetReadFields())
 	if err != nil {
 		return nil, err
 	}
-	f := store.Filter{Limit: pageSize + 1, Read: read}
+	f := store.Filter{Limit: page.Size + 1, Read: read}
 	var normalised []string
 	switch req.GetFilterField() {
 	case personv1.LeadField_LEAD_FIELD_ID:
 		f.By = store.ByID
-		for _, v := range req.GetFilterValues() {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-			if err != nil {
-				return nil, status.Errorf(codes.InvalidArgument, "filter value %q is not an integer id", v)
-			}
-			f.IDs = append(f.IDs, int32(n))
-			normalised = append(normalised, strconv.FormatInt(n, 10))
+		if f.IDs, normalised, err = entity.ParseIDs(req.GetFilterValues(), "id"); err != nil {
+			return nil, err
 		}
 	case personv1.LeadField_LEAD_FIELD_EMAIL:
-		f.By = store.ByEmail
-		for _, v := range req.GetFilterValues() {
-			// An email no lead can hold (a NUL, say, which PostgreSQL refuses) matches none.
-			if k := extid.Fold(strings.TrimSpace(v)); k != "" && records.CheckChars("email", k) == nil {
-				f.Keys = append(f.Keys, k)
-				normalised = append(normalised, k)
-			}
-		}
-	case personv1.LeadField_LEAD_FIELD_EXTERNAL_PERSON_ID, personv1.LeadField_LEAD_FIELD_EXTERNAL_COMPANY_ID, personv1.LeadField_LEAD_FIELD_EXTERNAL_SALES_PERSON_ID:
-		f.By = map[personv1.LeadField]store.FilterField{
-			personv1.LeadField_LEAD_FIELD_EXTERNAL_PERSON_ID:       store.ByExternalPersonKey,
-			personv1.LeadField_LEAD_FIELD_EXTERNAL_COMPANY_ID:      store.ByExternalCompanyKey,
-			personv1.LeadField_LEAD_FIELD_EXTERNAL_SALES_PERSON_ID: store.ByExternalSalesPersonKey,
-		}[req.GetFilterField()]
-		for _, v := range req.GetFilterValues() {
-			if k := extid.Key(v); k != "" {
-				f.Keys = append(f.Keys, k)
-				normalised = append(normalised, k)
-			}
-		}
+		f.By, f.Keys = store.ByEmail, entity.Folded(req.GetFilterValues(), true)
+	case personv1.LeadField_LEAD_FIELD_EXTERNAL_PERSON_ID:
+		f.By, f.Keys = store.ByExternalPersonKey, entity.ExternalKeys(req.GetFilterValues())
+	case personv1.LeadField_LEAD_FIELD_EXTERNAL_COMPANY_ID:
+		f.By, f.Keys = store.ByExternalCompanyKey, entity.ExternalKeys(req.GetFilterValues())
+	case personv1.LeadField_LEAD_FIELD_EXTERNAL_SALES_PERSON_ID:
+		f.By, f.Keys = store.ByExternalSalesPersonKey, entity.ExternalKeys(req.GetFilterValues())
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "unsupported filter field %v", req.GetFilterField())
 	}
-	slices.Sort(normalised)
-	query := pagetoken.Query(req.GetFilterField().String(), strings.Join(slices.Compact(normalised), "\x00"))
-	var c listCursor
-	firstPage := req.GetPageToken() == ""
-	if !firstPage {
-		if err := s.tokens.Decode(req.GetPageToken(), query, &c); err != nil {
-			return nil, status.Error(codes.InvalidArgument, "the page token is not valid for this query; start again without it")
-		}
-		f.AfterID = c.AfterID
+	if f.By != store.ByID {
+		normalised = f.Keys
 	}
+	if err := page.Resume(s.tokens, req.GetFilterField().String(), normalised, req.GetPageToken()); err != nil {
+		return nil, err
+	}
+	f.AfterID = int32(page.After)
 	found, err := s.store.List(ctx, f)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
-	total := c.Total
-	if firstPage {
-		total = int32(len(found))
-		if len(found) > pageSize {
+	if req.GetPageToken() == "" {
+		page.Total = int32(len(found))
+		if len(found) > page.Size {
 			n, err := s.store.Count(ctx, f)
 			if err != nil {
-				return nil, storeError(err)
+				return nil, entity.StoreError(err)
 			}
-			total = int32(n)
+			page.Total = int32(n)
 		}
 	}
-	resp := &personv1.ListLeadsResponse{TotalSize: total}
-	if len(found) > pageSize {
-		found = found[:pageSize]
-		tok, err := s.tokens.Encode(query, listCursor{AfterID: found[len(found)-1].ID, Total: total})
-		if err != nil {
-			return nil, err
-		}
-		resp.NextPageToken = tok
+	found, next, err := entity.Trim(page, found, func(l store.Lead) int64 { return int64(l.ID) })
+	if err != nil {
+		return nil, err
 	}
-	resp.Leads = make([]*personv1.Lead, len(found))
-	for i, l := range found {
-		resp.Leads[i] = toProto(l)
-	}
-	return resp, nil
+	return &personv1.ListLeadsResponse{TotalSize: page.Total, NextPageToken: next, Leads: entity.Protos(found, toProto)}, nil
 }
 
 // BatchGetLeads implements personv1.LeadServiceServer.
@@ -219,65 +169,40 @@ func (s *Server) BatchGetLeads(ctx context.Context, req *personv1.BatchGetLeadsR
 	if err != nil {
 		return nil, err
 	}
-	var ids []int32
-	var ext []string
-	for _, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *personv1.LeadKey_Id:
-			ids = append(ids, v.Id)
-		case *personv1.LeadKey_ExternalPersonId:
-			if key := extid.Key(v.ExternalPersonId); key != "" {
-				ext = append(ext, key)
-			}
-		}
-	}
-	found, err := s.store.Get(ctx, ids, ext, read)
+	ids, keys, err := entity.Split(req.GetKeys(), leadKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
-	resp := &personv1.BatchGetLeadsResponse{Leads: make([]*personv1.Lead, len(found))}
-	for i, l := range found {
-		resp.Leads[i] = toProto(l)
+	found, err := s.store.Get(ctx, ids, keys, read)
+	if err != nil {
+		return nil, entity.StoreError(err)
 	}
-	return resp, nil
+	return &personv1.BatchGetLeadsResponse{Leads: entity.Protos(found, toProto)}, nil
 }
 
 // DeleteLeads implements personv1.LeadServiceServer.
 func (s *Server) DeleteLeads(ctx context.Context, req *personv1.DeleteLeadsRequest) (*personv1.DeleteLeadsResponse, error) {
-	if err := records.CheckBatch(len(req.GetKeys())); err != nil {
+	results, err := entity.Delete(ctx, req.GetKeys(), leadKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
+		return records.Deleted(i, r.ID, r.Deleted)
+	})
+	if err != nil {
 		return nil, err
 	}
-	results := make([]*commonv1.RecordResult, len(req.GetKeys()))
-	var keys []store.Key
-	var idx []int
-	for i, k := range req.GetKeys() {
-		switch v := k.GetKey().(type) {
-		case *personv1.LeadKey_Id:
-			keys = append(keys, store.Key{ID: v.Id})
-		case *personv1.LeadKey_ExternalPersonId:
-			key := extid.Key(v.ExternalPersonId)
-			if key == "" {
-				results[i] = records.Skipped(i, 0, records.Missing("externalPersonId"))
-				continue
-			}
-			keys = append(keys, store.Key{ExternalKey: key})
-		default:
-			results[i] = records.Skipped(i, 0, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'id' or 'externalPersonId'"))
-			continue
-		}
-		idx = append(idx, i)
-	}
-	if len(keys) > 0 {
-		out, err := s.store.Delete(ctx, keys)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		for n, r := range out {
-			i := idx[n]
-			results[i] = records.Deleted(i, r.ID, r.Deleted)
-		}
-	}
 	return &personv1.DeleteLeadsResponse{Results: results}, nil
+}
+
+// leadKey reads a request key, or returns why it names no lead.
+func leadKey(k *personv1.LeadKey) (store.Key, *commonv1.Reason) {
+	switch v := k.GetKey().(type) {
+	case *personv1.LeadKey_Id:
+		return store.Key{ID: v.Id}, nil
+	case *personv1.LeadKey_ExternalPersonId:
+		if key := extid.Key(v.ExternalPersonId); key != "" {
+			return store.Key{ExternalKey: key}, nil
+		}
+		return store.Key{}, records.Missing("externalPersonId")
+	}
+	return store.Key{}, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'id' or 'externalPersonId'")
 }
 
 // CountLeadReferences implements personv1.LeadServiceServer.
@@ -288,7 +213,7 @@ func (s *Server) CountLeadReferences(ctx context.Context, req *personv1.CountLea
 	companies, owners := uniqueKeys(req.GetExternalCompanyIds()), uniqueKeys(req.GetExternalSalesPersonIds())
 	byCompany, byOwner, err := s.store.CountReferences(ctx, companies, owners)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &personv1.CountLeadReferencesResponse{
 		Companies:    referenceCounts(companies, byCompany),
@@ -318,13 +243,4 @@ func referenceCounts(keys []string, counts map[string]int) []*commonv1.Reference
 		}
 	}
 	return out
-}
-
-// storeError maps a store error to a status: contract violations are the caller's fault,
-// anything else is internal (the error boundary logs it).
-func storeError(err error) error {
-	if errors.Is(err, store.ErrInvalid) {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return err
 }

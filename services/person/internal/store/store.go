@@ -4,7 +4,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/msisync/msisync/platform/extid"
@@ -16,7 +15,7 @@ const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract (no key, too many records, an
 // unknown field or column, a key repeated within a batch); nothing is written.
-var ErrInvalid = errors.New("invalid store call")
+var ErrInvalid = records.ErrInvalidCall
 
 // Lead is a stored lead.
 type Lead struct {

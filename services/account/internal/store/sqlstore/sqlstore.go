@@ -103,26 +103,5 @@ func (s *Store) CountBySalesPerson(ctx context.Context, salesPersonKeys []string
 	if len(salesPersonKeys) > store.MaxBatch {
 		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(salesPersonKeys), store.MaxBatch)
 	}
-	counts := make(map[string]int)
-	if len(salesPersonKeys) == 0 {
-		return counts, nil
-	}
-	in, args := sqldb.In(salesPersonKeys)
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT sales_person_key, COUNT(*) FROM companies WHERE sales_person_key IN ("+in+") GROUP BY sales_person_key"), args...)
-	if err != nil {
-		return nil, fmt.Errorf("counting companies by owner: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var n int
-		if err := rows.Scan(&key, &n); err != nil {
-			return nil, fmt.Errorf("counting companies by owner: %w", err)
-		}
-		counts[key] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting companies by owner: %w", err)
-	}
-	return counts, nil
+	return sqldb.CountBy(ctx, s.db, "companies", "sales_person_key", salesPersonKeys)
 }

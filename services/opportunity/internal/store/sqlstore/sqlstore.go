@@ -69,32 +69,21 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64).UTC()
 }
 
-// countBy runs one GROUP BY query counting the rows of table per value of column among
-// values, and returns the counts read by key.
-func countBy[T any](ctx context.Context, s *Store, table, column string, values []T, key func(T) store.ReferenceCount) ([]store.ReferenceCount, error) {
-	if len(values) == 0 {
-		return nil, nil
+// countBy counts the rows of table per value of column among values, with one query, and
+// returns the counts read by key.
+func countBy[T comparable](ctx context.Context, s *Store, table, column string, values []T, key func(T) store.ReferenceCount) ([]store.ReferenceCount, error) {
+	counts, err := sqldb.CountBy(ctx, s.db, table, column, values)
+	if err != nil || len(counts) == 0 {
+		return nil, err
 	}
-	ph, args := sqldb.In(values)
-	q := "SELECT " + column + ", COUNT(*) FROM " + table + " WHERE " + column + " IN (" + ph + ") GROUP BY " + column
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
-	}
-	defer rows.Close()
-	var out []store.ReferenceCount
-	for rows.Next() {
-		var v T
-		var n int32
-		if err := rows.Scan(&v, &n); err != nil {
-			return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
+	out := make([]store.ReferenceCount, 0, len(counts))
+	for _, v := range values {
+		if n, ok := counts[v]; ok {
+			c := key(v)
+			c.Count = int32(n)
+			out = append(out, c)
+			delete(counts, v)
 		}
-		c := key(v)
-		c.Count = n
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting %s by %s: %w", table, column, err)
 	}
 	return out, nil
 }

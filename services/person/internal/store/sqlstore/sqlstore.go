@@ -42,6 +42,14 @@ var insertColumns = append(append([]string{"email", "email_key", "external_perso
 // Store implements store.Store over database/sql.
 type Store struct {
 	db *sqldb.DB
+	// keys reads and deletes leads by id and external person key; it reads only those.
+	keys *sqldb.Table[leadKeys, int32]
+}
+
+// leadKeys are the keys of a stored lead.
+type leadKeys struct {
+	id        int32
+	personKey string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -52,7 +60,13 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, keys: &sqldb.Table[leadKeys, int32]{
+		DB: db, Name: "leads", What: "leads", IDColumn: "id", KeyColumn: "external_person_key",
+		KeyGuard: "external_person_key <> ''", Columns: "id, external_person_key",
+		Scan:  func(rows *sql.Rows, k *leadKeys) error { return rows.Scan(&k.id, &k.personKey) },
+		IDOf:  func(k leadKeys) int32 { return k.id },
+		KeyOf: func(k leadKeys) string { return k.personKey },
+	}}, nil
 }
 
 // Secret returns the named persisted key (see sqldb.DB.Secret).
@@ -159,72 +173,8 @@ func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string, rea
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
-	if len(keys) > store.MaxBatch {
-		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(keys), store.MaxBatch)
-	}
-	results := make([]store.DeleteResult, len(keys))
-	var ids []int32
-	var extKeys []string
-	for _, k := range keys {
-		if k.ID != 0 {
-			ids = append(ids, k.ID)
-		} else {
-			extKeys = append(extKeys, k.ExternalKey)
-		}
-	}
-	cond, args := keyCondition(ids, extKeys)
-	if cond == "" {
-		return results, nil
-	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, external_person_key FROM leads WHERE "+cond), args...)
-		if err != nil {
-			return fmt.Errorf("finding leads to delete: %w", err)
-		}
-		defer rows.Close()
-		byID := make(map[int32]bool, len(keys))
-		byKey := make(map[string]int32, len(keys))
-		for rows.Next() {
-			var id int32
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				return fmt.Errorf("finding leads to delete: %w", err)
-			}
-			byID[id] = true
-			if key != "" {
-				byKey[key] = id
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("finding leads to delete: %w", err)
-		}
-		rows.Close()
-		var doomed []int32
-		for i, k := range keys {
-			id := k.ID
-			if id == 0 && k.ExternalKey != "" {
-				id = byKey[k.ExternalKey]
-			}
-			if id == 0 || !byID[id] {
-				continue
-			}
-			delete(byID, id) // a second key for the same lead finds it gone
-			results[i] = store.DeleteResult{Deleted: true, ID: id}
-			doomed = append(doomed, id)
-		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		in, dargs := sqldb.In(doomed)
-		if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM leads WHERE id IN ("+in+")"), dargs...); err != nil {
-			return fmt.Errorf("deleting leads: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
+	deleted, err := s.keys.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
+	return sqldb.Convert(deleted, err, func(id int32) store.DeleteResult { return store.DeleteResult{Deleted: id != 0, ID: id} })
 }
 
 // CountReferences implements store.Store.
@@ -232,42 +182,15 @@ func (s *Store) CountReferences(ctx context.Context, companyKeys, salesPersonKey
 	if len(companyKeys) > store.MaxBatch || len(salesPersonKeys) > store.MaxBatch {
 		return nil, nil, fmt.Errorf("%w: at most %d keys of each kind", store.ErrInvalid, store.MaxBatch)
 	}
-	companies, err := s.countBy(ctx, "external_company_key", companyKeys)
+	companies, err := sqldb.CountBy(ctx, s.db, "leads", "external_company_key", nonEmpty(companyKeys))
 	if err != nil {
 		return nil, nil, err
 	}
-	salesPersons, err := s.countBy(ctx, "external_sales_person_key", salesPersonKeys)
+	salesPersons, err := sqldb.CountBy(ctx, s.db, "leads", "external_sales_person_key", nonEmpty(salesPersonKeys))
 	if err != nil {
 		return nil, nil, err
 	}
 	return companies, salesPersons, nil
-}
-
-// countBy counts the leads per value of col among keys, with one GROUP BY.
-func (s *Store) countBy(ctx context.Context, col string, keys []string) (map[string]int, error) {
-	out := map[string]int{}
-	keys = nonEmpty(keys)
-	if len(keys) == 0 {
-		return out, nil
-	}
-	in, args := sqldb.In(keys)
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT "+col+", COUNT(*) FROM leads WHERE "+col+" IN ("+in+") GROUP BY "+col), args...)
-	if err != nil {
-		return nil, fmt.Errorf("counting lead references: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var n int
-		if err := rows.Scan(&key, &n); err != nil {
-			return nil, fmt.Errorf("counting lead references: %w", err)
-		}
-		out[key] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting lead references: %w", err)
-	}
-	return out, nil
 }
 
 // nonEmpty returns keys without the empty ones, which match nothing.
