@@ -11,6 +11,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -113,4 +114,13 @@ func CheckAddr(variable, addr string) error {
 		return fmt.Errorf("%s %q is not host:port", variable, addr)
 	}
 	return nil
+}
+
+// ListenError explains a failure to listen on addr, the value of variable: a port in use
+// says so and names the variable that moves it.
+func ListenError(service, variable, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s: %s is already in use by another process: stop that process (an earlier msisync still running?) or set %s to a free address: %w", service, addr, variable, err)
+	}
+	return fmt.Errorf("%s: listening on %s (%s): %w", service, addr, variable, err)
 }

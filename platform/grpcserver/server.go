@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -23,6 +24,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+
+	"github.com/msisync/msisync/platform/config"
 )
 
 // ShutdownGrace is how long Serve waits for running calls after its context ends before it
@@ -119,7 +122,7 @@ func build(name string, log *slog.Logger, creds credentials.TransportCredentials
 func (s *Server) Serve(ctx context.Context, addr string) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("%s: listening on %s: %w", s.name, addr, err)
+		return config.ListenError(s.name, "MSISYNC_"+strings.ToUpper(s.name)+"_ADDR", addr, err)
 	}
 	return s.ServeListener(ctx, lis)
 }

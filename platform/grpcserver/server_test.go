@@ -468,3 +468,16 @@ func TestToStatusWithoutAStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestServeNamesTheVariableOfAPortInUse(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	err = New("person", slog.New(slog.DiscardHandler)).Serve(context.Background(), taken.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "MSISYNC_PERSON_ADDR") {
+		t.Errorf("Serve on a taken port: %v; want it to say the port is in use and name MSISYNC_PERSON_ADDR", err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcclient"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/mtls"
@@ -159,12 +160,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 func (s *Service) Run(ctx context.Context) error {
 	grpcLis, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("orchestrator: listening on %s: %w", s.cfg.Addr, err)
+		return config.ListenError("orchestrator", "MSISYNC_ORCHESTRATOR_ADDR", s.cfg.Addr, err)
 	}
 	httpLis, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		grpcLis.Close()
-		return fmt.Errorf("orchestrator: listening on %s (MSISYNC_HTTP_ADDR): %w", s.cfg.HTTPAddr, err)
+		return config.ListenError("orchestrator", "MSISYNC_HTTP_ADDR", s.cfg.HTTPAddr, err)
 	}
 	return s.Serve(ctx, grpcLis, httpLis)
 }
