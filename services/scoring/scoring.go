@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
 	"github.com/msisync/msisync/platform/config"
@@ -158,26 +159,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	creds, err := mtls.Load(cfg.TLS, cfg.Store.DataDir, mtls.Server, log)
-	if err != nil {
-		return nil, err
-	}
 	cfg = cfg.withDefaults()
 	tiers, _ := cfg.tiers() // validated above
 	params := model.Params{HalfLife: cfg.UrgencyHalfLife}
-	log = log.With("service", Name)
-	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), sqlstore.Options{Params: params}, log)
-	if err != nil {
-		return nil, fmt.Errorf("scoring store: %w", err)
+	open := func(ctx context.Context, st config.Store, log *slog.Logger) (*sqlstore.Store, error) {
+		return sqlstore.Open(ctx, st, sqlstore.Options{Params: params}, log)
 	}
-	key, err := st.Secret(ctx, "page-token")
+	srv, st, err := grpcserver.Host(ctx, Name, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, open,
+		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
+			scoringv1.RegisterScoringServiceServer(g, server.New(st, key, tiers, params))
+		})
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	srv := grpcserver.NewInternal(Name, log, creds.Transport())
-	scoringv1.RegisterScoringServiceServer(srv.GRPC, server.New(st, key, tiers, params))
-	return &Service{cfg: cfg, tiers: tiers, store: st, srv: srv, log: log}, nil
+	return &Service{cfg: cfg, tiers: tiers, store: st, srv: srv, log: log.With("service", Name)}, nil
 }
 
 // Run implements runner.Service: it serves on the configured address and recomputes the

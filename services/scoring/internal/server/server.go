@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
@@ -77,7 +77,7 @@ func (s *Server) SyncLeadLinks(ctx context.Context, req *scoringv1.SyncLeadLinks
 		links[i] = store.Link{LeadID: in.GetLeadId(), PersonID: person.Canonical, PersonKey: person.Key, OwnerID: owner.Canonical, OwnerKey: owner.Key}
 	}
 	if err := s.store.SyncLinks(ctx, links); err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &scoringv1.SyncLeadLinksResponse{}, nil
 }
@@ -96,7 +96,7 @@ func (s *Server) DeleteLeadLinks(ctx context.Context, req *scoringv1.DeleteLeadL
 		return nil, err
 	}
 	if err := s.store.DeleteLeads(ctx, req.GetLeadIds()); err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &scoringv1.DeleteLeadLinksResponse{}, nil
 }
@@ -201,7 +201,7 @@ func (s *Server) RecordScoreChanges(ctx context.Context, req *scoringv1.RecordSc
 	}
 	out, ins, err := s.store.RecordScoreChanges(ctx, changes)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	for n, r := range out {
 		i := idx[n]
@@ -257,7 +257,7 @@ func (s *Server) RecordInterestingMoments(ctx context.Context, req *scoringv1.Re
 	}
 	out, ins, err := s.store.RecordMoments(ctx, moments)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	for n, r := range out {
 		i := idx[n]
@@ -275,7 +275,7 @@ func (s *Server) BatchGetInsights(ctx context.Context, req *scoringv1.BatchGetIn
 	}
 	ins, err := s.store.Insights(ctx, req.GetLeadIds())
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &scoringv1.BatchGetInsightsResponse{Insights: insightsProto(ins)}, nil
 }
@@ -284,7 +284,7 @@ func (s *Server) BatchGetInsights(ctx context.Context, req *scoringv1.BatchGetIn
 func (s *Server) RecomputeTiers(ctx context.Context, _ *scoringv1.RecomputeTiersRequest) (*scoringv1.RecomputeTiersResponse, error) {
 	rc, err := s.store.RecomputeTiers(ctx, s.tiers, time.Time{})
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &scoringv1.RecomputeTiersResponse{Boundaries: boundariesProto(rc.Boundaries, s.params, time.Now()), ChangedLeadCount: int32(rc.Changed)}, nil
 }
@@ -293,7 +293,7 @@ func (s *Server) RecomputeTiers(ctx context.Context, _ *scoringv1.RecomputeTiers
 func (s *Server) GetTierBoundaries(ctx context.Context, _ *scoringv1.GetTierBoundariesRequest) (*scoringv1.GetTierBoundariesResponse, error) {
 	b, err := s.store.Boundaries(ctx, s.tiers.Mode)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	return &scoringv1.GetTierBoundariesResponse{Boundaries: boundariesProto(b, s.params, time.Now())}, nil
 }
@@ -325,7 +325,7 @@ func (s *Server) ListBestBets(ctx context.Context, req *scoringv1.ListBestBetsRe
 	}
 	found, err := s.store.BestBets(ctx, owner, after, size+1)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	resp := &scoringv1.ListBestBetsResponse{}
 	if len(found) > size {
@@ -362,7 +362,7 @@ func (s *Server) ListChanges(ctx context.Context, req *scoringv1.ListChangesRequ
 	}
 	found, err := s.store.Changes(ctx, c.Seq, size)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	resp := &scoringv1.ListChangesResponse{NextCursor: req.GetCursor()}
 	if len(found) > 0 || resp.NextCursor == "" {
@@ -445,7 +445,7 @@ func (s *Server) ListActivities(ctx context.Context, req *scoringv1.ListActiviti
 	f.Limit = size + 1
 	found, err := s.store.Activities(ctx, f)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, entity.StoreError(err)
 	}
 	resp := &scoringv1.ListActivitiesResponse{}
 	if len(found) > size {
@@ -472,13 +472,4 @@ func pageSize(n int32, def, max int) (int, error) {
 		return def, nil
 	}
 	return int(n), nil
-}
-
-// storeError maps a store error to a status: contract violations are the caller's fault,
-// anything else is internal (the error boundary logs it).
-func storeError(err error) error {
-	if errors.Is(err, store.ErrInvalid) {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return err
 }

@@ -5,7 +5,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/msisync/msisync/platform/records"
@@ -16,7 +15,7 @@ import (
 const MaxBatch = records.MaxBatch
 
 // ErrInvalid is returned for a call that breaks this contract; nothing is written.
-var ErrInvalid = errors.New("invalid store call")
+var ErrInvalid = records.ErrInvalidCall
 
 // Link says who a lead is (its CRM id) and who owns it. Empty strings mean none.
 type Link struct {
