@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -322,6 +323,158 @@ func (x *GetSyncRunResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ListSyncRunsRequest is a paged, optionally filtered read of the sync runs. Filters
+// combine with AND.
+type ListSyncRunsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only runs in one of these states; empty means all. Each entry is a state name as runs
+	// show it (SYNC_RUN_STATE_QUEUED) or its last word (QUEUED, RUNNING, WAITING, COMPLETED,
+	// FAILED), in any case, or a comma-separated list of them (REST: repeat state= or use
+	// commas).
+	State []string `protobuf:"bytes,1,rep,name=state,proto3" json:"state,omitempty"`
+	// Only runs created at or after this time (REST: RFC 3339, e.g. 2026-12-07T10:00:00Z).
+	CreatedAfter *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_after,json=createdAfter,proto3" json:"created_after,omitempty"`
+	// Only runs created before this time (REST: RFC 3339).
+	CreatedBefore *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	// Only the run with this idempotency key (one per API client).
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Runs per page, 1 to 300; 0 means 50.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page of the same query, or empty for the first
+	// page.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSyncRunsRequest) Reset() {
+	*x = ListSyncRunsRequest{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSyncRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSyncRunsRequest) ProtoMessage() {}
+
+func (x *ListSyncRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSyncRunsRequest.ProtoReflect.Descriptor instead.
+func (*ListSyncRunsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListSyncRunsRequest) GetState() []string {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *ListSyncRunsRequest) GetCreatedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAfter
+	}
+	return nil
+}
+
+func (x *ListSyncRunsRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *ListSyncRunsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ListSyncRunsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSyncRunsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListSyncRunsResponse is one page of sync runs.
+type ListSyncRunsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The runs, newest first (by create_time, then sync_id), each with its state and counts;
+	// a run's per-record outcomes are read with GetSyncRun.
+	SyncRuns []*SyncRun `protobuf:"bytes,1,rep,name=sync_runs,json=syncRuns,proto3" json:"sync_runs,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSyncRunsResponse) Reset() {
+	*x = ListSyncRunsResponse{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSyncRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSyncRunsResponse) ProtoMessage() {}
+
+func (x *ListSyncRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSyncRunsResponse.ProtoReflect.Descriptor instead.
+func (*ListSyncRunsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListSyncRunsResponse) GetSyncRuns() []*SyncRun {
+	if x != nil {
+		return x.SyncRuns
+	}
+	return nil
+}
+
+func (x *ListSyncRunsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // ListPendingRecordsRequest is a paged, optionally filtered read of the pending list.
 type ListPendingRecordsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -340,7 +493,7 @@ type ListPendingRecordsRequest struct {
 
 func (x *ListPendingRecordsRequest) Reset() {
 	*x = ListPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +505,7 @@ func (x *ListPendingRecordsRequest) String() string {
 func (*ListPendingRecordsRequest) ProtoMessage() {}
 
 func (x *ListPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +518,7 @@ func (x *ListPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{4}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListPendingRecordsRequest) GetObjectType() SyncObjectType {
@@ -409,7 +562,7 @@ type ListPendingRecordsResponse struct {
 
 func (x *ListPendingRecordsResponse) Reset() {
 	*x = ListPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +574,7 @@ func (x *ListPendingRecordsResponse) String() string {
 func (*ListPendingRecordsResponse) ProtoMessage() {}
 
 func (x *ListPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +587,7 @@ func (x *ListPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{5}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListPendingRecordsResponse) GetPendingRecords() []*ParkedRecord {
@@ -469,7 +622,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +634,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +647,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{6}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDeadLettersRequest) GetObjectType() SyncObjectType {
@@ -538,7 +691,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +703,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +716,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{7}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*ParkedRecord {
@@ -591,7 +744,7 @@ type RetryPendingRecordsRequest struct {
 
 func (x *RetryPendingRecordsRequest) Reset() {
 	*x = RetryPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +756,7 @@ func (x *RetryPendingRecordsRequest) String() string {
 func (*RetryPendingRecordsRequest) ProtoMessage() {}
 
 func (x *RetryPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +769,7 @@ func (x *RetryPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*RetryPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{8}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RetryPendingRecordsRequest) GetPendingIds() []string {
@@ -637,7 +790,7 @@ type RetryPendingRecordsResponse struct {
 
 func (x *RetryPendingRecordsResponse) Reset() {
 	*x = RetryPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +802,7 @@ func (x *RetryPendingRecordsResponse) String() string {
 func (*RetryPendingRecordsResponse) ProtoMessage() {}
 
 func (x *RetryPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +815,7 @@ func (x *RetryPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*RetryPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{9}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RetryPendingRecordsResponse) GetOutcomes() []*SyncRecordOutcome {
@@ -683,7 +836,7 @@ type DropPendingRecordsRequest struct {
 
 func (x *DropPendingRecordsRequest) Reset() {
 	*x = DropPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +848,7 @@ func (x *DropPendingRecordsRequest) String() string {
 func (*DropPendingRecordsRequest) ProtoMessage() {}
 
 func (x *DropPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +861,7 @@ func (x *DropPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*DropPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{10}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DropPendingRecordsRequest) GetPendingIds() []string {
@@ -729,7 +882,7 @@ type DropPendingRecordsResponse struct {
 
 func (x *DropPendingRecordsResponse) Reset() {
 	*x = DropPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +894,7 @@ func (x *DropPendingRecordsResponse) String() string {
 func (*DropPendingRecordsResponse) ProtoMessage() {}
 
 func (x *DropPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +907,7 @@ func (x *DropPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*DropPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{11}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DropPendingRecordsResponse) GetOutcomes() []*SyncRecordOutcome {
@@ -768,7 +921,7 @@ var File_msisync_orchestrator_v1_sync_run_service_proto protoreflect.FileDescrip
 
 const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\n" +
-	".msisync/orchestrator/v1/sync_run_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"\x94\x03\n" +
+	".msisync/orchestrator/v1/sync_run_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"\x94\x03\n" +
 	"\x14CreateSyncRunRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12<\n" +
@@ -791,7 +944,19 @@ const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\x12GetSyncRunResponse\x12;\n" +
 	"\bsync_run\x18\x01 \x01(\v2 .msisync.orchestrator.v1.SyncRunR\asyncRun\x12F\n" +
 	"\boutcomes\x18\x02 \x03(\v2*.msisync.orchestrator.v1.SyncRecordOutcomeR\boutcomes\x12&\n" +
-	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xba\x01\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\x8a\x02\n" +
+	"\x13ListSyncRunsRequest\x12\x14\n" +
+	"\x05state\x18\x01 \x03(\tR\x05state\x12?\n" +
+	"\rcreated_after\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\fcreatedAfter\x12A\n" +
+	"\x0ecreated_before\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"}\n" +
+	"\x14ListSyncRunsResponse\x12=\n" +
+	"\tsync_runs\x18\x01 \x03(\v2 .msisync.orchestrator.v1.SyncRunR\bsyncRuns\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x01\n" +
 	"\x19ListPendingRecordsRequest\x12H\n" +
 	"\vobject_type\x18\x01 \x01(\x0e2'.msisync.orchestrator.v1.SyncObjectTypeR\n" +
 	"objectType\x12\x17\n" +
@@ -821,11 +986,12 @@ const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\vpending_ids\x18\x01 \x03(\tR\n" +
 	"pendingIds\"d\n" +
 	"\x1aDropPendingRecordsResponse\x12F\n" +
-	"\boutcomes\x18\x01 \x03(\v2*.msisync.orchestrator.v1.SyncRecordOutcomeR\boutcomes2\xee\x05\n" +
+	"\boutcomes\x18\x01 \x03(\v2*.msisync.orchestrator.v1.SyncRecordOutcomeR\boutcomes2\xe0\x06\n" +
 	"\x0eSyncRunService\x12n\n" +
 	"\rCreateSyncRun\x12-.msisync.orchestrator.v1.CreateSyncRunRequest\x1a..msisync.orchestrator.v1.CreateSyncRunResponse\x12j\n" +
 	"\n" +
-	"GetSyncRun\x12*.msisync.orchestrator.v1.GetSyncRunRequest\x1a+.msisync.orchestrator.v1.GetSyncRunResponse\"\x03\x90\x02\x01\x12\x82\x01\n" +
+	"GetSyncRun\x12*.msisync.orchestrator.v1.GetSyncRunRequest\x1a+.msisync.orchestrator.v1.GetSyncRunResponse\"\x03\x90\x02\x01\x12p\n" +
+	"\fListSyncRuns\x12,.msisync.orchestrator.v1.ListSyncRunsRequest\x1a-.msisync.orchestrator.v1.ListSyncRunsResponse\"\x03\x90\x02\x01\x12\x82\x01\n" +
 	"\x12ListPendingRecords\x122.msisync.orchestrator.v1.ListPendingRecordsRequest\x1a3.msisync.orchestrator.v1.ListPendingRecordsResponse\"\x03\x90\x02\x01\x12y\n" +
 	"\x0fListDeadLetters\x12/.msisync.orchestrator.v1.ListDeadLettersRequest\x1a0.msisync.orchestrator.v1.ListDeadLettersResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x13RetryPendingRecords\x123.msisync.orchestrator.v1.RetryPendingRecordsRequest\x1a4.msisync.orchestrator.v1.RetryPendingRecordsResponse\x12}\n" +
@@ -844,61 +1010,69 @@ func file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP() []byte {
 	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescData
 }
 
-var file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_msisync_orchestrator_v1_sync_run_service_proto_goTypes = []any{
 	(*CreateSyncRunRequest)(nil),        // 0: msisync.orchestrator.v1.CreateSyncRunRequest
 	(*CreateSyncRunResponse)(nil),       // 1: msisync.orchestrator.v1.CreateSyncRunResponse
 	(*GetSyncRunRequest)(nil),           // 2: msisync.orchestrator.v1.GetSyncRunRequest
 	(*GetSyncRunResponse)(nil),          // 3: msisync.orchestrator.v1.GetSyncRunResponse
-	(*ListPendingRecordsRequest)(nil),   // 4: msisync.orchestrator.v1.ListPendingRecordsRequest
-	(*ListPendingRecordsResponse)(nil),  // 5: msisync.orchestrator.v1.ListPendingRecordsResponse
-	(*ListDeadLettersRequest)(nil),      // 6: msisync.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),     // 7: msisync.orchestrator.v1.ListDeadLettersResponse
-	(*RetryPendingRecordsRequest)(nil),  // 8: msisync.orchestrator.v1.RetryPendingRecordsRequest
-	(*RetryPendingRecordsResponse)(nil), // 9: msisync.orchestrator.v1.RetryPendingRecordsResponse
-	(*DropPendingRecordsRequest)(nil),   // 10: msisync.orchestrator.v1.DropPendingRecordsRequest
-	(*DropPendingRecordsResponse)(nil),  // 11: msisync.orchestrator.v1.DropPendingRecordsResponse
-	(*structpb.Struct)(nil),             // 12: google.protobuf.Struct
-	(*SyncRun)(nil),                     // 13: msisync.orchestrator.v1.SyncRun
-	(SyncObjectType)(0),                 // 14: msisync.orchestrator.v1.SyncObjectType
-	(SyncRecordState)(0),                // 15: msisync.orchestrator.v1.SyncRecordState
-	(*SyncRecordOutcome)(nil),           // 16: msisync.orchestrator.v1.SyncRecordOutcome
-	(*ParkedRecord)(nil),                // 17: msisync.orchestrator.v1.ParkedRecord
+	(*ListSyncRunsRequest)(nil),         // 4: msisync.orchestrator.v1.ListSyncRunsRequest
+	(*ListSyncRunsResponse)(nil),        // 5: msisync.orchestrator.v1.ListSyncRunsResponse
+	(*ListPendingRecordsRequest)(nil),   // 6: msisync.orchestrator.v1.ListPendingRecordsRequest
+	(*ListPendingRecordsResponse)(nil),  // 7: msisync.orchestrator.v1.ListPendingRecordsResponse
+	(*ListDeadLettersRequest)(nil),      // 8: msisync.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),     // 9: msisync.orchestrator.v1.ListDeadLettersResponse
+	(*RetryPendingRecordsRequest)(nil),  // 10: msisync.orchestrator.v1.RetryPendingRecordsRequest
+	(*RetryPendingRecordsResponse)(nil), // 11: msisync.orchestrator.v1.RetryPendingRecordsResponse
+	(*DropPendingRecordsRequest)(nil),   // 12: msisync.orchestrator.v1.DropPendingRecordsRequest
+	(*DropPendingRecordsResponse)(nil),  // 13: msisync.orchestrator.v1.DropPendingRecordsResponse
+	(*structpb.Struct)(nil),             // 14: google.protobuf.Struct
+	(*SyncRun)(nil),                     // 15: msisync.orchestrator.v1.SyncRun
+	(SyncObjectType)(0),                 // 16: msisync.orchestrator.v1.SyncObjectType
+	(SyncRecordState)(0),                // 17: msisync.orchestrator.v1.SyncRecordState
+	(*SyncRecordOutcome)(nil),           // 18: msisync.orchestrator.v1.SyncRecordOutcome
+	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
+	(*ParkedRecord)(nil),                // 20: msisync.orchestrator.v1.ParkedRecord
 }
 var file_msisync_orchestrator_v1_sync_run_service_proto_depIdxs = []int32{
-	12, // 0: msisync.orchestrator.v1.CreateSyncRunRequest.sales_persons:type_name -> google.protobuf.Struct
-	12, // 1: msisync.orchestrator.v1.CreateSyncRunRequest.companies:type_name -> google.protobuf.Struct
-	12, // 2: msisync.orchestrator.v1.CreateSyncRunRequest.leads:type_name -> google.protobuf.Struct
-	12, // 3: msisync.orchestrator.v1.CreateSyncRunRequest.opportunities:type_name -> google.protobuf.Struct
-	12, // 4: msisync.orchestrator.v1.CreateSyncRunRequest.opportunity_roles:type_name -> google.protobuf.Struct
-	13, // 5: msisync.orchestrator.v1.CreateSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
-	14, // 6: msisync.orchestrator.v1.GetSyncRunRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	15, // 7: msisync.orchestrator.v1.GetSyncRunRequest.state:type_name -> msisync.orchestrator.v1.SyncRecordState
-	13, // 8: msisync.orchestrator.v1.GetSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
-	16, // 9: msisync.orchestrator.v1.GetSyncRunResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	14, // 10: msisync.orchestrator.v1.ListPendingRecordsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	17, // 11: msisync.orchestrator.v1.ListPendingRecordsResponse.pending_records:type_name -> msisync.orchestrator.v1.ParkedRecord
-	14, // 12: msisync.orchestrator.v1.ListDeadLettersRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	17, // 13: msisync.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> msisync.orchestrator.v1.ParkedRecord
-	16, // 14: msisync.orchestrator.v1.RetryPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	16, // 15: msisync.orchestrator.v1.DropPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	0,  // 16: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:input_type -> msisync.orchestrator.v1.CreateSyncRunRequest
-	2,  // 17: msisync.orchestrator.v1.SyncRunService.GetSyncRun:input_type -> msisync.orchestrator.v1.GetSyncRunRequest
-	4,  // 18: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:input_type -> msisync.orchestrator.v1.ListPendingRecordsRequest
-	6,  // 19: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:input_type -> msisync.orchestrator.v1.ListDeadLettersRequest
-	8,  // 20: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:input_type -> msisync.orchestrator.v1.RetryPendingRecordsRequest
-	10, // 21: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:input_type -> msisync.orchestrator.v1.DropPendingRecordsRequest
-	1,  // 22: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:output_type -> msisync.orchestrator.v1.CreateSyncRunResponse
-	3,  // 23: msisync.orchestrator.v1.SyncRunService.GetSyncRun:output_type -> msisync.orchestrator.v1.GetSyncRunResponse
-	5,  // 24: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:output_type -> msisync.orchestrator.v1.ListPendingRecordsResponse
-	7,  // 25: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:output_type -> msisync.orchestrator.v1.ListDeadLettersResponse
-	9,  // 26: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:output_type -> msisync.orchestrator.v1.RetryPendingRecordsResponse
-	11, // 27: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:output_type -> msisync.orchestrator.v1.DropPendingRecordsResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 0: msisync.orchestrator.v1.CreateSyncRunRequest.sales_persons:type_name -> google.protobuf.Struct
+	14, // 1: msisync.orchestrator.v1.CreateSyncRunRequest.companies:type_name -> google.protobuf.Struct
+	14, // 2: msisync.orchestrator.v1.CreateSyncRunRequest.leads:type_name -> google.protobuf.Struct
+	14, // 3: msisync.orchestrator.v1.CreateSyncRunRequest.opportunities:type_name -> google.protobuf.Struct
+	14, // 4: msisync.orchestrator.v1.CreateSyncRunRequest.opportunity_roles:type_name -> google.protobuf.Struct
+	15, // 5: msisync.orchestrator.v1.CreateSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
+	16, // 6: msisync.orchestrator.v1.GetSyncRunRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	17, // 7: msisync.orchestrator.v1.GetSyncRunRequest.state:type_name -> msisync.orchestrator.v1.SyncRecordState
+	15, // 8: msisync.orchestrator.v1.GetSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
+	18, // 9: msisync.orchestrator.v1.GetSyncRunResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	19, // 10: msisync.orchestrator.v1.ListSyncRunsRequest.created_after:type_name -> google.protobuf.Timestamp
+	19, // 11: msisync.orchestrator.v1.ListSyncRunsRequest.created_before:type_name -> google.protobuf.Timestamp
+	15, // 12: msisync.orchestrator.v1.ListSyncRunsResponse.sync_runs:type_name -> msisync.orchestrator.v1.SyncRun
+	16, // 13: msisync.orchestrator.v1.ListPendingRecordsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	20, // 14: msisync.orchestrator.v1.ListPendingRecordsResponse.pending_records:type_name -> msisync.orchestrator.v1.ParkedRecord
+	16, // 15: msisync.orchestrator.v1.ListDeadLettersRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	20, // 16: msisync.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> msisync.orchestrator.v1.ParkedRecord
+	18, // 17: msisync.orchestrator.v1.RetryPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	18, // 18: msisync.orchestrator.v1.DropPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	0,  // 19: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:input_type -> msisync.orchestrator.v1.CreateSyncRunRequest
+	2,  // 20: msisync.orchestrator.v1.SyncRunService.GetSyncRun:input_type -> msisync.orchestrator.v1.GetSyncRunRequest
+	4,  // 21: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:input_type -> msisync.orchestrator.v1.ListSyncRunsRequest
+	6,  // 22: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:input_type -> msisync.orchestrator.v1.ListPendingRecordsRequest
+	8,  // 23: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:input_type -> msisync.orchestrator.v1.ListDeadLettersRequest
+	10, // 24: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:input_type -> msisync.orchestrator.v1.RetryPendingRecordsRequest
+	12, // 25: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:input_type -> msisync.orchestrator.v1.DropPendingRecordsRequest
+	1,  // 26: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:output_type -> msisync.orchestrator.v1.CreateSyncRunResponse
+	3,  // 27: msisync.orchestrator.v1.SyncRunService.GetSyncRun:output_type -> msisync.orchestrator.v1.GetSyncRunResponse
+	5,  // 28: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:output_type -> msisync.orchestrator.v1.ListSyncRunsResponse
+	7,  // 29: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:output_type -> msisync.orchestrator.v1.ListPendingRecordsResponse
+	9,  // 30: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:output_type -> msisync.orchestrator.v1.ListDeadLettersResponse
+	11, // 31: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:output_type -> msisync.orchestrator.v1.RetryPendingRecordsResponse
+	13, // 32: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:output_type -> msisync.orchestrator.v1.DropPendingRecordsResponse
+	26, // [26:33] is the sub-list for method output_type
+	19, // [19:26] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_sync_run_service_proto_init() }
@@ -913,7 +1087,7 @@ func file_msisync_orchestrator_v1_sync_run_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc), len(file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -115,6 +115,41 @@ func local_request_SyncRunService_GetSyncRun_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
+var filter_SyncRunService_ListSyncRuns_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_SyncRunService_ListSyncRuns_0(ctx context.Context, marshaler runtime.Marshaler, client SyncRunServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListSyncRunsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_SyncRunService_ListSyncRuns_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListSyncRuns(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_SyncRunService_ListSyncRuns_0(ctx context.Context, marshaler runtime.Marshaler, server SyncRunServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListSyncRunsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_SyncRunService_ListSyncRuns_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListSyncRuns(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_SyncRunService_ListPendingRecords_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
 func request_SyncRunService_ListPendingRecords_0(ctx context.Context, marshaler runtime.Marshaler, client SyncRunServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -285,6 +320,26 @@ func RegisterSyncRunServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 		}
 		forward_SyncRunService_GetSyncRun_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_SyncRunService_ListSyncRuns_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/msisync.orchestrator.v1.SyncRunService/ListSyncRuns", runtime.WithHTTPPathPattern("/v1/syncs"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_SyncRunService_ListSyncRuns_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_SyncRunService_ListSyncRuns_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_SyncRunService_ListPendingRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -439,6 +494,23 @@ func RegisterSyncRunServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_SyncRunService_GetSyncRun_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_SyncRunService_ListSyncRuns_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/msisync.orchestrator.v1.SyncRunService/ListSyncRuns", runtime.WithHTTPPathPattern("/v1/syncs"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_SyncRunService_ListSyncRuns_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_SyncRunService_ListSyncRuns_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_SyncRunService_ListPendingRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -513,6 +585,7 @@ func RegisterSyncRunServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 var (
 	pattern_SyncRunService_CreateSyncRun_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "syncs"}, ""))
 	pattern_SyncRunService_GetSyncRun_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "syncs", "sync_id"}, ""))
+	pattern_SyncRunService_ListSyncRuns_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "syncs"}, ""))
 	pattern_SyncRunService_ListPendingRecords_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "pending"}, ""))
 	pattern_SyncRunService_ListDeadLetters_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "dead-letters"}, ""))
 	pattern_SyncRunService_RetryPendingRecords_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "pending"}, "retry"))
@@ -522,6 +595,7 @@ var (
 var (
 	forward_SyncRunService_CreateSyncRun_0       = runtime.ForwardResponseMessage
 	forward_SyncRunService_GetSyncRun_0          = runtime.ForwardResponseMessage
+	forward_SyncRunService_ListSyncRuns_0        = runtime.ForwardResponseMessage
 	forward_SyncRunService_ListPendingRecords_0  = runtime.ForwardResponseMessage
 	forward_SyncRunService_ListDeadLetters_0     = runtime.ForwardResponseMessage
 	forward_SyncRunService_RetryPendingRecords_0 = runtime.ForwardResponseMessage

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	SyncRunService_CreateSyncRun_FullMethodName       = "/msisync.orchestrator.v1.SyncRunService/CreateSyncRun"
 	SyncRunService_GetSyncRun_FullMethodName          = "/msisync.orchestrator.v1.SyncRunService/GetSyncRun"
+	SyncRunService_ListSyncRuns_FullMethodName        = "/msisync.orchestrator.v1.SyncRunService/ListSyncRuns"
 	SyncRunService_ListPendingRecords_FullMethodName  = "/msisync.orchestrator.v1.SyncRunService/ListPendingRecords"
 	SyncRunService_ListDeadLetters_FullMethodName     = "/msisync.orchestrator.v1.SyncRunService/ListDeadLetters"
 	SyncRunService_RetryPendingRecords_FullMethodName = "/msisync.orchestrator.v1.SyncRunService/RetryPendingRecords"
@@ -46,6 +47,10 @@ type SyncRunServiceClient interface {
 	// (GET /v1/syncs/{sync_id}). It can be read while the run is applied. An unknown id
 	// answers NOT_FOUND.
 	GetSyncRun(ctx context.Context, in *GetSyncRunRequest, opts ...grpc.CallOption) (*GetSyncRunResponse, error)
+	// ListSyncRuns lists runs with their state and counts, newest first, a page at a time
+	// (GET /v1/syncs): an API client sees its own runs, an admin client every client's.
+	// Completed runs are deleted once older than MSISYNC_SYNC_RUN_RETENTION.
+	ListSyncRuns(ctx context.Context, in *ListSyncRunsRequest, opts ...grpc.CallOption) (*ListSyncRunsResponse, error)
 	// ListPendingRecords lists the parked records, oldest first (GET /v1/pending).
 	ListPendingRecords(ctx context.Context, in *ListPendingRecordsRequest, opts ...grpc.CallOption) (*ListPendingRecordsResponse, error)
 	// ListDeadLetters lists the expired parked records, oldest first (GET /v1/dead-letters).
@@ -81,6 +86,16 @@ func (c *syncRunServiceClient) GetSyncRun(ctx context.Context, in *GetSyncRunReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetSyncRunResponse)
 	err := c.cc.Invoke(ctx, SyncRunService_GetSyncRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *syncRunServiceClient) ListSyncRuns(ctx context.Context, in *ListSyncRunsRequest, opts ...grpc.CallOption) (*ListSyncRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSyncRunsResponse)
+	err := c.cc.Invoke(ctx, SyncRunService_ListSyncRuns_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +161,10 @@ type SyncRunServiceServer interface {
 	// (GET /v1/syncs/{sync_id}). It can be read while the run is applied. An unknown id
 	// answers NOT_FOUND.
 	GetSyncRun(context.Context, *GetSyncRunRequest) (*GetSyncRunResponse, error)
+	// ListSyncRuns lists runs with their state and counts, newest first, a page at a time
+	// (GET /v1/syncs): an API client sees its own runs, an admin client every client's.
+	// Completed runs are deleted once older than MSISYNC_SYNC_RUN_RETENTION.
+	ListSyncRuns(context.Context, *ListSyncRunsRequest) (*ListSyncRunsResponse, error)
 	// ListPendingRecords lists the parked records, oldest first (GET /v1/pending).
 	ListPendingRecords(context.Context, *ListPendingRecordsRequest) (*ListPendingRecordsResponse, error)
 	// ListDeadLetters lists the expired parked records, oldest first (GET /v1/dead-letters).
@@ -172,6 +191,9 @@ func (UnimplementedSyncRunServiceServer) CreateSyncRun(context.Context, *CreateS
 }
 func (UnimplementedSyncRunServiceServer) GetSyncRun(context.Context, *GetSyncRunRequest) (*GetSyncRunResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSyncRun not implemented")
+}
+func (UnimplementedSyncRunServiceServer) ListSyncRuns(context.Context, *ListSyncRunsRequest) (*ListSyncRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSyncRuns not implemented")
 }
 func (UnimplementedSyncRunServiceServer) ListPendingRecords(context.Context, *ListPendingRecordsRequest) (*ListPendingRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPendingRecords not implemented")
@@ -238,6 +260,24 @@ func _SyncRunService_GetSyncRun_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(SyncRunServiceServer).GetSyncRun(ctx, req.(*GetSyncRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SyncRunService_ListSyncRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSyncRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncRunServiceServer).ListSyncRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncRunService_ListSyncRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncRunServiceServer).ListSyncRuns(ctx, req.(*ListSyncRunsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -328,6 +368,10 @@ var SyncRunService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSyncRun",
 			Handler:    _SyncRunService_GetSyncRun_Handler,
+		},
+		{
+			MethodName: "ListSyncRuns",
+			Handler:    _SyncRunService_ListSyncRuns_Handler,
 		},
 		{
 			MethodName: "ListPendingRecords",

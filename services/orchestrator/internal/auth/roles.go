@@ -52,6 +52,7 @@ var readMethods = map[string]bool{
 	ov1.MarketoActivityService_GetLeadActivities_FullMethodName:               true,
 	ov1.MarketoActivityService_GetActivityTypes_FullMethodName:                true,
 	ov1.SyncRunService_GetSyncRun_FullMethodName:                              true,
+	ov1.SyncRunService_ListSyncRuns_FullMethodName:                            true,
 	ov1.SyncRunService_ListPendingRecords_FullMethodName:                      true,
 	ov1.SyncRunService_ListDeadLetters_FullMethodName:                         true,
 	ov1.InsightService_GetTierBoundaries_FullMethodName:                       true,

@@ -180,6 +180,33 @@ type RecordQuery struct {
 	Limit int
 }
 
+// RunQuery selects a page of sync runs, newest first: by creation time, then id, both
+// descending.
+type RunQuery struct {
+	// ClientID, when Owned is set, keeps only the runs of that client.
+	ClientID string
+	Owned    bool
+	// States keeps only runs in one of them; empty means all.
+	States []RunState
+	// CreatedFrom keeps only runs created at or after it, CreatedBefore only runs created
+	// before it; the zero time does not filter.
+	CreatedFrom, CreatedBefore time.Time
+	// RequestID keeps only runs with this idempotency key; "" means all.
+	RequestID string
+	// BeforeTime and BeforeID start the page after that run (its creation time and id), in
+	// list order; an empty BeforeID starts with the newest run.
+	BeforeTime time.Time
+	BeforeID   string
+	// Limit is the page size.
+	Limit int
+}
+
+// RunSummary is a sync run with its record counts (as CountRecords counts them).
+type RunSummary struct {
+	SyncRun
+	Counts []Counts
+}
+
 // ParkedParent is a parent that parked records wait for.
 type ParkedParent struct {
 	Parent
@@ -269,6 +296,8 @@ type SyncRunStore interface {
 	CountRecords(ctx context.Context, runID string) ([]Counts, error)
 	// ListRecords returns a page of a run's records, in sync order.
 	ListRecords(ctx context.Context, q RecordQuery) ([]SyncRecord, error)
+	// ListSyncRuns returns a page of runs, newest first, each with its counts.
+	ListSyncRuns(ctx context.Context, q RunQuery) ([]RunSummary, error)
 	// ListParked returns a page of the pending or dead-letter list, oldest first.
 	ListParked(ctx context.Context, q ParkedQuery) ([]SyncRecord, error)
 	// OwnedRecords returns, in id order, the ids among ids that name records of the

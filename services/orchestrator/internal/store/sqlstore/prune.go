@@ -169,6 +169,15 @@ func (s *Store) withPruned(ctx context.Context, runID string, counts []store.Cou
 	if err != nil {
 		return nil, fmt.Errorf("counting sync records: %w", err)
 	}
+	return addPruned(runID, stored, counts)
+}
+
+// addPruned adds the pruned counts stored with a run (its pruned_counts column; "" when
+// none) to counts (in sync order).
+func addPruned(runID, stored string, counts []store.Counts) ([]store.Counts, error) {
+	if stored == "" {
+		return counts, nil
+	}
 	var pruned []prunedCount
 	if err := json.Unmarshal([]byte(stored), &pruned); err != nil {
 		return nil, fmt.Errorf("reading pruned counts of sync run %s: %w", runID, err)
