@@ -28,14 +28,15 @@ func CheckHosting(addrVar, addr string, st config.Store, tls mtls.Config) error 
 	return errors.Join(config.CheckAddr(addrVar, addr), st.Validate(), tls.Validate(st.DataDir))
 }
 
-// Host builds a storage-backed internal service: it loads the mutual TLS credentials, opens
-// and migrates the service's store with open, reads its persisted page-token key and builds
-// the gRPC server, on which register registers the service's APIs with the store and the
-// key. On error nothing stays open.
-func Host[S Store](ctx context.Context, name string, tls mtls.Config, st config.Store, log *slog.Logger,
+// Host builds a storage-backed internal service that listens on addr: it loads the mutual
+// TLS credentials, opens and migrates the service's store with open, reads its persisted
+// page-token key and builds the gRPC server, on which register registers the service's APIs
+// with the store and the key. The store is closed with the service; on error nothing stays
+// open.
+func Host[S Store](ctx context.Context, name, addr string, tls mtls.Config, st config.Store, log *slog.Logger,
 	open func(context.Context, config.Store, *slog.Logger) (S, error),
 	register func(g *grpc.Server, store S, pageTokenKey []byte),
-) (*Server, S, error) {
+) (*Hosted, S, error) {
 	var none S
 	creds, err := mtls.Load(tls, st.DataDir, mtls.Server, log)
 	if err != nil {
@@ -52,5 +53,5 @@ func Host[S Store](ctx context.Context, name string, tls mtls.Config, st config.
 	}
 	srv := NewInternal(name, log, creds.Transport())
 	register(srv.GRPC, store, key)
-	return srv, store, nil
+	return &Hosted{Addr: addr, Server: srv, Owned: store}, store, nil
 }

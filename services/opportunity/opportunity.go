@@ -14,7 +14,6 @@ import (
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcserver"
 	"github.com/msisync/msisync/platform/mtls"
-	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/opportunity/internal/server"
 	"github.com/msisync/msisync/services/opportunity/internal/store/sqlstore"
 )
@@ -41,12 +40,8 @@ func (c Config) Validate() error {
 	return grpcserver.CheckHosting("MSISYNC_OPPORTUNITY_ADDR", c.Addr, c.Store.Override(c.DatabaseURL), c.TLS)
 }
 
-// Service is a built opportunity service.
-type Service struct {
-	grpcserver.Hosted
-}
-
-var _ runner.Service = (*Service)(nil)
+// Service is a built opportunity service: its gRPC server and the store it owns.
+type Service = grpcserver.Hosted
 
 // New opens and migrates the opportunity store and builds the gRPC server with both
 // services registered.
@@ -54,13 +49,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	srv, st, err := grpcserver.Host(ctx, Name, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, sqlstore.Open,
+	svc, _, err := grpcserver.Host(ctx, Name, cfg.Addr, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, sqlstore.Open,
 		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
 			opportunityv1.RegisterOpportunityServiceServer(g, server.NewOpportunityServer(st, key))
 			opportunityv1.RegisterOpportunityRoleServiceServer(g, server.NewRoleServer(st, key))
 		})
-	if err != nil {
-		return nil, err
-	}
-	return &Service{grpcserver.Hosted{Addr: cfg.Addr, Server: srv, Owned: st}}, nil
+	return svc, err
 }

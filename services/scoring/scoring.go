@@ -165,14 +165,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	open := func(ctx context.Context, st config.Store, log *slog.Logger) (*sqlstore.Store, error) {
 		return sqlstore.Open(ctx, st, sqlstore.Options{Params: params}, log)
 	}
-	srv, st, err := grpcserver.Host(ctx, Name, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, open,
+	hosted, st, err := grpcserver.Host(ctx, Name, cfg.Addr, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, open,
 		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
 			scoringv1.RegisterScoringServiceServer(g, server.New(st, key, tiers, params))
 		})
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, tiers: tiers, store: st, srv: srv, log: log.With("service", Name)}, nil
+	return &Service{cfg: cfg, tiers: tiers, store: st, srv: hosted.Server, log: log.With("service", Name)}, nil
 }
 
 // Run implements runner.Service: it serves on the configured address and recomputes the
