@@ -82,6 +82,8 @@ func run(ctx context.Context, name string, build func(ctx context.Context, env E
 	}
 	log := logging.New(os.Stderr, p.Log)
 	slog.SetDefault(log)
+	// The build function logs its services' sections (see config.LogEffective).
+	config.LogEffective(log, config.Section{Name: "process", Config: p})
 	tel, err := telemetry.Setup(ctx, "msisync-"+name)
 	if err != nil {
 		return err

@@ -115,6 +115,7 @@ func open(ctx context.Context, log *slog.Logger, progress *Progress) (*connector
 	if err != nil {
 		return nil, err
 	}
+	config.LogEffective(log, config.Section{Name: "dynamics", Config: cfg})
 	opts := connector.Options{Log: log}
 	if progress != nil {
 		opts.Progress = progress.Event

@@ -45,6 +45,14 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
+		// One line per service; the settings they share appear in the first that reads them.
+		config.LogEffective(env.Log,
+			config.Section{Name: identity.Name, Config: cfg.Identity},
+			config.Section{Name: account.Name, Config: cfg.Account},
+			config.Section{Name: person.Name, Config: cfg.Person},
+			config.Section{Name: opportunity.Name, Config: cfg.Opportunity},
+			config.Section{Name: scoring.Name, Config: cfg.Scoring},
+			config.Section{Name: orchestrator.Name, Config: cfg.Orchestrator})
 		var built []runner.Service
 		add := func(s runner.Service, err error) error {
 			if err != nil {

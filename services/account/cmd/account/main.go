@@ -16,6 +16,7 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
+		config.LogEffective(env.Log, config.Section{Name: account.Name, Config: cfg})
 		svc, err := account.New(ctx, cfg, env.Log)
 		if err != nil {
 			return nil, err

@@ -16,6 +16,7 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
+		config.LogEffective(env.Log, config.Section{Name: orchestrator.Name, Config: cfg})
 		svc, err := orchestrator.New(ctx, cfg, env.Log, env.Telemetry.Metrics)
 		if err != nil {
 			return nil, err

@@ -16,6 +16,7 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
+		config.LogEffective(env.Log, config.Section{Name: person.Name, Config: cfg})
 		svc, err := person.New(ctx, cfg, env.Log)
 		if err != nil {
 			return nil, err
