@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, syncRunTests...)
 	tests = append(tests, ownerTests...)
 	tests = append(tests, retentionTests...)
+	tests = append(tests, listRunTests...)
 	tests = append(tests, crmTests...)
 	tests = append(tests, deadLetterTests...)
 	for _, tt := range tests {
