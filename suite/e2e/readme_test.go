@@ -65,6 +65,7 @@ func TestReadmeQuickstartWorksAsWritten(t *testing.T) {
 		`"status":"deleted"`,
 		`"externalSalesPersonId":"8b5a7c2e-1f3d-4e6a-9b0c-2d4e6f8a0b1c"`,
 		`"state":"SYNC_RUN_STATE_QUEUED"`,
+		`"syncRuns":[`,
 		`"pendingRecords"`,
 	} {
 		if !strings.Contains(compact, want) {
