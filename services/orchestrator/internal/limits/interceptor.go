@@ -16,23 +16,29 @@ func exempt(fullMethod string) bool {
 	return fullMethod == orchestratorv1.AuthService_IssueToken_FullMethodName || strings.HasPrefix(fullMethod, "/grpc.")
 }
 
-// UnaryInterceptor applies the limits to the client in the context (see auth.FromContext);
+// UnaryInterceptor applies the limits to the client in the context (see auth.FromContext)
+// and counts its calls in msisync_api_calls_total;
 // it runs after authentication, so calls refused there are never counted. A call without a
 // principal passes: authentication has already refused every call that needs one.
 func (l *Limiter) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !l.Enabled() || exempt(info.FullMethod) {
+		if exempt(info.FullMethod) {
 			return handler(ctx, req)
 		}
 		p, ok := auth.FromContext(ctx)
 		if !ok {
 			return handler(ctx, req)
 		}
-		release, err := l.Acquire(p.ClientID)
-		if err != nil {
-			return nil, err
+		if l.Enabled() {
+			release, err := l.Acquire(p.ClientID)
+			if err != nil {
+				l.count(ctx, p.ClientID, err, true)
+				return nil, err
+			}
+			defer release()
 		}
-		defer release()
-		return handler(ctx, req)
+		resp, err := handler(ctx, req)
+		l.count(ctx, p.ClientID, err, false)
+		return resp, err
 	}
 }

@@ -24,6 +24,7 @@ import (
 	// The quota day follows America/Chicago even where the system has no tzdata.
 	_ "time/tzdata"
 
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc/codes"
 
 	"github.com/msisync/msisync/platform/marketo"
@@ -75,6 +76,8 @@ type Limiter struct {
 	swept   map[string]struct{} // days whose older rows were deleted
 
 	flushMu sync.Mutex // one flush at a time
+
+	calls metric.Int64Counter // msisync_api_calls_total (metrics.go)
 }
 
 type dayClient struct{ day, client string }
@@ -86,15 +89,18 @@ type client struct {
 	used   int64       // calls counted today: stored plus pending
 }
 
-// New returns a Limiter; st may be nil (counts are then lost at restart).
+// New returns a Limiter; st may be nil (counts are then lost at restart). Its metrics go
+// to the global meter provider.
 func New(cfg Config, st QuotaStore, log *slog.Logger) *Limiter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Limiter{
+	l := &Limiter{
 		cfg: cfg, store: st, log: log, loc: chicago(), now: time.Now,
 		clients: map[string]*client{}, pending: map[dayClient]int64{}, swept: map[string]struct{}{},
 	}
+	l.instrument(nil)
+	return l
 }
 
 // chicago is where Marketo's daily quota resets (12:00 AM CST); without tzdata, a fixed

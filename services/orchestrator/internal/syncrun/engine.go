@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -51,6 +52,8 @@ type Options struct {
 	Now func() time.Time
 	// Log receives the worker's messages (default: discarded).
 	Log *slog.Logger
+	// Metrics receives the sync metrics (see metrics.go; default: the global provider).
+	Metrics metric.MeterProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -85,6 +88,7 @@ type Engine struct {
 	be   Backend
 	opts Options
 	wake chan struct{}
+	m    instruments
 
 	sweepMu    sync.Mutex
 	sweepAfter store.Parent // where the next sweep continues through the parked parents
@@ -93,7 +97,7 @@ type Engine struct {
 
 // New returns an Engine over the store and the backend.
 func New(st store.SyncRunStore, be Backend, opts Options) *Engine {
-	return &Engine{st: st, be: be, opts: opts.withDefaults(), wake: make(chan struct{}, 1)}
+	return &Engine{st: st, be: be, opts: opts.withDefaults(), wake: make(chan struct{}, 1), m: newInstruments(opts.Metrics, st)}
 }
 
 // Wake tells the worker that a run may be waiting.
@@ -192,10 +196,12 @@ func (e *Engine) processRun(ctx context.Context, run store.SyncRun) error {
 			}
 		}
 	}
-	state, err := e.st.FinishSyncRun(ctx, run.ID, e.opts.Now())
+	now := e.opts.Now()
+	state, err := e.st.FinishSyncRun(ctx, run.ID, now)
 	if err != nil {
 		return err
 	}
+	e.m.passEnded(ctx, run, state, now)
 	e.opts.Log.DebugContext(ctx, "sync run pass finished", "sync_id", run.ID, "state", state)
 	return nil
 }
@@ -266,6 +272,7 @@ func (e *Engine) processBatch(ctx context.Context, t store.ObjectType, recs []st
 	if err != nil {
 		return 0, err
 	}
+	e.m.processed(ctx, t, updates)
 	if err := e.release(ctx, released); err != nil {
 		return changed, err
 	}

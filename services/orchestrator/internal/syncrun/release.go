@@ -50,6 +50,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 		return err
 	}
 	if n > 0 {
+		e.m.expired.Add(ctx, int64(n))
 		e.opts.Log.InfoContext(ctx, "parked records expired to the dead-letter list", "count", n)
 	}
 	parents, err := e.st.ParkedParents(ctx, e.sweepAfter, sweepBatch)
