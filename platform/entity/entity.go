@@ -63,6 +63,30 @@ func Split[P, K any, ID comparable, E any](keys []P, key func(P) (K, *commonv1.R
 	return ids, others, nil
 }
 
+// Get runs a BatchGet call: it reads its keys with Split, gets the records with one store
+// call and returns them in API form.
+func Get[P, K any, ID comparable, E, R, Out any](ctx context.Context, keys []P, key func(P) (K, *commonv1.Reason),
+	parts func(K) (ID, E, bool), get func(context.Context, []ID, []E) ([]R, error), toProto func(R) Out,
+) ([]Out, error) {
+	ids, others, err := Split(keys, key, parts)
+	if err != nil {
+		return nil, err
+	}
+	found, err := get(ctx, ids, others)
+	if err != nil {
+		return nil, StoreError(err)
+	}
+	return Protos(found, toProto), nil
+}
+
+// KeyParts is the parts function of Split for records.Key.
+func KeyParts(k records.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true }
+
+// Deleted is the result function of Delete for records.DeleteResult.
+func Deleted(i int, r records.DeleteResult) *commonv1.RecordResult {
+	return records.Deleted(i, r.ID, r.Deleted)
+}
+
 // Delete runs a Delete call of 1 to records.MaxBatch keys and returns one result per key:
 // key reads a request key into the store's key, or the reason the record is skipped; del
 // deletes the keys that have one with one store call; result is the result of request key

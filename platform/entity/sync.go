@@ -2,10 +2,29 @@ package entity
 
 import (
 	"context"
+	"fmt"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	"github.com/msisync/msisync/platform/records"
 )
+
+// ParseSync checks the size of a Sync call of n records (records.CheckBatch) and reads its
+// action and dedupe key choice (records.ParseSync).
+func ParseSync(n int, action commonv1.SyncAction, dedupe commonv1.DedupeBy) (mode records.Mode, byID bool, err error) {
+	if err := records.CheckBatch(n); err != nil {
+		return 0, false, err
+	}
+	return records.ParseSync(action, dedupe)
+}
+
+// BatchKey is the key of a write within its batch: "#" and its id when it is keyed by id,
+// its external key otherwise.
+func BatchKey[ID any](byID bool, id ID, externalKey string) string {
+	if byID {
+		return fmt.Sprintf("#%v", id)
+	}
+	return externalKey
+}
 
 // Batch is a Sync call in progress: a result for each input record that has one already
 // (it is skipped), and the writes still planned for the others, each with the index of its

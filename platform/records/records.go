@@ -149,6 +149,21 @@ func Deleted(i int, id int32, deleted bool) *commonv1.RecordResult {
 	return &commonv1.RecordResult{Index: int32(i), Status: commonv1.RecordStatus_RECORD_STATUS_DELETED, Id: id}
 }
 
+// Key names one record of a kind keyed by an integer id and an external id: by ID, or by
+// ExternalKey (see extid.Key) when ID is 0.
+type Key struct {
+	ID          int32
+	ExternalKey string
+}
+
+// DeleteResult is the outcome of deleting one Key.
+type DeleteResult struct {
+	// Deleted is false when no record had the key (or one deleted earlier in the batch).
+	Deleted bool
+	// ID is the deleted record's id.
+	ID int32
+}
+
 // Repeats finds keys repeated within one batch.
 type Repeats map[string]bool
 

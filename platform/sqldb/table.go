@@ -181,6 +181,13 @@ func nonEmpty(keys []string) []string {
 	return out
 }
 
+// DeleteKeys is Table.Delete for a table keyed by an integer id and an external key, with
+// the results a store returns.
+func DeleteKeys[R any](ctx context.Context, t *Table[R, int32], keys []records.Key) ([]records.DeleteResult, error) {
+	deleted, err := t.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
+	return Convert(deleted, err, func(id int32) records.DeleteResult { return records.DeleteResult{Deleted: id != 0, ID: id} })
+}
+
 // Convert returns f of each of in, or err when it is not nil: it turns what a Table returns
 // into a store's results.
 func Convert[A, B any](in []A, err error, f func(A) B) ([]B, error) {

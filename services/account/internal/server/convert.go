@@ -138,11 +138,3 @@ func toProto(c store.Company) *accountv1.Company {
 		UpdateTime:            timestamppb.New(c.UpdatedAt),
 	}
 }
-
-func toProtos(cs []store.Company) []*accountv1.Company {
-	out := make([]*accountv1.Company, len(cs))
-	for i, c := range cs {
-		out[i] = toProto(c)
-	}
-	return out
-}

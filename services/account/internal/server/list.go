@@ -33,7 +33,7 @@ func (s *Server) ListCompanies(ctx context.Context, req *accountv1.ListCompanies
 	if err != nil {
 		return nil, err
 	}
-	return &accountv1.ListCompaniesResponse{Companies: toProtos(found), NextPageToken: next}, nil
+	return &accountv1.ListCompaniesResponse{Companies: entity.Protos(found, toProto), NextPageToken: next}, nil
 }
 
 // filter turns a filter field and its values into a store filter, and returns the values

@@ -35,22 +35,16 @@ func New(s store.Store, pageTokenKey []byte) *Server {
 
 // BatchGetCompanies implements accountv1.CompanyServiceServer.
 func (s *Server) BatchGetCompanies(ctx context.Context, req *accountv1.BatchGetCompaniesRequest) (*accountv1.BatchGetCompaniesResponse, error) {
-	ids, keys, err := entity.Split(req.GetKeys(), storeKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
+	found, err := entity.Get(ctx, req.GetKeys(), storeKey, entity.KeyParts, s.store.Get, toProto)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.Get(ctx, ids, keys)
-	if err != nil {
-		return nil, entity.StoreError(err)
-	}
-	return &accountv1.BatchGetCompaniesResponse{Companies: toProtos(found)}, nil
+	return &accountv1.BatchGetCompaniesResponse{Companies: found}, nil
 }
 
 // DeleteCompanies implements accountv1.CompanyServiceServer.
 func (s *Server) DeleteCompanies(ctx context.Context, req *accountv1.DeleteCompaniesRequest) (*accountv1.DeleteCompaniesResponse, error) {
-	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
-		return records.Deleted(i, r.ID, r.Deleted)
-	})
+	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, entity.Deleted)
 	if err != nil {
 		return nil, err
 	}

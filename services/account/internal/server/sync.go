@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strconv"
 
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
@@ -15,10 +14,7 @@ import (
 
 // SyncCompanies implements accountv1.CompanyServiceServer.
 func (s *Server) SyncCompanies(ctx context.Context, req *accountv1.SyncCompaniesRequest) (*accountv1.SyncCompaniesResponse, error) {
-	if err := records.CheckBatch(len(req.GetInput())); err != nil {
-		return nil, err
-	}
-	mode, byID, err := records.ParseSync(req.GetAction(), req.GetDedupeBy())
+	mode, byID, err := entity.ParseSync(len(req.GetInput()), req.GetAction(), req.GetDedupeBy())
 	if err != nil {
 		return nil, err
 	}
@@ -26,10 +22,7 @@ func (s *Server) SyncCompanies(ctx context.Context, req *accountv1.SyncCompanies
 	describe := func(in *accountv1.CompanyInput) string { return describeKey(in, byID) }
 	b := entity.Plan(inputs, func(in *accountv1.CompanyInput) (store.Write, string, *commonv1.Reason) {
 		w, why := toWrite(in, mode, byID)
-		if byID {
-			return w, "#" + strconv.Itoa(int(w.ID)), why
-		}
-		return w, w.ExternalID.Key, why
+		return w, entity.BatchKey(byID, w.ID, w.ExternalID.Key), why
 	}, describe)
 	if byID {
 		if err := s.refuseExternalIDChanges(ctx, inputs, b); err != nil {

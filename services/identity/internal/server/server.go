@@ -7,7 +7,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -40,10 +39,7 @@ func New(s store.Store, pageTokenKey []byte) *Server {
 
 // SyncSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSalesPersonsRequest) (*identityv1.SyncSalesPersonsResponse, error) {
-	if err := records.CheckBatch(len(req.GetInput())); err != nil {
-		return nil, err
-	}
-	mode, byID, err := records.ParseSync(req.GetAction(), req.GetDedupeBy())
+	mode, byID, err := entity.ParseSync(len(req.GetInput()), req.GetAction(), req.GetDedupeBy())
 	if err != nil {
 		return nil, err
 	}
@@ -51,10 +47,7 @@ func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSales
 	describe := func(in *identityv1.SalesPersonInput) string { return describeKey(in, byID) }
 	b := entity.Plan(inputs, func(in *identityv1.SalesPersonInput) (store.Write, string, *commonv1.Reason) {
 		w, why := toWrite(in, mode, byID)
-		if byID {
-			return w, "#" + strconv.Itoa(int(w.ID)), why
-		}
-		return w, w.ExternalID.Key, why
+		return w, entity.BatchKey(byID, w.ID, w.ExternalID.Key), why
 	}, describe)
 	if byID {
 		if err := s.refuseExternalIDChanges(ctx, inputs, b); err != nil {
@@ -185,22 +178,16 @@ func (s *Server) ListSalesPersons(ctx context.Context, req *identityv1.ListSales
 
 // BatchGetSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) BatchGetSalesPersons(ctx context.Context, req *identityv1.BatchGetSalesPersonsRequest) (*identityv1.BatchGetSalesPersonsResponse, error) {
-	ids, keys, err := entity.Split(req.GetKeys(), storeKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
+	found, err := entity.Get(ctx, req.GetKeys(), storeKey, entity.KeyParts, s.store.Get, toProto)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.Get(ctx, ids, keys)
-	if err != nil {
-		return nil, entity.StoreError(err)
-	}
-	return &identityv1.BatchGetSalesPersonsResponse{SalesPersons: entity.Protos(found, toProto)}, nil
+	return &identityv1.BatchGetSalesPersonsResponse{SalesPersons: found}, nil
 }
 
 // DeleteSalesPersons implements identityv1.SalesPersonServiceServer.
 func (s *Server) DeleteSalesPersons(ctx context.Context, req *identityv1.DeleteSalesPersonsRequest) (*identityv1.DeleteSalesPersonsResponse, error) {
-	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
-		return records.Deleted(i, r.ID, r.Deleted)
-	})
+	results, err := entity.Delete(ctx, req.GetKeys(), storeKey, s.store.Delete, entity.Deleted)
 	if err != nil {
 		return nil, err
 	}

@@ -70,18 +70,10 @@ type WriteResult struct {
 }
 
 // Key names one record by ID, or by external key when ID is 0.
-type Key struct {
-	ID          int32
-	ExternalKey string
-}
+type Key = records.Key
 
 // DeleteResult is the outcome of deleting one Key.
-type DeleteResult struct {
-	// Deleted is false when no record had the key.
-	Deleted bool
-	// ID is the deleted record's id.
-	ID int32
-}
+type DeleteResult = records.DeleteResult
 
 // FilterField is a searchable field.
 type FilterField int

@@ -47,10 +47,7 @@ var requiredNames = map[store.Field]string{
 
 // SyncOpportunities implements opportunityv1.OpportunityServiceServer.
 func (s *OpportunityServer) SyncOpportunities(ctx context.Context, req *opportunityv1.SyncOpportunitiesRequest) (*opportunityv1.SyncOpportunitiesResponse, error) {
-	if err := records.CheckBatch(len(req.GetInput())); err != nil {
-		return nil, err
-	}
-	mode, byID, err := records.ParseSync(req.GetAction(), req.GetDedupeBy())
+	mode, byID, err := entity.ParseSync(len(req.GetInput()), req.GetAction(), req.GetDedupeBy())
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +55,7 @@ func (s *OpportunityServer) SyncOpportunities(ctx context.Context, req *opportun
 	describe := func(in *opportunityv1.OpportunityInput) string { return describeOpportunity(in, byID) }
 	b := entity.Plan(inputs, func(in *opportunityv1.OpportunityInput) (store.OpportunityWrite, string, *commonv1.Reason) {
 		w, why := toOpportunityWrite(in, mode, byID)
-		if byID {
-			return w, "#" + w.GUID, why
-		}
-		return w, w.ExternalID.Key, why
+		return w, entity.BatchKey(byID, w.GUID, w.ExternalID.Key), why
 	}, describe)
 	if byID {
 		if err := s.refuseExternalIDChanges(ctx, inputs, b); err != nil {
@@ -232,17 +226,13 @@ func (s *OpportunityServer) ListOpportunities(ctx context.Context, req *opportun
 
 // BatchGetOpportunities implements opportunityv1.OpportunityServiceServer.
 func (s *OpportunityServer) BatchGetOpportunities(ctx context.Context, req *opportunityv1.BatchGetOpportunitiesRequest) (*opportunityv1.BatchGetOpportunitiesResponse, error) {
-	guids, keys, err := entity.Split(req.GetKeys(), opportunityKey, func(k store.OpportunityKey) (string, string, bool) {
+	found, err := entity.Get(ctx, req.GetKeys(), opportunityKey, func(k store.OpportunityKey) (string, string, bool) {
 		return k.GUID, k.ExternalKey, k.GUID != "" || k.ExternalKey != ""
-	})
+	}, s.store.GetOpportunities, opportunityProto)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.GetOpportunities(ctx, guids, keys)
-	if err != nil {
-		return nil, entity.StoreError(err)
-	}
-	return &opportunityv1.BatchGetOpportunitiesResponse{Opportunities: entity.Protos(found, opportunityProto)}, nil
+	return &opportunityv1.BatchGetOpportunitiesResponse{Opportunities: found}, nil
 }
 
 // DeleteOpportunities implements opportunityv1.OpportunityServiceServer.

@@ -39,10 +39,7 @@ func NewRoleServer(s store.Roles, pageTokenKey []byte) *RoleServer {
 
 // SyncOpportunityRoles implements opportunityv1.OpportunityRoleServiceServer.
 func (s *RoleServer) SyncOpportunityRoles(ctx context.Context, req *opportunityv1.SyncOpportunityRolesRequest) (*opportunityv1.SyncOpportunityRolesResponse, error) {
-	if err := records.CheckBatch(len(req.GetInput())); err != nil {
-		return nil, err
-	}
-	mode, byID, err := records.ParseSync(req.GetAction(), req.GetDedupeBy())
+	mode, byID, err := entity.ParseSync(len(req.GetInput()), req.GetAction(), req.GetDedupeBy())
 	if err != nil {
 		return nil, err
 	}
@@ -50,10 +47,7 @@ func (s *RoleServer) SyncOpportunityRoles(ctx context.Context, req *opportunityv
 	describe := func(in *opportunityv1.OpportunityRoleInput) string { return describeRole(in, byID) }
 	b := entity.Plan(inputs, func(in *opportunityv1.OpportunityRoleInput) (store.RoleWrite, string, *commonv1.Reason) {
 		w, why := toRoleWrite(in, mode, byID)
-		if byID {
-			return w, "#" + w.GUID, why
-		}
-		return w, w.Key.Match(), why
+		return w, entity.BatchKey(byID, w.GUID, w.Key.Match()), why
 	}, describe)
 	if byID {
 		if err := s.refuseKeyChanges(ctx, inputs, b); err != nil {
@@ -190,17 +184,13 @@ func (s *RoleServer) ListOpportunityRoles(ctx context.Context, req *opportunityv
 
 // BatchGetOpportunityRoles implements opportunityv1.OpportunityRoleServiceServer.
 func (s *RoleServer) BatchGetOpportunityRoles(ctx context.Context, req *opportunityv1.BatchGetOpportunityRolesRequest) (*opportunityv1.BatchGetOpportunityRolesResponse, error) {
-	guids, keys, err := entity.Split(req.GetKeys(), roleLookup, func(l store.RoleLookup) (string, store.RoleKey, bool) {
+	found, err := entity.Get(ctx, req.GetKeys(), roleLookup, func(l store.RoleLookup) (string, store.RoleKey, bool) {
 		return l.GUID, l.Key, l.GUID != "" || l.Key.LeadID != 0
-	})
+	}, s.store.GetRoles, roleProto)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.GetRoles(ctx, guids, keys)
-	if err != nil {
-		return nil, entity.StoreError(err)
-	}
-	return &opportunityv1.BatchGetOpportunityRolesResponse{OpportunityRoles: entity.Protos(found, roleProto)}, nil
+	return &opportunityv1.BatchGetOpportunityRolesResponse{OpportunityRoles: found}, nil
 }
 
 // dedupeKey validates a compound key sent as an OpportunityRoleDedupeKey, where zero values

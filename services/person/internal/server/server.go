@@ -169,22 +169,19 @@ func (s *Server) BatchGetLeads(ctx context.Context, req *personv1.BatchGetLeadsR
 	if err != nil {
 		return nil, err
 	}
-	ids, keys, err := entity.Split(req.GetKeys(), leadKey, func(k store.Key) (int32, string, bool) { return k.ID, k.ExternalKey, true })
+	get := func(ctx context.Context, ids []int32, keys []string) ([]store.Lead, error) {
+		return s.store.Get(ctx, ids, keys, read)
+	}
+	found, err := entity.Get(ctx, req.GetKeys(), leadKey, entity.KeyParts, get, toProto)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.Get(ctx, ids, keys, read)
-	if err != nil {
-		return nil, entity.StoreError(err)
-	}
-	return &personv1.BatchGetLeadsResponse{Leads: entity.Protos(found, toProto)}, nil
+	return &personv1.BatchGetLeadsResponse{Leads: found}, nil
 }
 
 // DeleteLeads implements personv1.LeadServiceServer.
 func (s *Server) DeleteLeads(ctx context.Context, req *personv1.DeleteLeadsRequest) (*personv1.DeleteLeadsResponse, error) {
-	results, err := entity.Delete(ctx, req.GetKeys(), leadKey, s.store.Delete, func(i int, r store.DeleteResult) *commonv1.RecordResult {
-		return records.Deleted(i, r.ID, r.Deleted)
-	})
+	results, err := entity.Delete(ctx, req.GetKeys(), leadKey, s.store.Delete, entity.Deleted)
 	if err != nil {
 		return nil, err
 	}

@@ -144,6 +144,5 @@ func scan(rows *sql.Rows, p *store.SalesPerson) error {
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
-	deleted, err := s.t.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
-	return sqldb.Convert(deleted, err, func(id int32) store.DeleteResult { return store.DeleteResult{Deleted: id != 0, ID: id} })
+	return sqldb.DeleteKeys(ctx, s.t, keys)
 }

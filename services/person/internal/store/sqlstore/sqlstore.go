@@ -173,8 +173,7 @@ func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string, rea
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
-	deleted, err := s.keys.Delete(ctx, len(keys), func(i int) (int32, string) { return keys[i].ID, keys[i].ExternalKey })
-	return sqldb.Convert(deleted, err, func(id int32) store.DeleteResult { return store.DeleteResult{Deleted: id != 0, ID: id} })
+	return sqldb.DeleteKeys(ctx, s.keys, keys)
 }
 
 // CountReferences implements store.Store.
