@@ -17,6 +17,10 @@ var publicMethods = map[string]bool{
 	orchestratorv1.AuthService_IssueToken_FullMethodName: true,
 }
 
+// ClientIDHeader is the response header in which the orchestrator names the API client it
+// authenticated (the REST gateway's access log reads it and does not pass it on).
+const ClientIDHeader = "x-msisync-client-id"
+
 type principalKey struct{}
 
 // FromContext returns the client an authenticated call acts as.
@@ -42,6 +46,8 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, err
 		}
+		// The caller learns its own id; the gateway reads it for its access log.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(ClientIDHeader, p.ClientID))
 		if err := authorize(p, info.FullMethod); err != nil {
 			return nil, err
 		}

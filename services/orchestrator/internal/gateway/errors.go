@@ -32,6 +32,7 @@ type envelopeError struct {
 // writeEnvelopeError answers with the Marketo envelope carrying one response-level error.
 // Marketo answers API errors with HTTP 200; only 413 and 414 use the HTTP status.
 func writeEnvelopeError(w http.ResponseWriter, r *http.Request, httpStatus int, code, message string) {
+	accessOf(r.Context()).code = code
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(httpStatus)
 	writeJSON(w, envelope{
@@ -61,6 +62,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 func newErrorHandler(log *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		err = fault.Hide(ctx, log.With("request_id", r.Header.Get(requestIDHeader)), r.Method+" "+r.URL.Path, err)
+		a := accessOf(ctx)
+		noteClient(ctx, a)
+		a.code = status.Code(err).String()
 		id := fault.ID(err)
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/rest/"):

@@ -73,6 +73,8 @@ func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Han
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithIncomingHeaderMatcher(incomingHeaders),
 		runtime.WithForwardResponseOption(noStoreForTokens),
+		runtime.WithForwardResponseOption(noteResponse),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeaders),
 	)
 	for _, register := range registrations {
 		if err := register(ctx, mux, conn); err != nil {
@@ -86,7 +88,7 @@ func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Han
 	// otelhttp is outermost so the span covers everything; probes stay out of traces, and so
 	// do requests that carry a secret in their URL (client credentials, access_token), which
 	// a span would otherwise record.
-	return otelhttp.NewHandler(root, "gateway",
+	return otelhttp.NewHandler(accessLog(log, root), "gateway",
 		otelhttp.WithFilter(traced),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
 	), nil
