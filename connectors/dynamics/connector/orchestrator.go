@@ -2,9 +2,9 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/retry"
 )
 
 // orchestrator is the connector's view of the orchestrator's gRPC API: the connector acts as
@@ -26,14 +27,14 @@ type orchestrator struct {
 	clientSecret string
 	log          *slog.Logger
 
-	auth     orchestratorv1.AuthServiceClient
-	runs     orchestratorv1.SyncRunServiceClient
-	insight  orchestratorv1.InsightServiceClient
-	leads    orchestratorv1.MarketoLeadServiceClient
-	company  orchestratorv1.MarketoCompanyServiceClient
-	opps     orchestratorv1.MarketoOpportunityServiceClient
-	roles    orchestratorv1.MarketoOpportunityRoleServiceClient
-	maxTries int
+	auth    orchestratorv1.AuthServiceClient
+	runs    orchestratorv1.SyncRunServiceClient
+	insight orchestratorv1.InsightServiceClient
+	leads   orchestratorv1.MarketoLeadServiceClient
+	company orchestratorv1.MarketoCompanyServiceClient
+	opps    orchestratorv1.MarketoOpportunityServiceClient
+	roles   orchestratorv1.MarketoOpportunityRoleServiceClient
+	retry   retry.Policy // for calls the orchestrator asks to retry
 
 	mu      sync.Mutex
 	token   string
@@ -43,14 +44,16 @@ type orchestrator struct {
 func newOrchestrator(conn *grpc.ClientConn, clientID, clientSecret string, log *slog.Logger) *orchestrator {
 	return &orchestrator{
 		conn: conn, clientID: clientID, clientSecret: clientSecret, log: log,
-		auth:     orchestratorv1.NewAuthServiceClient(conn),
-		runs:     orchestratorv1.NewSyncRunServiceClient(conn),
-		insight:  orchestratorv1.NewInsightServiceClient(conn),
-		leads:    orchestratorv1.NewMarketoLeadServiceClient(conn),
-		company:  orchestratorv1.NewMarketoCompanyServiceClient(conn),
-		opps:     orchestratorv1.NewMarketoOpportunityServiceClient(conn),
-		roles:    orchestratorv1.NewMarketoOpportunityRoleServiceClient(conn),
-		maxTries: 12,
+		auth:    orchestratorv1.NewAuthServiceClient(conn),
+		runs:    orchestratorv1.NewSyncRunServiceClient(conn),
+		insight: orchestratorv1.NewInsightServiceClient(conn),
+		leads:   orchestratorv1.NewMarketoLeadServiceClient(conn),
+		company: orchestratorv1.NewMarketoCompanyServiceClient(conn),
+		opps:    orchestratorv1.NewMarketoOpportunityServiceClient(conn),
+		roles:   orchestratorv1.NewMarketoOpportunityRoleServiceClient(conn),
+		// Twelve attempts over about half a minute on average (full jitter over 250ms,
+		// doubling up to 10s): long enough to ride out a rate limit window.
+		retry: retry.Policy{MaxAttempts: 12, Base: 250 * time.Millisecond, Max: 10 * time.Second},
 	}
 }
 
@@ -72,40 +75,47 @@ func (o *orchestrator) bearer(ctx context.Context, renew bool) (string, error) {
 }
 
 // call runs fn with an authenticated context, renewing the token once when refused and
-// retrying with backoff while the orchestrator is rate limiting (606, 615) or unavailable.
-// A daily quota (607) is not retried: it lasts until midnight UTC.
+// retrying with backoff (o.retry) while the orchestrator is rate limiting (606, 615) or
+// unavailable. A daily quota (607) is not retried: it lasts until midnight UTC.
 func call[T any](ctx context.Context, o *orchestrator, what string, fn func(ctx context.Context) (T, error)) (T, error) {
-	var zero T
-	renew := false
-	backoff := 250 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		tok, err := o.bearer(ctx, renew)
+	var out T
+	p := o.retry
+	p.OnRetry = func(r retry.Retrying) {
+		o.log.DebugContext(ctx, "orchestrator asked to retry", "call", what, "code", status.Code(r.Err).String(), "attempt", r.Attempts, "wait", r.Wait)
+	}
+	_, err := retry.Do(ctx, p, func(ctx context.Context) error {
+		tok, err := o.bearer(ctx, false)
 		if err != nil {
-			return zero, err
+			return err
 		}
-		out, err := fn(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok))
+		res, err := fn(withBearer(ctx, tok))
+		if status.Code(err) == codes.Unauthenticated {
+			// The token was refused (expired or revoked early): get a new one, call once more.
+			if tok, err = o.bearer(ctx, true); err != nil {
+				return err
+			}
+			res, err = fn(withBearer(ctx, tok))
+		}
 		if err == nil {
-			return out, nil
+			out = res
+			return nil
 		}
 		st := status.Convert(err)
 		switch {
-		case st.Code() == codes.Unauthenticated && !renew:
-			renew = true
-			continue
 		case st.Code() == codes.ResourceExhausted && marketo.CodeOf(st) == marketo.CodeDailyQuotaReached:
-			return zero, fmt.Errorf("%s: the orchestrator's daily quota for this API client is used up: %w", what, err)
-		case (st.Code() == codes.ResourceExhausted || st.Code() == codes.Unavailable) && attempt < o.maxTries:
-			wait := backoff/2 + rand.N(backoff/2+1)
-			o.log.DebugContext(ctx, "orchestrator asked to retry", "call", what, "code", st.Code().String(), "attempt", attempt, "wait", wait)
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return zero, ctx.Err()
-			}
-			backoff = min(2*backoff, 10*time.Second)
-			renew = false
-			continue
+			return fmt.Errorf("%s: the orchestrator's daily quota for this API client is used up: %w", what, err)
+		case st.Code() == codes.ResourceExhausted || st.Code() == codes.Unavailable:
+			return retry.Retry(err)
 		}
-		return zero, fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what, err)
+	})
+	if ex := (*retry.ExhaustedError)(nil); errors.As(err, &ex) {
+		return out, fmt.Errorf("%s: %w", what, err)
 	}
+	return out, err
+}
+
+// withBearer returns ctx carrying tok as the call's bearer token.
+func withBearer(ctx context.Context, tok string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }

@@ -15,6 +15,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/msisync/msisync/platform/retry"
 )
 
 // Update is one update-only PATCH of a row's columns.
@@ -77,7 +79,7 @@ func (c *Client) Update(ctx context.Context, u Update) (UpdateResult, error) {
 		"If-Match":     {"*"},
 		"Prefer":       {c.prefer},
 	}}
-	_, err = c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
+	err = c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
 		res.Status = resp.StatusCode
 		return nil
 	})
@@ -121,98 +123,109 @@ func (c *Client) UpdateBatch(ctx context.Context, updates []Update) ([]UpdateRes
 	for i := range pending {
 		pending[i] = i
 	}
-	budget := c.cfg.MaxAttempts
 	t := &throttle{}
-	for {
+	reauthed := false
+	logParts := func(r retry.Retrying) bool {
+		var pe *partsError
+		if !errors.As(r.Err, &pe) {
+			return false
+		}
+		c.log.Warn("dataverse: retrying $batch parts", "parts", pe.failing, "missing", pe.missing,
+			"status", pe.last.Status, "attempt", r.Attempts, "max_attempts", c.cfg.MaxAttempts, "wait", r.Wait, "error", pe.last.Error())
+		return true
+	}
+	_, err := retry.Do(ctx, c.policy(c.cfg.MaxAttempts, http.MethodPost, c.base+"$batch", logParts), func(ctx context.Context) error {
 		batch := make([]preparedUpdate, len(pending))
 		for i, idx := range pending {
 			batch[i] = items[idx]
 		}
-		parts, used, err := c.sendBatch(ctx, batch, budget, t)
-		budget -= used
+		parts, err := c.sendBatch(ctx, batch, t, &reauthed)
 		if err != nil {
-			return results, err
+			return err
 		}
-		if len(parts) > len(pending) {
-			c.log.Warn("dataverse: $batch answered more parts than requests", "requests", len(pending), "parts", len(parts))
-		}
-		var (
-			retry   []int
-			wait    time.Duration
-			last    *Error
-			missing int
-			failed  int // retried parts that failed for another reason than throttling
-		)
-		for i, idx := range pending {
-			if i >= len(parts) {
-				missing++
-				last = &Error{Message: "no answer in the $batch response (the service stopped early)"}
-				results[idx] = UpdateResult{Err: last}
-				retry = append(retry, idx)
-				failed++
-				continue
-			}
-			p := parts[i]
-			results[idx] = UpdateResult{Status: p.status, Err: p.err}
-			if p.err == nil || !retryableStatus(p.status) {
-				continue
-			}
-			if p.status == http.StatusTooManyRequests {
-				c.stats.throttled.Add(1)
-			} else {
-				c.stats.serverErrors.Add(1)
-			}
-			if (p.status == http.StatusTooManyRequests || p.status == http.StatusServiceUnavailable) && p.err.RetryAfter > wait {
-				wait = p.err.RetryAfter
-			}
-			if p.status != http.StatusTooManyRequests && (p.status != http.StatusServiceUnavailable || p.err.RetryAfter <= 0) {
-				failed++
-			}
-			last = p.err
-			retry = append(retry, idx)
-		}
-		for _, p := range parts {
-			if p.status == http.StatusUnauthorized {
-				c.stats.unauthorized.Add(1)
-			}
-		}
-		if len(retry) == 0 {
-			return results, nil
-		}
-		if failed == 0 {
-			// Only throttled parts: the round is paced by the service, not failed, so it
-			// costs the throttle budget rather than an attempt.
-			budget++
-			wait, err := c.throttled(t, wait, wait > 0, last)
-			if err != nil {
-				return results, err
-			}
-			c.stats.retries.Add(1)
-			c.log.Info("dataverse: $batch parts throttled, waiting", "parts", len(retry), "wait", wait,
-				"throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
-			if err := c.sleep(ctx, wait); err != nil {
-				return results, err
-			}
-			pending = retry
+		var again error
+		pending, again = c.batchRound(t, pending, parts, results)
+		return again
+	})
+	return results, exhausted(err)
+}
+
+// batchRound records the answers of one $batch round in results and returns the updates
+// to send again, with the error that marks the round for retry.Do: retry.Again when only
+// throttled parts are left (the round is paced by the service, so it costs the throttle
+// budget, not an attempt), otherwise retry.RetryAfter with the longest Retry-After of the
+// throttled parts, or a backoff; nil when nothing is left to send.
+func (c *Client) batchRound(t *throttle, pending []int, parts []partResult, results []UpdateResult) ([]int, error) {
+	if len(parts) > len(pending) {
+		c.log.Warn("dataverse: $batch answered more parts than requests", "requests", len(pending), "parts", len(parts))
+	}
+	var (
+		again   []int
+		wait    time.Duration
+		last    *Error
+		missing int
+		failed  int // retried parts that failed for another reason than throttling
+	)
+	for i, idx := range pending {
+		if i >= len(parts) {
+			missing++
+			last = &Error{Message: "no answer in the $batch response (the service stopped early)"}
+			results[idx] = UpdateResult{Err: last}
+			again = append(again, idx)
+			failed++
 			continue
 		}
-		usedSoFar := c.cfg.MaxAttempts - budget
-		if budget <= 0 {
-			return results, &exhaustedError{attempts: usedSoFar, last: fmt.Errorf(
-				"$batch: %d of %d updates still unanswered or failing (last: %w)", len(retry), len(updates), last)}
+		p := parts[i]
+		results[idx] = UpdateResult{Status: p.status, Err: p.err}
+		if p.err == nil || !retryableStatus(p.status) {
+			continue
 		}
-		if wait <= 0 {
-			wait = c.backoff(usedSoFar)
+		if p.status == http.StatusTooManyRequests {
+			c.stats.throttled.Add(1)
+		} else {
+			c.stats.serverErrors.Add(1)
+		}
+		if (p.status == http.StatusTooManyRequests || p.status == http.StatusServiceUnavailable) && p.err.RetryAfter > wait {
+			wait = p.err.RetryAfter
+		}
+		if p.status != http.StatusTooManyRequests && (p.status != http.StatusServiceUnavailable || p.err.RetryAfter <= 0) {
+			failed++
+		}
+		last = p.err
+		again = append(again, idx)
+	}
+	for _, p := range parts {
+		if p.status == http.StatusUnauthorized {
+			c.stats.unauthorized.Add(1)
+		}
+	}
+	if len(again) == 0 {
+		return nil, nil
+	}
+	if failed == 0 {
+		wait, err := c.throttled(t, wait, wait > 0, last)
+		if err != nil {
+			return again, err
 		}
 		c.stats.retries.Add(1)
-		c.log.Warn("dataverse: retrying $batch parts", "parts", len(retry), "missing", missing,
-			"status", last.Status, "attempt", usedSoFar, "max_attempts", c.cfg.MaxAttempts, "wait", wait, "error", last.Error())
-		if err := c.sleep(ctx, wait); err != nil {
-			return results, err
-		}
-		pending = retry
+		c.log.Info("dataverse: $batch parts throttled, waiting", "parts", len(again), "wait", wait,
+			"throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
+		return again, retry.Again(last, wait)
 	}
+	return again, retry.RetryAfter(&partsError{failing: len(again), total: len(results), missing: missing, last: last}, wait)
 }
+
+// partsError is a $batch round with parts still unanswered or failing.
+type partsError struct {
+	failing, total, missing int
+	last                    *Error
+}
+
+func (e *partsError) Error() string {
+	return fmt.Sprintf("$batch: %d of %d updates still unanswered or failing (last: %v)", e.failing, e.total, e.last)
+}
+
+func (e *partsError) Unwrap() error { return e.last }
 
 // partResult is the answer of one $batch part.
 type partResult struct {
@@ -220,8 +233,9 @@ type partResult struct {
 	err    *Error
 }
 
-// sendBatch posts one $batch of PATCHes and returns the part answers in order.
-func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget int, t *throttle) ([]partResult, int, error) {
+// sendBatch posts one $batch of PATCHes once (see Client.try) and returns the part
+// answers in order.
+func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, t *throttle, reauthed *bool) ([]partResult, error) {
 	boundary := "batch_" + rand.Text()
 	body := buildBatch(boundary, items)
 	cl := call{method: http.MethodPost, url: c.base + "$batch", body: body, header: http.Header{
@@ -229,12 +243,12 @@ func (c *Client) sendBatch(ctx context.Context, items []preparedUpdate, budget i
 		"Prefer":       {"odata.continue-on-error"},
 	}}
 	var parts []partResult
-	used, err := c.doThrottled(ctx, cl, budget, t, func(resp *http.Response) error {
+	err := c.try(ctx, cl, t, reauthed, func(resp *http.Response) error {
 		var err error
 		parts, err = parseBatchResponse(resp)
 		return err
 	})
-	return parts, used, err
+	return parts, err
 }
 
 // buildBatch writes the multipart/mixed body (docs/dataverse-facts.md, Writing the MSI

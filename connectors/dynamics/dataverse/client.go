@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/msisync/msisync/platform/retry"
 )
 
 // Client talks to one Dataverse environment. It is safe for concurrent use.
@@ -39,7 +40,7 @@ type Client struct {
 	lastTok string             // access token most recently fetched
 
 	// Test hooks.
-	sleep       func(ctx context.Context, d time.Duration) error
+	sleep       retry.SleepFunc
 	earlyExpiry func(lifetime time.Duration) time.Duration
 
 	stats struct {
@@ -80,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 			AuthStyle:    oauth2.AuthStyleInParams, // the Entra shape: everything in the form body
 		},
 		tokCtx:      context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient),
-		sleep:       sleepCtx,
+		sleep:       retry.Sleep,
 		earlyExpiry: earlyExpiry,
 	}
 	c.ts = c.newTokenSource()
@@ -278,83 +279,105 @@ type outcome struct {
 	waitGiven    bool // the answer carried a Retry-After (wait may be 0)
 }
 
-// do sends cl until it succeeds, fails permanently or budget attempts are used. handle
-// reads a 2xx response (the body is closed afterwards). It returns the attempts used
-// (a 401 answered by a token refresh is not counted) and, on failure, either the *Error
-// of a non-retryable answer, a token/context error, or an *exhaustedError.
-func (c *Client) do(ctx context.Context, cl call, budget int, handle func(*http.Response) error) (int, error) {
-	return c.doThrottled(ctx, cl, budget, &throttle{}, handle)
+// do sends cl until it succeeds, fails permanently or budget attempts are used (a 401
+// answered by a token refresh and a throttled answer use none). handle reads a 2xx
+// response (the body is closed afterwards). On failure the error is the *Error of a
+// non-retryable answer, a token/context error, a *ThrottleBudgetError, or an error
+// wrapping a *retry.ExhaustedError.
+func (c *Client) do(ctx context.Context, cl call, budget int, handle func(*http.Response) error) error {
+	reauthed := false
+	t := &throttle{}
+	_, err := retry.Do(ctx, c.policy(budget, cl.method, cl.url, nil), func(ctx context.Context) error {
+		return c.try(ctx, cl, t, &reauthed, handle)
+	})
+	return exhausted(err)
 }
 
-// doThrottled is do with the request's throttle account t, shared by the rounds of a
-// $batch. A throttled answer does not use an attempt: the request waits its Retry-After for
-// as long as the throttle budget lasts.
-func (c *Client) doThrottled(ctx context.Context, cl call, budget int, t *throttle, handle func(*http.Response) error) (int, error) {
-	attempts := 0
-	reauthed := false
-	for {
-		if err := ctx.Err(); err != nil {
-			return attempts, err
-		}
-		attempts++
-		var o outcome
-		tok, err := c.token(ctx)
-		if err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return attempts, cerr
-			}
-			var te *tokenError
-			o = outcome{err: err, retry: errors.As(err, &te) && te.retryable}
-		} else {
-			o = c.attempt(ctx, cl, tok, handle)
-		}
-		if o.err == nil {
-			return attempts, nil
-		}
-		if o.unauthorized && !reauthed {
-			// The token was rejected (expired or revoked early): fetch a new one, retry once.
-			reauthed = true
-			attempts--
-			c.invalidate(tok)
-			c.log.Info("dataverse: 401 from the API, renewing the token and retrying", "method", cl.method, "path", pathOf(cl.url))
-			continue
-		}
-		if !o.retry {
-			return attempts, o.err
-		}
-		if o.throttled {
-			attempts-- // throttling is the service's normal pacing, not a failure
-			wait, err := c.throttled(t, o.wait, o.waitGiven, o.err)
-			if err != nil {
-				return attempts, err
+// policy is the retry policy of one request (or $batch) with budget attempts. Counted
+// retries are counted in the stats and logged, by logParts when it takes them.
+func (c *Client) policy(budget int, method, u string, logParts func(retry.Retrying) bool) retry.Policy {
+	return retry.Policy{
+		MaxAttempts: budget,
+		Base:        c.cfg.BaseBackoff,
+		Max:         c.cfg.MaxBackoff,
+		Sleep:       c.sleep,
+		OnRetry: func(r retry.Retrying) {
+			if !r.Counted {
+				return // throttled: counted and logged by try
 			}
 			c.stats.retries.Add(1)
-			c.log.Info("dataverse: throttled, waiting", "method", cl.method, "path", pathOf(cl.url), "status", o.status,
-				"wait", wait, "throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
-			if err := c.sleep(ctx, wait); err != nil {
-				return attempts, err
+			if logParts != nil && logParts(r) {
+				return
 			}
-			continue
-		}
-		if attempts >= budget {
-			return attempts, &exhaustedError{attempts: attempts, last: o.err}
-		}
-		wait := o.wait
-		if wait <= 0 {
-			wait = c.backoff(attempts)
-		}
-		c.stats.retries.Add(1)
-		c.logRetry(cl.method, cl.url, o.status, attempts, budget, wait, o.err)
-		if err := c.sleep(ctx, wait); err != nil {
-			return attempts, err
-		}
+			status := 0
+			if e := (*Error)(nil); errors.As(r.Err, &e) {
+				status = e.Status
+			}
+			c.log.Warn("dataverse: retrying request",
+				"method", method, "path", pathOf(u), "status", status, "attempt", r.Attempts,
+				"max_attempts", budget, "wait", r.Wait, "error", r.Err.Error())
+		},
 	}
 }
 
-func (c *Client) logRetry(method, u string, status, attempt, budget int, wait time.Duration, err error) {
-	c.log.Warn("dataverse: retrying request",
-		"method", method, "path", pathOf(u), "status", status, "attempt", attempt,
-		"max_attempts", budget, "wait", wait, "error", err.Error())
+// backoff is the wait after the n-th counted failure, or the n-th throttled answer
+// without a Retry-After: full jitter over BaseBackoff·2^(n-1), capped at MaxBackoff.
+func (c *Client) backoff(n int) time.Duration {
+	return retry.Policy{Base: c.cfg.BaseBackoff, Max: c.cfg.MaxBackoff}.Backoff(n)
+}
+
+// exhausted prefixes a *retry.ExhaustedError with the package name.
+func exhausted(err error) error {
+	if ex := (*retry.ExhaustedError)(nil); errors.As(err, &ex) {
+		return fmt.Errorf("dataverse: %w", err)
+	}
+	return err
+}
+
+// try sends cl once for retry.Do, and once more with a new token when the API rejects
+// the token the first time in the request (reauthed). A failure worth another attempt
+// comes back marked: a throttled answer (429, or 503 with Retry-After) with retry.Again,
+// its wait charged to the request's throttle account t, so that it uses no attempt until
+// the throttle budget is spent; a 5xx, a network error or a failed token request with
+// retry.RetryAfter, a counted attempt.
+func (c *Client) try(ctx context.Context, cl call, t *throttle, reauthed *bool, handle func(*http.Response) error) error {
+	o, tok := c.send(ctx, cl, handle)
+	if o.unauthorized && !*reauthed {
+		// The token was rejected (expired or revoked early): fetch a new one, retry once.
+		*reauthed = true
+		c.invalidate(tok)
+		c.log.Info("dataverse: 401 from the API, renewing the token and retrying", "method", cl.method, "path", pathOf(cl.url))
+		o, _ = c.send(ctx, cl, handle)
+	}
+	switch {
+	case o.err == nil:
+		return nil
+	case !o.retry:
+		return o.err
+	case o.throttled:
+		wait, err := c.throttled(t, o.wait, o.waitGiven, o.err)
+		if err != nil {
+			return err
+		}
+		c.stats.retries.Add(1)
+		c.log.Info("dataverse: throttled, waiting", "method", cl.method, "path", pathOf(cl.url), "status", o.status,
+			"wait", wait, "throttled_for", t.waited, "throttle_budget", c.cfg.ThrottleBudget)
+		return retry.Again(o.err, wait)
+	}
+	return retry.RetryAfter(o.err, o.wait)
+}
+
+// send gets a token and sends cl with it once; it returns the token used.
+func (c *Client) send(ctx context.Context, cl call, handle func(*http.Response) error) (outcome, string) {
+	tok, err := c.token(ctx)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return outcome{err: cerr}, ""
+		}
+		var te *tokenError
+		return outcome{err: err, retry: errors.As(err, &te) && te.retryable}, ""
+	}
+	return c.attempt(ctx, cl, tok, handle), tok
 }
 
 // attempt sends cl once. The concurrency slot is held only while the request is in
@@ -469,36 +492,6 @@ func transientNetErr(err error) bool {
 		return false
 	}
 	return true
-}
-
-// backoff returns the wait after the n-th failed attempt (n >= 1): full jitter over
-// BaseBackoff * 2^(n-1), capped at MaxBackoff.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.MaxBackoff
-	if n-1 < 40 {
-		if e := c.cfg.BaseBackoff << (n - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	if d <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(d) + 1))
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // pathOf returns the path of u for logs (no query: filters may hold data).

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/msisync/msisync/platform/retry"
 )
 
 func TestNewValidation(t *testing.T) {
@@ -269,7 +271,6 @@ func TestTokenEndpointError(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
-	t.Parallel() // the only test that really waits (~1s)
 	var n atomic.Int64
 	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
@@ -279,14 +280,12 @@ func TestRetryAfterHonoured(t *testing.T) {
 		}
 		whoAmIHandler(w, r)
 	})
-	c, _ := e.client(nil)
-	c.sleep = sleepCtx // real waits
-	start := time.Now()
+	c, waits := e.client(nil)
 	if _, err := c.WhoAmI(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if el := time.Since(start); el < 950*time.Millisecond {
-		t.Errorf("retried after %v, want >= 1s (Retry-After: 1)", el)
+	if got := waits.all(); len(got) != 1 || got[0] != time.Second {
+		t.Errorf("waits = %v, want [1s] (Retry-After: 1) before the second request", got)
 	}
 	if s := c.Stats(); s.Throttled != 1 || s.Retries != 1 || s.Requests != 2 {
 		t.Errorf("stats = %+v", s)
@@ -486,16 +485,26 @@ func TestCancelStopsWait(t *testing.T) {
 		writeError(w, 429, "0x80072322", "slow down")
 	})
 	c, _ := e.client(nil)
-	c.sleep = sleepCtx
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	start := time.Now()
+	// The deadline passes once the client has begun its minute-long wait; the real sleep
+	// must end then, with the context's error, and the request must not be sent again.
+	ctx := newExpiring()
+	var asked []time.Duration
+	var interrupted error
+	c.sleep = func(sctx context.Context, d time.Duration) error {
+		asked = append(asked, d)
+		ctx.expire()
+		interrupted = retry.Sleep(sctx, d)
+		return interrupted
+	}
 	_, err := c.WhoAmI(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want deadline exceeded", err)
 	}
-	if el := time.Since(start); el > time.Second {
-		t.Errorf("took %v to stop", el)
+	if len(asked) != 1 || asked[0] != time.Minute || !errors.Is(interrupted, context.DeadlineExceeded) {
+		t.Errorf("waits asked %v, the wait returned %v; want one 1m wait cut short by the deadline", asked, interrupted)
+	}
+	if n := e.apiCalls.Load(); n != 1 {
+		t.Errorf("API calls = %d, want 1", n)
 	}
 }
 

@@ -140,15 +140,3 @@ func retryableStatus(status int) bool {
 	}
 	return false
 }
-
-// exhaustedError is returned when a request still failed after MaxAttempts.
-type exhaustedError struct {
-	attempts int
-	last     error
-}
-
-func (e *exhaustedError) Error() string {
-	return fmt.Sprintf("dataverse: giving up after %d attempts: %v", e.attempts, e.last)
-}
-
-func (e *exhaustedError) Unwrap() error { return e.last }

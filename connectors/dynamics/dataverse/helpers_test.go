@@ -131,6 +131,25 @@ func (w *waits) all() []time.Duration {
 	return append([]time.Duration(nil), w.d...)
 }
 
+// expiring is a context whose deadline passes when expire is called, so that a test can
+// end a wait at a chosen moment without reading the clock.
+type expiring struct {
+	context.Context
+	expire context.CancelFunc
+}
+
+func newExpiring() expiring {
+	ctx, cancel := context.WithCancel(context.Background())
+	return expiring{ctx, cancel}
+}
+
+func (e expiring) Err() error {
+	if e.Context.Err() != nil {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // client returns a Client for e with millisecond backoffs and a fake sleep.
 func (e *env) client(mod func(*Config)) (*Client, *waits) {
 	e.t.Helper()

@@ -36,7 +36,7 @@ func (c *Client) WhoAmI(ctx context.Context) (WhoAmI, error) {
 		OrganizationID string `json:"OrganizationId"`
 	}
 	cl := call{method: http.MethodGet, url: c.base + "WhoAmI", header: http.Header{"Prefer": {c.prefer}}}
-	_, err := c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
+	err := c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
 		if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
 			return fmt.Errorf("dataverse: decoding WhoAmI: %w", err)
 		}
@@ -118,7 +118,7 @@ type collection struct {
 func (c *Client) getPage(ctx context.Context, u, prefer string) (*Page, error) {
 	var page *Page
 	cl := call{method: http.MethodGet, url: u, header: http.Header{"Prefer": {prefer}}}
-	_, err := c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
+	err := c.do(ctx, cl, c.cfg.MaxAttempts, func(resp *http.Response) error {
 		// Stream-decode: the body is read once, numbers stay json.Number.
 		dec := json.NewDecoder(resp.Body)
 		dec.UseNumber()
