@@ -11,7 +11,7 @@ import (
 
 // ListSyncRuns implements store.Store.
 func (s *Store) ListSyncRuns(ctx context.Context, q store.RunQuery) ([]store.RunSummary, error) {
-	where := []string{"1 = 1"}
+	var where []string
 	var args []any
 	if q.Owned {
 		where = append(where, "client_id = ?")
@@ -41,9 +41,13 @@ func (s *Store) ListSyncRuns(ctx context.Context, q store.RunQuery) ([]store.Run
 		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
 		args = append(args, micros(q.BeforeTime), micros(q.BeforeTime), q.BeforeID)
 	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
 	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT "+runColumns+", pruned_counts FROM sync_runs WHERE "+
-		strings.Join(where, " AND ")+" ORDER BY created_at DESC, id DESC LIMIT ?"), args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT "+runColumns+", pruned_counts FROM sync_runs"+cond+
+		" ORDER BY created_at DESC, id DESC LIMIT ?"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing sync runs: %w", err)
 	}
