@@ -10,7 +10,7 @@ import (
 
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
-	"github.com/msisync/msisync/platform/extid"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/account/internal/store"
@@ -22,75 +22,47 @@ const maxExternalCompanyID = 100
 // maxNotesLength is the longest companyNotes, in characters: free text, like a description.
 const maxNotesLength = 65535
 
-// textField ties an input's optional text field to its store field and Marketo name.
-type textField struct {
-	name  string
-	field store.Field
-	value *string
-	max   int
-}
-
-func textFields(in *accountv1.CompanyInput) []textField {
-	return []textField{
-		{"company", store.FieldCompany, in.Company, records.MaxTextLength},
-		{"site", store.FieldSite, in.Site, records.MaxTextLength},
-		{"website", store.FieldWebsite, in.Website, records.MaxTextLength},
-		{"mainPhone", store.FieldMainPhone, in.MainPhone, records.MaxTextLength},
-		{"industry", store.FieldIndustry, in.Industry, records.MaxTextLength},
-		{"sicCode", store.FieldSICCode, in.SicCode, records.MaxTextLength},
-		{"billingStreet", store.FieldBillingStreet, in.BillingStreet, records.MaxTextLength},
-		{"billingCity", store.FieldBillingCity, in.BillingCity, records.MaxTextLength},
-		{"billingState", store.FieldBillingState, in.BillingState, records.MaxTextLength},
-		{"billingPostalCode", store.FieldBillingPostalCode, in.BillingPostalCode, records.MaxTextLength},
-		{"billingCountry", store.FieldBillingCountry, in.BillingCountry, records.MaxTextLength},
-		{"companyNotes", store.FieldCompanyNotes, in.CompanyNotes, maxNotesLength},
+// textFields pairs each text field with its Marketo name, its value in in and its longest
+// length.
+func textFields(in *accountv1.CompanyInput) []entity.Text[store.Field] {
+	return []entity.Text[store.Field]{
+		entity.String("company", store.FieldCompany, in.Company),
+		entity.String("site", store.FieldSite, in.Site),
+		entity.String("website", store.FieldWebsite, in.Website),
+		entity.String("mainPhone", store.FieldMainPhone, in.MainPhone),
+		entity.String("industry", store.FieldIndustry, in.Industry),
+		entity.String("sicCode", store.FieldSICCode, in.SicCode),
+		entity.String("billingStreet", store.FieldBillingStreet, in.BillingStreet),
+		entity.String("billingCity", store.FieldBillingCity, in.BillingCity),
+		entity.String("billingState", store.FieldBillingState, in.BillingState),
+		entity.String("billingPostalCode", store.FieldBillingPostalCode, in.BillingPostalCode),
+		entity.String("billingCountry", store.FieldBillingCountry, in.BillingCountry),
+		{Name: "companyNotes", Field: store.FieldCompanyNotes, Value: in.CompanyNotes, Max: maxNotesLength},
 	}
 }
 
 // toWrite validates one input record and returns its write, or the reason it is skipped.
 func toWrite(in *accountv1.CompanyInput, mode records.Mode, byID bool) (store.Write, *commonv1.Reason) {
 	w := store.Write{Mode: mode, Fields: make(map[store.Field]string, len(store.Fields))}
+	var why *commonv1.Reason
 	if byID {
-		if in.Id == nil {
-			return w, records.Missing("id")
+		w.ID, why = entity.RecordID(in.Id)
+	} else if w.ExternalID, why = entity.ExternalID("externalCompanyId", in.ExternalCompanyId); why == nil {
+		if n := utf8.RuneCountInString(w.ExternalID.Canonical); n > maxExternalCompanyID {
+			why = records.Reason(marketo.CodeInvalidValue, "Invalid value for 'externalCompanyId': external id is %d characters long; the limit is %d", n, maxExternalCompanyID)
 		}
-		if in.GetId() <= 0 {
-			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value '%d'. Required of type 'integer' greater than 0", in.GetId())
-		}
-		w.ID = in.GetId()
-	} else {
-		if in.ExternalCompanyId == nil || strings.TrimSpace(in.GetExternalCompanyId()) == "" {
-			return w, records.Missing("externalCompanyId")
-		}
-		id, err := extid.Normalize(in.GetExternalCompanyId())
-		if err == nil && utf8.RuneCountInString(id.Canonical) > maxExternalCompanyID {
-			err = fmt.Errorf("external id is %d characters long; the limit is %d", utf8.RuneCountInString(id.Canonical), maxExternalCompanyID)
-		}
-		if err != nil {
-			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value for 'externalCompanyId': %v", err)
-		}
-		w.ExternalID = id
+	}
+	if why != nil {
+		return w, why
 	}
 	if in.ExternalSalesPersonId != nil {
 		// Present but blank would leave the company without an owner, which it must have.
-		if strings.TrimSpace(in.GetExternalSalesPersonId()) == "" {
-			return w, records.Missing("externalSalesPersonId")
-		}
-		owner, err := extid.Normalize(in.GetExternalSalesPersonId())
-		if err != nil {
-			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value for 'externalSalesPersonId': %v", err)
-		}
-		w.SalesPerson = owner
-	}
-	for _, f := range textFields(in) {
-		if f.value == nil {
-			continue
-		}
-		v, why := records.Text(f.name, *f.value, f.max)
-		if why != nil {
+		if w.SalesPerson, why = entity.ExternalID("externalSalesPersonId", in.ExternalSalesPersonId); why != nil {
 			return w, why
 		}
-		w.Fields[f.field] = v
+	}
+	if why := entity.Texts(w.Fields, "", textFields(in)); why != nil {
+		return w, why
 	}
 	if in.NumberOfEmployees != nil {
 		if n := in.GetNumberOfEmployees(); n < 0 {

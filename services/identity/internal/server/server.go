@@ -82,52 +82,24 @@ func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*identity
 // toWrite validates one input record and returns its write, or the reason it is skipped.
 func toWrite(in *identityv1.SalesPersonInput, mode records.Mode, byID bool) (store.Write, *commonv1.Reason) {
 	w := store.Write{Mode: mode, Fields: make(map[store.Field]string, len(store.Fields))}
+	var why *commonv1.Reason
 	if byID {
-		if in.Id == nil {
-			return w, records.Missing("id")
-		}
-		if in.GetId() <= 0 {
-			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: fmt.Sprintf("Invalid value '%d'. Required of type 'integer' greater than 0", in.GetId())}
-		}
-		w.ID = in.GetId()
+		w.ID, why = entity.RecordID(in.Id)
 	} else {
-		if in.ExternalSalesPersonId == nil || strings.TrimSpace(in.GetExternalSalesPersonId()) == "" {
-			return w, records.Missing("externalSalesPersonId")
-		}
-		id, err := extid.Normalize(in.GetExternalSalesPersonId())
-		if err != nil {
-			return w, &commonv1.Reason{Code: marketo.CodeInvalidValue, Message: "Invalid value for 'externalSalesPersonId': " + err.Error()}
-		}
-		w.ExternalID = id
+		w.ExternalID, why = entity.ExternalID("externalSalesPersonId", in.ExternalSalesPersonId)
 	}
-	fields := []struct {
-		name  string
-		field store.Field
-		value *string
-	}{
-		{"email", store.FieldEmail, in.Email},
-		{"firstName", store.FieldFirstName, in.FirstName},
-		{"lastName", store.FieldLastName, in.LastName},
-		{"title", store.FieldTitle, in.Title},
-		{"phone", store.FieldPhone, in.Phone},
-		{"mobilePhone", store.FieldMobilePhone, in.MobilePhone},
-		{"fax", store.FieldFax, in.Fax},
+	if why != nil {
+		return w, why
 	}
-	for _, f := range fields {
-		if f.value == nil {
-			continue
-		}
-		check := func(name, v string) (string, *commonv1.Reason) { return records.Text(name, v, records.MaxTextLength) }
-		if f.field == store.FieldEmail {
-			check = records.Email
-		}
-		v, why := check(f.name, *f.value)
-		if why != nil {
-			return w, why
-		}
-		w.Fields[f.field] = v
-	}
-	return w, nil
+	return w, entity.Texts(w.Fields, store.FieldEmail, []entity.Text[store.Field]{
+		entity.String("email", store.FieldEmail, in.Email),
+		entity.String("firstName", store.FieldFirstName, in.FirstName),
+		entity.String("lastName", store.FieldLastName, in.LastName),
+		entity.String("title", store.FieldTitle, in.Title),
+		entity.String("phone", store.FieldPhone, in.Phone),
+		entity.String("mobilePhone", store.FieldMobilePhone, in.MobilePhone),
+		entity.String("fax", store.FieldFax, in.Fax),
+	})
 }
 
 func describeKey(in *identityv1.SalesPersonInput, byID bool) string {

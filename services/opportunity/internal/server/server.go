@@ -65,12 +65,9 @@ func checkGUID(raw *string) (string, *commonv1.Reason) {
 // externalID validates a required external id: present, not blank, a valid id of at most
 // max characters.
 func externalID(field string, raw *string, max int) (extid.ID, *commonv1.Reason) {
-	if raw == nil || strings.TrimSpace(*raw) == "" {
-		return extid.ID{}, records.Missing(field)
-	}
-	id, err := extid.Normalize(*raw)
-	if err != nil {
-		return extid.ID{}, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': %v", field, err)
+	id, why := entity.ExternalID(field, raw)
+	if why != nil {
+		return extid.ID{}, why
 	}
 	if n := len([]rune(id.Canonical)); n > max {
 		return extid.ID{}, records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s': %d characters, at most %d", field, n, max)

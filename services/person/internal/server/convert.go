@@ -14,6 +14,7 @@ import (
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
+	"github.com/msisync/msisync/platform/entity"
 	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/records"
@@ -48,38 +49,30 @@ var standardNames = func() map[string]bool {
 }()
 
 // textInputs pairs each text field with its Marketo name and its value in in.
-func textInputs(in *personv1.LeadInput) []struct {
-	name  string
-	field store.Field
-	value *string
-} {
-	return []struct {
-		name  string
-		field store.Field
-		value *string
-	}{
-		{"email", store.FieldEmail, in.Email},
-		{"salutation", store.FieldSalutation, in.Salutation},
-		{"firstName", store.FieldFirstName, in.FirstName},
-		{"middleName", store.FieldMiddleName, in.MiddleName},
-		{"lastName", store.FieldLastName, in.LastName},
-		{"title", store.FieldTitle, in.Title},
-		{"department", store.FieldDepartment, in.Department},
-		{"phone", store.FieldPhone, in.Phone},
-		{"mobilePhone", store.FieldMobilePhone, in.MobilePhone},
-		{"fax", store.FieldFax, in.Fax},
-		{"company", store.FieldCompany, in.Company},
-		{"website", store.FieldWebsite, in.Website},
-		{"address", store.FieldAddress, in.Address},
-		{"city", store.FieldCity, in.City},
-		{"state", store.FieldState, in.State},
-		{"postalCode", store.FieldPostalCode, in.PostalCode},
-		{"country", store.FieldCountry, in.Country},
-		{"leadSource", store.FieldLeadSource, in.LeadSource},
-		{"leadStatus", store.FieldLeadStatus, in.LeadStatus},
-		{"leadRole", store.FieldLeadRole, in.LeadRole},
-		{"rating", store.FieldRating, in.Rating},
-		{"industry", store.FieldIndustry, in.Industry},
+func textInputs(in *personv1.LeadInput) []entity.Text[store.Field] {
+	return []entity.Text[store.Field]{
+		entity.String("email", store.FieldEmail, in.Email),
+		entity.String("salutation", store.FieldSalutation, in.Salutation),
+		entity.String("firstName", store.FieldFirstName, in.FirstName),
+		entity.String("middleName", store.FieldMiddleName, in.MiddleName),
+		entity.String("lastName", store.FieldLastName, in.LastName),
+		entity.String("title", store.FieldTitle, in.Title),
+		entity.String("department", store.FieldDepartment, in.Department),
+		entity.String("phone", store.FieldPhone, in.Phone),
+		entity.String("mobilePhone", store.FieldMobilePhone, in.MobilePhone),
+		entity.String("fax", store.FieldFax, in.Fax),
+		entity.String("company", store.FieldCompany, in.Company),
+		entity.String("website", store.FieldWebsite, in.Website),
+		entity.String("address", store.FieldAddress, in.Address),
+		entity.String("city", store.FieldCity, in.City),
+		entity.String("state", store.FieldState, in.State),
+		entity.String("postalCode", store.FieldPostalCode, in.PostalCode),
+		entity.String("country", store.FieldCountry, in.Country),
+		entity.String("leadSource", store.FieldLeadSource, in.LeadSource),
+		entity.String("leadStatus", store.FieldLeadStatus, in.LeadStatus),
+		entity.String("leadRole", store.FieldLeadRole, in.LeadRole),
+		entity.String("rating", store.FieldRating, in.Rating),
+		entity.String("industry", store.FieldIndustry, in.Industry),
 	}
 }
 
@@ -88,13 +81,10 @@ func toWrite(in *personv1.LeadInput, lookup store.Lookup, mode records.Mode, dup
 	w := store.Write{Mode: mode, CreateDuplicate: dup, Fields: make(map[store.Field]string, len(store.Fields))}
 	switch lookup {
 	case store.LookupID:
-		if in.Id == nil {
-			return w, records.Missing("id")
+		var why *commonv1.Reason
+		if w.ID, why = entity.RecordID(in.Id); why != nil {
+			return w, why
 		}
-		if in.GetId() <= 0 {
-			return w, records.Reason(marketo.CodeInvalidValue, "Invalid value '%d'. Required of type 'integer' greater than 0", in.GetId())
-		}
-		w.ID = in.GetId()
 	case store.LookupEmail:
 		if in.Id != nil && (mode != records.UpdateOnly || dup) {
 			return w, records.Reason(marketo.CodeInvalidData, "Invalid data: id is allowed only with action updateOnly")
@@ -110,19 +100,8 @@ func toWrite(in *personv1.LeadInput, lookup store.Lookup, mode records.Mode, dup
 			return w, records.Missing("externalPersonId")
 		}
 	}
-	for _, f := range textInputs(in) {
-		if f.value == nil {
-			continue
-		}
-		check := func(name, v string) (string, *commonv1.Reason) { return records.Text(name, v, records.MaxTextLength) }
-		if f.field == store.FieldEmail {
-			check = records.Email
-		}
-		v, why := check(f.name, *f.value)
-		if why != nil {
-			return w, why
-		}
-		w.Fields[f.field] = v
+	if why := entity.Texts(w.Fields, store.FieldEmail, textInputs(in)); why != nil {
+		return w, why
 	}
 	for _, ref := range []struct {
 		name string
