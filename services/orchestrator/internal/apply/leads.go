@@ -7,59 +7,24 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	scoringv1 "github.com/msisync/msisync/gen/msisync/scoring/v1"
+	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 )
 
 // SyncLeads writes leads whose owner and company exist (when they name them); the others
 // come back Missing.
 func (a *Applier) SyncLeads(ctx context.Context, req *personv1.SyncLeadsRequest) ([]Outcome, error) {
-	inputs := req.GetInput()
-	var w links.Wanted
-	var parents lockSet
-	for _, in := range inputs {
-		if present(in.ExternalSalesPersonId) {
-			w.SalesPerson(in.GetExternalSalesPersonId())
-			parents.add(links.SalesPerson, in.GetExternalSalesPersonId())
-		}
-		if present(in.ExternalCompanyId) {
-			w.Company(in.GetExternalCompanyId())
-			parents.add(links.Company, in.GetExternalCompanyId())
-		}
-	}
-	unlock, err := a.lockParents(ctx, parents)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	found, err := a.Resolve(ctx, w)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Outcome, len(inputs))
-	var send []*personv1.LeadInput
-	var sent []int
-	for i, in := range inputs {
-		switch {
-		case present(in.ExternalSalesPersonId) && !found.SalesPerson(in.GetExternalSalesPersonId()):
-			out[i].Missing = links.MissingSalesPerson(in.GetExternalSalesPersonId())
-		case present(in.ExternalCompanyId) && !found.Company(in.GetExternalCompanyId()):
-			out[i].Missing = links.MissingCompany(in.GetExternalCompanyId())
-		default:
-			send = append(send, in)
-			sent = append(sent, i)
-		}
-	}
-	if len(send) == 0 {
-		return out, nil
-	}
-	resp, err := a.Leads.SyncLeads(ctx, &personv1.SyncLeadsRequest{Action: req.GetAction(), LookupField: req.GetLookupField(), CreateDuplicate: req.GetCreateDuplicate(), Input: send})
-	if err != nil {
-		return nil, errorf("syncing leads", err)
-	}
-	if err := merge(out, sent, resp.GetResults()); err != nil {
-		return nil, err
-	}
-	return out, a.linkLeads(ctx, out)
+	return syncNamed(ctx, a, req.GetInput(), leadParents, "syncing leads",
+		func(ctx context.Context, send []*personv1.LeadInput) (*personv1.SyncLeadsResponse, error) {
+			return a.Leads.SyncLeads(ctx, &personv1.SyncLeadsRequest{Action: req.GetAction(), LookupField: req.GetLookupField(), CreateDuplicate: req.GetCreateDuplicate(), Input: send})
+		}, a.linkLeads)
+}
+
+// leadParents are a lead's owner and company, when it names them.
+func leadParents(in *personv1.LeadInput) (p parents) {
+	p.external(links.SalesPerson, in.ExternalSalesPersonId)
+	p.external(links.Company, in.ExternalCompanyId)
+	return p
 }
 
 // linkFields are the lead columns a scoring link needs (the id is always read).
@@ -102,58 +67,35 @@ func (a *Applier) DeleteLeads(ctx context.Context, keys []*personv1.LeadKey) ([]
 	if err != nil {
 		return nil, errorf("looking up leads", err)
 	}
+	d := &deletes[int32]{count: a.LeadUse}
 	idByExternal := map[string]int32{}
-	var ids []int32
-	var deleted lockSet
-	for _, k := range keys {
-		deleted.add(links.Lead, k.GetExternalPersonId())
-		deleted.addLeadID(k.GetId())
-	}
 	for _, l := range got.GetLeads() {
-		ids = append(ids, l.GetId())
+		d.found = append(d.found, l.GetId())
 		if l.GetExternalPersonId() != "" {
-			idByExternal[keyOf(l.GetExternalPersonId())] = l.GetId()
+			idByExternal[extid.Key(l.GetExternalPersonId())] = l.GetId()
 		}
-		deleted.add(links.Lead, l.GetExternalPersonId())
-		deleted.addLeadID(l.GetId())
+		d.locks.addLead(l.GetId(), l.GetExternalPersonId())
 	}
-	unlock, err := a.lockDeleted(ctx, deleted)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	use := links.Use{}
-	if len(ids) > 0 {
-		if use, err = a.LeadUse(ctx, ids); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]Outcome, len(keys))
-	var send []*personv1.LeadKey
-	var sent []int
-	for i, k := range keys {
+	for _, k := range keys {
+		d.locks.addLead(k.GetId(), k.GetExternalPersonId())
 		id := k.GetId()
 		if e := k.GetExternalPersonId(); e != "" {
-			id = idByExternal[keyOf(e)]
+			id = idByExternal[extid.Key(e)]
 		}
-		if why := use.InUse(fmt.Sprint(id), fmt.Sprintf("lead %d", id)); id != 0 && why != nil {
-			out[i] = inUse(i, why, id, "")
-			continue
-		}
-		send = append(send, k)
-		sent = append(sent, i)
+		d.targets = append(d.targets, leadTarget(id))
 	}
-	if len(send) == 0 {
-		return out, nil
+	return deleteUnused(ctx, a, keys, d, "deleting leads",
+		func(ctx context.Context, send []*personv1.LeadKey) (*personv1.DeleteLeadsResponse, error) {
+			return a.Leads.DeleteLeads(ctx, &personv1.DeleteLeadsRequest{Keys: send})
+		}, a.unlinkLeads)
+}
+
+// leadTarget is the lead with the id (0 for none), as a delete checks its roles.
+func leadTarget(id int32) target {
+	if id == 0 {
+		return target{}
 	}
-	resp, err := a.Leads.DeleteLeads(ctx, &personv1.DeleteLeadsRequest{Keys: send})
-	if err != nil {
-		return nil, errorf("deleting leads", err)
-	}
-	if err := merge(out, sent, resp.GetResults()); err != nil {
-		return nil, err
-	}
-	return out, a.unlinkLeads(ctx, out)
+	return target{use: fmt.Sprint(id), what: fmt.Sprintf("lead %d", id), id: id}
 }
 
 // unlinkLeads makes the scoring service forget the leads the batch deleted.

@@ -30,6 +30,13 @@ func (s *lockSet) addLeadID(id int32) {
 	}
 }
 
+// addLead adds the lead under both of its names: its msisync id and its external id (0 and
+// "" name none).
+func (s *lockSet) addLead(id int32, externalID string) {
+	s.add(links.Lead, externalID)
+	s.addLeadID(id)
+}
+
 // lockParents takes a shared lock on every parent a batch of writes names, so that none of
 // them can be deleted between the check that it exists and the write. Call the returned
 // function when the write is done.

@@ -22,84 +22,60 @@ type RoleInput struct {
 // SyncOpportunityRoles writes roles whose opportunity and lead exist; the others come
 // back Missing (1013).
 func (a *Applier) SyncOpportunityRoles(ctx context.Context, action commonv1.SyncAction, dedupe commonv1.DedupeBy, inputs []RoleInput) ([]Outcome, error) {
-	var w links.Wanted
-	var parents lockSet
-	for _, in := range inputs {
-		if present(in.ExternalOpportunityId) {
-			w.Opportunity(in.GetExternalOpportunityId())
-			parents.add(links.Opportunity, in.GetExternalOpportunityId())
-		}
-		switch {
-		case in.LeadId != nil:
-			w.LeadID(in.GetLeadId())
-			parents.addLeadID(in.GetLeadId())
-		case in.ExternalPersonID != "":
-			w.LeadByExternalID(in.ExternalPersonID)
-			parents.add(links.Lead, in.ExternalPersonID)
-		}
-	}
-	unlock, err := a.lockParents(ctx, parents)
+	found, unlock, err := findParents(ctx, a, inputs, roleParents)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	found, err := a.Resolve(ctx, w)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Outcome, len(inputs))
-	var send []*opportunityv1.OpportunityRoleInput
-	var sent []int
+	b := newBatch[*opportunityv1.OpportunityRoleInput](len(inputs))
 	for i, in := range inputs {
-		role := in.OpportunityRoleInput
 		if in.LeadId != nil && in.GetLeadId() == 0 && in.ExternalPersonID == "" {
 			// A null or zero leadId names no lead: the key is incomplete.
-			out[i] = skipped(i, records.Missing("leadId"))
+			b.out[i] = skipped(i, records.Missing("leadId"))
 			continue
 		}
-		if in.LeadId == nil && in.ExternalPersonID != "" {
-			id, ok := found.LeadByExternalID(in.ExternalPersonID)
-			if !ok {
-				out[i].Missing = links.MissingLeadByExternalID(in.ExternalPersonID)
-				continue
-			}
-			role = cloneRole(role)
-			role.LeadId = &id
+		if m := roleParents(in).missing(found); m != nil {
+			b.out[i].Missing = m
+			continue
 		}
-		switch {
-		case present(in.ExternalOpportunityId) && !found.Opportunity(in.GetExternalOpportunityId()):
-			out[i].Missing = links.MissingOpportunity(in.GetExternalOpportunityId())
-		case role.LeadId != nil && !found.LeadID(role.GetLeadId()):
-			out[i].Missing = links.MissingLeadID(role.GetLeadId())
-		default:
-			send = append(send, role)
-			sent = append(sent, i)
-		}
+		b.add(i, in.withLeadID(found))
 	}
-	if len(send) == 0 {
-		return out, nil
+	return sendBatch(ctx, b, "syncing opportunity roles",
+		func(ctx context.Context, send []*opportunityv1.OpportunityRoleInput) (*opportunityv1.SyncOpportunityRolesResponse, error) {
+			return a.Roles.SyncOpportunityRoles(ctx, &opportunityv1.SyncOpportunityRolesRequest{Action: action, DedupeBy: dedupe, Input: send})
+		})
+}
+
+// roleParents are a role's lead and opportunity. A lead named by its CRM id is checked
+// first; one named by leadId after the opportunity.
+func roleParents(in RoleInput) (p parents) {
+	if in.LeadId == nil {
+		p.external(links.Lead, &in.ExternalPersonID)
 	}
-	resp, err := a.Roles.SyncOpportunityRoles(ctx, &opportunityv1.SyncOpportunityRolesRequest{Action: action, DedupeBy: dedupe, Input: send})
-	if err != nil {
-		return nil, errorf("syncing opportunity roles", err)
+	p.external(links.Opportunity, in.ExternalOpportunityId)
+	if in.LeadId != nil {
+		p.lead(in.GetLeadId())
 	}
-	return out, merge(out, sent, resp.GetResults())
+	return p
+}
+
+// withLeadID returns the role to send: with the leadId of the lead its CRM id names, when
+// it names its lead that way (a copy: the caller's role is left as it is).
+func (in RoleInput) withLeadID(found links.Found) *opportunityv1.OpportunityRoleInput {
+	if in.LeadId != nil || in.ExternalPersonID == "" {
+		return in.OpportunityRoleInput
+	}
+	id, _ := found.LeadByExternalID(in.ExternalPersonID)
+	role := proto.Clone(in.OpportunityRoleInput).(*opportunityv1.OpportunityRoleInput)
+	role.LeadId = &id
+	return role
 }
 
 // DeleteOpportunityRoles deletes roles (nothing references them).
 func (a *Applier) DeleteOpportunityRoles(ctx context.Context, keys []*opportunityv1.OpportunityRoleKey) ([]Outcome, error) {
-	out := make([]Outcome, len(keys))
 	resp, err := a.Roles.DeleteOpportunityRoles(ctx, &opportunityv1.DeleteOpportunityRolesRequest{Keys: keys})
 	if err != nil {
 		return nil, errorf("deleting opportunity roles", err)
 	}
-	sent := make([]int, len(keys))
-	for i := range sent {
-		sent[i] = i
-	}
-	return out, merge(out, sent, resp.GetResults())
-}
-
-func cloneRole(r *opportunityv1.OpportunityRoleInput) *opportunityv1.OpportunityRoleInput {
-	return proto.Clone(r).(*opportunityv1.OpportunityRoleInput)
+	return mergeAll(len(keys), resp.GetResults())
 }
