@@ -27,10 +27,11 @@ const columns = "id, external_id, external_sales_person_id, company, site, websi
 	"number_of_employees, annual_revenue, billing_street, billing_city, billing_state, billing_postal_code, " +
 	"billing_country, company_notes, created_at, updated_at"
 
-// Store implements store.Store over database/sql.
+// Store implements store.Store over database/sql. It owns its database, whose Secret and
+// Close are its own.
 type Store struct {
-	db *sqldb.DB
-	t  *sqldb.Table[store.Company, int32]
+	*sqldb.DB
+	t *sqldb.Table[store.Company, int32]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -41,21 +42,13 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, t: &sqldb.Table[store.Company, int32]{
+	return &Store{DB: db, t: &sqldb.Table[store.Company, int32]{
 		DB: db, Name: "companies", What: "companies", IDColumn: "id", KeyColumn: "external_key",
 		Columns: columns, Scan: scan,
 		IDOf:  func(c store.Company) int32 { return c.ID },
 		KeyOf: func(c store.Company) string { return extid.Key(c.ExternalID) },
 	}}, nil
 }
-
-// Secret returns the named persisted key (see sqldb.DB.Secret).
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	return s.db.Secret(ctx, name)
-}
-
-// Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, f store.Filter) ([]store.Company, error) {
@@ -76,7 +69,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.Company, erro
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.Company, error) {
-	return s.t.Get(ctx, s.db, ids, externalKeys)
+	return s.t.Get(ctx, s.DB, ids, externalKeys)
 }
 
 // Delete implements store.Store.
@@ -102,5 +95,5 @@ func (s *Store) CountBySalesPerson(ctx context.Context, salesPersonKeys []string
 	if len(salesPersonKeys) > store.MaxBatch {
 		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(salesPersonKeys), store.MaxBatch)
 	}
-	return sqldb.CountBy(ctx, s.db, "companies", "sales_person_key", salesPersonKeys)
+	return sqldb.CountBy(ctx, s.DB, "companies", "sales_person_key", salesPersonKeys)
 }

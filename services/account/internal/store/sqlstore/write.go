@@ -90,7 +90,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, id int32, w store.Write,
 	}
 	cols = append(cols, "updated_at")
 	args = append(args, now, id)
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE companies SET "+sqldb.SetList(cols)+" WHERE id = ?"), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.DB.Rebind("UPDATE companies SET "+sqldb.SetList(cols)+" WHERE id = ?"), args...); err != nil {
 		return fmt.Errorf("updating company %d: %w", id, err)
 	}
 	return nil

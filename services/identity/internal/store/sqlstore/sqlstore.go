@@ -29,10 +29,11 @@ var insertColumns = []string{"external_id", "external_key", "email", "email_key"
 // columns lists what every read selects, in scan order.
 const columns = "id, external_id, email, first_name, last_name, title, phone, mobile_phone, fax, created_at, updated_at"
 
-// Store implements store.Store over database/sql.
+// Store implements store.Store over database/sql. It owns its database, whose Secret and
+// Close are its own.
 type Store struct {
-	db *sqldb.DB
-	t  *sqldb.Table[store.SalesPerson, int32]
+	*sqldb.DB
+	t *sqldb.Table[store.SalesPerson, int32]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -43,21 +44,13 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, t: &sqldb.Table[store.SalesPerson, int32]{
+	return &Store{DB: db, t: &sqldb.Table[store.SalesPerson, int32]{
 		DB: db, Name: "sales_persons", What: "sales persons", IDColumn: "id", KeyColumn: "external_key",
 		Columns: columns, Scan: scan,
 		IDOf:  func(p store.SalesPerson) int32 { return p.ID },
 		KeyOf: func(p store.SalesPerson) string { return extid.Key(p.ExternalID) },
 	}}, nil
 }
-
-// Secret returns the named persisted key (see sqldb.DB.Secret).
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	return s.db.Secret(ctx, name)
-}
-
-// Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
 
 // Write implements store.Store.
 func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteResult, error) {
@@ -105,7 +98,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, id int32, fields map[sto
 	}
 	cols = append(cols, "updated_at")
 	args = append(args, now, id)
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE sales_persons SET "+sqldb.SetList(cols)+" WHERE id = ?"), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.DB.Rebind("UPDATE sales_persons SET "+sqldb.SetList(cols)+" WHERE id = ?"), args...); err != nil {
 		return fmt.Errorf("updating sales person %d: %w", id, err)
 	}
 	return nil
@@ -128,7 +121,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]store.SalesPerson, 
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string) ([]store.SalesPerson, error) {
-	return s.t.Get(ctx, s.db, ids, externalKeys)
+	return s.t.Get(ctx, s.DB, ids, externalKeys)
 }
 
 // scan reads one row of columns.

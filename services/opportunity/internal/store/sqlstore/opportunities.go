@@ -156,7 +156,7 @@ func (s *Store) updateOpportunity(ctx context.Context, tx *sql.Tx, guid string, 
 	}
 	cols = append(cols, "updated_at")
 	args = append(args, now, guid)
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE opportunities SET "+sqldb.SetList(cols)+" WHERE marketo_guid = ?"), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.DB.Rebind("UPDATE opportunities SET "+sqldb.SetList(cols)+" WHERE marketo_guid = ?"), args...); err != nil {
 		return fmt.Errorf("updating opportunity %s: %w", guid, err)
 	}
 	return nil
@@ -183,7 +183,7 @@ func (s *Store) ListOpportunities(ctx context.Context, f store.OpportunityFilter
 
 // GetOpportunities implements store.Opportunities.
 func (s *Store) GetOpportunities(ctx context.Context, guids, externalKeys []string) ([]store.Opportunity, error) {
-	return s.opps.Get(ctx, s.db, guids, externalKeys)
+	return s.opps.Get(ctx, s.DB, guids, externalKeys)
 }
 
 // scanOpportunity reads one row of opportunityColumns.

@@ -53,7 +53,7 @@ func (s *Store) WriteRoles(ctx context.Context, writes []store.RoleWrite) ([]sto
 		}
 	}
 	results := make([]store.WriteResult, len(writes))
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var guids []string
 		var keys []store.RoleKey
 		for _, w := range writes {
@@ -153,7 +153,7 @@ func (s *Store) insertRoles(ctx context.Context, tx *sql.Tx, writes []store.Role
 	}
 	q := sqldb.InsertRows("opportunity_roles", roleInsertColumns, len(idx)) +
 		" ON CONFLICT (external_opportunity_key, lead_id, role_key) DO NOTHING RETURNING marketo_guid, external_opportunity_id, lead_id, role"
-	rows, err := tx.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := tx.QueryContext(ctx, s.DB.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("creating opportunity roles: %w", err)
 	}
@@ -194,7 +194,7 @@ func (s *Store) updateRole(ctx context.Context, tx *sql.Tx, guid string, f store
 	}
 	cols = append(cols, "updated_at")
 	args = append(args, now, guid)
-	if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE opportunity_roles SET "+sqldb.SetList(cols)+" WHERE marketo_guid = ?"), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, s.DB.Rebind("UPDATE opportunity_roles SET "+sqldb.SetList(cols)+" WHERE marketo_guid = ?"), args...); err != nil {
 		return fmt.Errorf("updating opportunity role %s: %w", guid, err)
 	}
 	return nil
@@ -220,7 +220,7 @@ func (s *Store) ListRoles(ctx context.Context, f store.RoleFilter) ([]store.Role
 
 // GetRoles implements store.Roles.
 func (s *Store) GetRoles(ctx context.Context, guids []string, keys []store.RoleKey) ([]store.Role, error) {
-	return s.getRoles(ctx, s.db, guids, keys)
+	return s.getRoles(ctx, s.DB, guids, keys)
 }
 
 // getRoles reads the roles with one of guids or one of keys in one query. Each compound key
@@ -263,7 +263,7 @@ func (s *Store) DeleteRoles(ctx context.Context, lookups []store.RoleLookup) ([]
 		return nil, fmt.Errorf("%w: %d keys, at most %d", store.ErrInvalid, len(lookups), store.MaxBatch)
 	}
 	var deleted []string
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var guids []string
 		var keys []store.RoleKey
 		for _, l := range lookups {

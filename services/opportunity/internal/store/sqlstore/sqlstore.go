@@ -24,9 +24,10 @@ var migrations embed.FS
 // serviceName names the SQLite file and the PostgreSQL schema.
 const serviceName = "opportunity"
 
-// Store implements store.Store over database/sql.
+// Store implements store.Store over database/sql. It owns its database, whose Secret and
+// Close are its own.
 type Store struct {
-	db    *sqldb.DB
+	*sqldb.DB
 	opps  *sqldb.Table[store.Opportunity, string]
 	roles *sqldb.Table[store.Role, string]
 }
@@ -39,16 +40,8 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, opps: opportunityTable(db), roles: roleTable(db)}, nil
+	return &Store{DB: db, opps: opportunityTable(db), roles: roleTable(db)}, nil
 }
-
-// Secret returns the named persisted key (see sqldb.DB.Secret).
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	return s.db.Secret(ctx, name)
-}
-
-// Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
 
 // newGUID returns a fresh marketoGUID: a random (version 4) UUID, lowercase.
 func newGUID() string { return uuid.NewString() }
@@ -72,7 +65,7 @@ func fromMicros(v sql.NullInt64) time.Time {
 // countBy counts the rows of table per value of column among values, with one query, and
 // returns the counts read by key.
 func countBy[T comparable](ctx context.Context, s *Store, table, column string, values []T, key func(T) store.ReferenceCount) ([]store.ReferenceCount, error) {
-	counts, err := sqldb.CountBy(ctx, s.db, table, column, values)
+	counts, err := sqldb.CountBy(ctx, s.DB, table, column, values)
 	if err != nil || len(counts) == 0 {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func selectionOf(p store.Projection) (*selection, error) {
 // query runs a SELECT of sel's list and scans every row; expect is how many rows are
 // likely, to size the result.
 func (s *Store) query(ctx context.Context, sel *selection, expect int, q string, args ...any) ([]store.Lead, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := s.DB.QueryContext(ctx, s.DB.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading leads: %w", err)
 	}

@@ -39,9 +39,10 @@ var insertColumns = append(append([]string{"email", "email_key", "external_perso
 	fieldNames(otherText)...),
 	"annual_revenue", "number_of_employees", "unsubscribed", "do_not_call", "custom_fields", "created_at", "updated_at")
 
-// Store implements store.Store over database/sql.
+// Store implements store.Store over database/sql. It owns its database, whose Secret and
+// Close are its own.
 type Store struct {
-	db *sqldb.DB
+	*sqldb.DB
 	// keys reads and deletes leads by id and external person key; it reads only those.
 	keys *sqldb.Table[leadKeys, int32]
 }
@@ -60,7 +61,7 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, keys: &sqldb.Table[leadKeys, int32]{
+	return &Store{DB: db, keys: &sqldb.Table[leadKeys, int32]{
 		DB: db, Name: "leads", What: "leads", IDColumn: "id", KeyColumn: "external_person_key",
 		KeyGuard: "external_person_key <> ''", Columns: "id, external_person_key",
 		Scan:  func(rows *sql.Rows, k *leadKeys) error { return rows.Scan(&k.id, &k.personKey) },
@@ -68,14 +69,6 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 		KeyOf: func(k leadKeys) string { return k.personKey },
 	}}, nil
 }
-
-// Secret returns the named persisted key (see sqldb.DB.Secret).
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
-	return s.db.Secret(ctx, name)
-}
-
-// Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
 
 // filterCondition returns the WHERE condition and arguments of f, or ok false when f can
 // match nothing.
@@ -134,7 +127,7 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, s.db.Rebind("SELECT COUNT(*) FROM leads WHERE "+cond), args...).Scan(&n); err != nil {
+	if err := s.DB.QueryRowContext(ctx, s.DB.Rebind("SELECT COUNT(*) FROM leads WHERE "+cond), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting leads: %w", err)
 	}
 	return n, nil
@@ -181,11 +174,11 @@ func (s *Store) CountReferences(ctx context.Context, companyKeys, salesPersonKey
 	if len(companyKeys) > store.MaxBatch || len(salesPersonKeys) > store.MaxBatch {
 		return nil, nil, fmt.Errorf("%w: at most %d keys of each kind", store.ErrInvalid, store.MaxBatch)
 	}
-	companies, err := sqldb.CountBy(ctx, s.db, "leads", "external_company_key", nonEmpty(companyKeys))
+	companies, err := sqldb.CountBy(ctx, s.DB, "leads", "external_company_key", nonEmpty(companyKeys))
 	if err != nil {
 		return nil, nil, err
 	}
-	salesPersons, err := sqldb.CountBy(ctx, s.db, "leads", "external_sales_person_key", nonEmpty(salesPersonKeys))
+	salesPersons, err := sqldb.CountBy(ctx, s.DB, "leads", "external_sales_person_key", nonEmpty(salesPersonKeys))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -120,8 +120,8 @@ func claimKey(w store.Write) string {
 
 func (s *Store) write(ctx context.Context, lookup store.Lookup, writes []store.Write) ([]store.WriteResult, error) {
 	results := make([]store.WriteResult, len(writes))
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if s.db.Dialect == sqldb.Postgres {
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if s.DB.Dialect == sqldb.Postgres {
 			if err := s.lockKeys(ctx, tx, lookup, writes); err != nil {
 				return err
 			}
@@ -247,7 +247,7 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, lookup store.Lookup, w
 		}
 	}
 	read := func(cond string, args []any, add func(match)) error {
-		rows, err := tx.QueryContext(ctx, s.db.Rebind("SELECT id, email_key, external_person_key, "+custom+" FROM leads WHERE "+cond), args...)
+		rows, err := tx.QueryContext(ctx, s.DB.Rebind("SELECT id, email_key, external_person_key, "+custom+" FROM leads WHERE "+cond), args...)
 		if err != nil {
 			return fmt.Errorf("finding existing leads: %w", err)
 		}
@@ -307,7 +307,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, writes []store.Write, id
 		}
 		args = append(args, deref(w.AnnualRevenue), deref(w.NumberOfEmployees), deref(w.Unsubscribed), deref(w.DoNotCall), custom, now, now)
 	}
-	rows, err := tx.QueryContext(ctx, s.db.Rebind(sqldb.InsertRows("leads", insertColumns, len(idx))+" RETURNING id"), args...)
+	rows, err := tx.QueryContext(ctx, s.DB.Rebind(sqldb.InsertRows("leads", insertColumns, len(idx))+" RETURNING id"), args...)
 	if err != nil {
 		return fmt.Errorf("creating leads: %w", err)
 	}
@@ -398,7 +398,7 @@ func (s *Store) update(ctx context.Context, tx *sql.Tx, lookup store.Lookup, wri
 		st, ok := stmts[q]
 		if !ok {
 			var err error
-			if st, err = tx.PrepareContext(ctx, s.db.Rebind(q)); err != nil {
+			if st, err = tx.PrepareContext(ctx, s.DB.Rebind(q)); err != nil {
 				return fmt.Errorf("updating leads: %w", err)
 			}
 			stmts[q] = st
