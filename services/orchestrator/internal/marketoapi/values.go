@@ -1,16 +1,12 @@
 package marketoapi
 
 import (
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
-	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
-	"github.com/msisync/msisync/platform/marketo"
-	"github.com/msisync/msisync/platform/records"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 )
 
 // sortedFields returns a record's field names in a fixed order, so that the first problem
@@ -24,41 +20,12 @@ func sortedFields(rec *structpb.Struct) []string {
 	return names
 }
 
-// stringValue reads a string field. Numbers and booleans are accepted in their JSON text
-// form; null reads as "" (which clears the field).
-func stringValue(name string, v *structpb.Value) (string, *commonv1.Reason) {
-	switch k := v.GetKind().(type) {
-	case *structpb.Value_StringValue:
-		return k.StringValue, nil
-	case *structpb.Value_NullValue:
-		return "", nil
-	case *structpb.Value_NumberValue:
-		return strconv.FormatFloat(k.NumberValue, 'f', -1, 64), nil
-	case *structpb.Value_BoolValue:
-		return strconv.FormatBool(k.BoolValue), nil
-	}
-	return "", records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
-}
-
-// int32Value reads an integer field, given as a JSON number or a string of digits.
-func int32Value(name string, v *structpb.Value) (int32, *commonv1.Reason) {
-	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
-	switch k := v.GetKind().(type) {
-	case *structpb.Value_NumberValue:
-		f := k.NumberValue
-		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
-			return 0, bad
-		}
-		return int32(f), nil
-	case *structpb.Value_StringValue:
-		n, err := strconv.ParseInt(strings.TrimSpace(k.StringValue), 10, 32)
-		if err != nil {
-			return 0, bad
-		}
-		return int32(n), nil
-	}
-	return 0, bad
-}
+// stringValue and int32Value read the values of a request's keys and MSI fields with the
+// readers objects decodes records with.
+var (
+	stringValue = objects.StringValue
+	int32Value  = objects.Int32Value
+)
 
 // splitList flattens repeated, comma-separated query values ("a,b" and "a&b" alike),
 // trimming blanks.

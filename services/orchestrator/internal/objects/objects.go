@@ -271,7 +271,7 @@ func setField(msg protoreflect.Message, fd protoreflect.FieldDescriptor, name st
 		n := int32(0)
 		if !null {
 			var why *commonv1.Reason
-			if n, why = int32Of(name, v); why != nil {
+			if n, why = Int32Value(name, v); why != nil {
 				return why
 			}
 		}
@@ -438,18 +438,11 @@ func valueOf(msg protoreflect.Message, fd protoreflect.FieldDescriptor) *structp
 	return nil
 }
 
+// stringOf reads a string field, bounded to maxText and free of control characters.
 func stringOf(name string, v *structpb.Value) (string, *commonv1.Reason) {
-	var s string
-	switch k := v.GetKind().(type) {
-	case *structpb.Value_StringValue:
-		s = k.StringValue
-	case *structpb.Value_NullValue:
-	case *structpb.Value_NumberValue:
-		s = strconv.FormatFloat(k.NumberValue, 'f', -1, 64)
-	case *structpb.Value_BoolValue:
-		s = strconv.FormatBool(k.BoolValue)
-	default:
-		return "", records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'string'", name)
+	s, why := StringValue(name, v)
+	if why != nil {
+		return "", why
 	}
 	return records.Text(name, s, maxText)
 }
@@ -457,25 +450,6 @@ func stringOf(name string, v *structpb.Value) (string, *commonv1.Reason) {
 // maxText bounds string fields; long text fields (descriptions, notes) share the limit of
 // Marketo's text area.
 const maxText = 65535
-
-func int32Of(name string, v *structpb.Value) (int32, *commonv1.Reason) {
-	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'integer'", name)
-	switch k := v.GetKind().(type) {
-	case *structpb.Value_NumberValue:
-		f := k.NumberValue
-		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
-			return 0, bad
-		}
-		return int32(f), nil
-	case *structpb.Value_StringValue:
-		n, err := strconv.ParseInt(strings.TrimSpace(k.StringValue), 10, 32)
-		if err != nil {
-			return 0, bad
-		}
-		return int32(n), nil
-	}
-	return 0, bad
-}
 
 func doubleOf(name string, v *structpb.Value) (float64, *commonv1.Reason) {
 	bad := records.Reason(marketo.CodeInvalidValue, "Invalid value for '%s'. Required of type 'number'", name)
