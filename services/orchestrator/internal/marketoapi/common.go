@@ -37,10 +37,19 @@ func (d *decoded[T]) drop(i int, why *commonv1.Reason) {
 
 // decodeAll decodes each Marketo record into a new input message.
 func decodeAll[T proto.Message](obj *objects.Object, recs []*structpb.Struct, newInput func() T) decoded[T] {
+	return decodeWith(recs, func(rec *structpb.Struct) (T, *commonv1.Reason) {
+		in := newInput()
+		return in, obj.Decode(rec, in)
+	})
+}
+
+// decodeWith decodes each Marketo record with decode, which returns the input or why the
+// record is skipped.
+func decodeWith[T proto.Message](recs []*structpb.Struct, decode func(*structpb.Struct) (T, *commonv1.Reason)) decoded[T] {
 	d := decoded[T]{refused: map[int]*commonv1.Reason{}}
 	for i, rec := range recs {
-		in := newInput()
-		if why := obj.Decode(rec, in); why != nil {
+		in, why := decode(rec)
+		if why != nil {
 			d.refused[i] = why
 			continue
 		}

@@ -153,26 +153,20 @@ func (s *Leads) DeleteLeads(ctx context.Context, req *orchestratorv1.DeleteLeads
 	if err := checkInput(len(req.GetInput())); err != nil {
 		return nil, err
 	}
-	refused := map[int]*commonv1.Reason{}
-	var keys []*personv1.LeadKey
-	var pos []int
-	for i, rec := range req.GetInput() {
-		id, why := intKey(rec, "id")
-		if why != nil {
-			refused[i] = why
-			continue
-		}
-		keys = append(keys, &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: id}})
-		pos = append(pos, i)
+	res, err := deleteRecords(ctx, req.GetInput(), true, leadKey, s.apply.DeleteLeads)
+	if err != nil {
+		return nil, err
 	}
-	var outs []apply.Outcome
-	if len(keys) > 0 {
-		var err error
-		if outs, err = s.apply.DeleteLeads(ctx, keys); err != nil {
-			return nil, err
-		}
+	return &orchestratorv1.DeleteLeadsResponse{RequestId: requestID(ctx), Success: true, Result: leadResults(res)}, nil
+}
+
+// leadKey reads a lead's key: its id (leads are deleted by id only).
+func leadKey(rec *structpb.Struct, _ bool) (*personv1.LeadKey, *commonv1.Reason) {
+	id, why := intKey(rec, "id")
+	if why != nil {
+		return nil, why
 	}
-	return &orchestratorv1.DeleteLeadsResponse{RequestId: requestID(ctx), Success: true, Result: leadResults(results(len(req.GetInput()), refused, pos, outs))}, nil
+	return &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: id}}, nil
 }
 
 // DescribeLeads implements orchestratorv1.MarketoLeadServiceServer: Describe Lead, one

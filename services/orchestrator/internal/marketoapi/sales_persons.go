@@ -43,25 +43,18 @@ func (s *SalesPersons) SyncSalesPersons(ctx context.Context, req *orchestratorv1
 	if err != nil {
 		return nil, err
 	}
+	d := decodeWith(req.GetInput(), salesPersonInput)
 	results := make([]*orchestratorv1.MarketoRecordResult, len(req.GetInput()))
-	var inputs []*identityv1.SalesPersonInput
-	var seqs []int
-	for i, rec := range req.GetInput() {
-		in, why := salesPersonInput(rec)
-		if why != nil {
-			results[i] = skippedResult(i, why)
-			continue
-		}
-		inputs = append(inputs, in)
-		seqs = append(seqs, i)
+	for i, why := range d.refused {
+		results[i] = skippedResult(i, why)
 	}
-	if len(inputs) > 0 {
-		resp, err := s.identity.SyncSalesPersons(ctx, &identityv1.SyncSalesPersonsRequest{Action: action, DedupeBy: dedupe, Input: inputs})
+	if len(d.inputs) > 0 {
+		resp, err := s.identity.SyncSalesPersons(ctx, &identityv1.SyncSalesPersonsRequest{Action: action, DedupeBy: dedupe, Input: d.inputs})
 		if err != nil {
 			return nil, err
 		}
 		for n, r := range resp.GetResults() {
-			results[seqs[n]] = recordResult(seqs[n], r)
+			results[d.pos[n]] = recordResult(d.pos[n], r)
 		}
 	}
 	return &orchestratorv1.SyncSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: results}, nil
@@ -188,36 +181,15 @@ func salesPersonRecord(seq int, p *identityv1.SalesPerson, fields []string) *str
 // DeleteSalesPersons implements orchestratorv1.MarketoSalesPersonServiceServer. A sales
 // person who still owns companies, leads or opportunities is skipped with 1022.
 func (s *SalesPersons) DeleteSalesPersons(ctx context.Context, req *orchestratorv1.DeleteSalesPersonsRequest) (*orchestratorv1.DeleteSalesPersonsResponse, error) {
-	if err := checkInput(len(req.GetInput())); err != nil {
-		return nil, err
-	}
-	by, err := parseDedupeBy("deleteBy", req.GetDeleteBy())
+	byID, err := parseDelete(len(req.GetInput()), req.GetDeleteBy())
 	if err != nil {
 		return nil, err
 	}
-	byID := by == commonv1.DedupeBy_DEDUPE_BY_ID_FIELD
-	results := make([]*orchestratorv1.MarketoRecordResult, len(req.GetInput()))
-	var keys []*identityv1.SalesPersonKey
-	var seqs []int
-	for i, rec := range req.GetInput() {
-		key, why := salesPersonKey(rec, byID)
-		if why != nil {
-			results[i] = skippedResult(i, why)
-			continue
-		}
-		keys = append(keys, key)
-		seqs = append(seqs, i)
+	res, err := deleteRecords(ctx, req.GetInput(), byID, salesPersonKey, s.apply.DeleteSalesPersons)
+	if err != nil {
+		return nil, err
 	}
-	if len(keys) > 0 {
-		outs, err := s.apply.DeleteSalesPersons(ctx, keys)
-		if err != nil {
-			return nil, err
-		}
-		for n, o := range outs {
-			results[seqs[n]] = recordResult(seqs[n], o.Result)
-		}
-	}
-	return &orchestratorv1.DeleteSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: results}, nil
+	return &orchestratorv1.DeleteSalesPersonsResponse{RequestId: requestID(ctx), Success: true, Result: res}, nil
 }
 
 // salesPersonKey reads the key of a delete input record.
