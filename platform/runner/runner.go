@@ -5,10 +5,8 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -113,26 +111,10 @@ func run(ctx context.Context, name string, build func(ctx context.Context, env E
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	if p.MetricsAddr != "" {
-		g.Go(func() error { return serveMetrics(gctx, p.MetricsAddr, tel.Metrics) })
+		g.Go(func() error { return telemetry.Serve(gctx, "MSISYNC_METRICS_ADDR", p.MetricsAddr, tel.Metrics) })
 	}
 	log.Info("msisync started", "binary", name)
 	err = g.Wait()
 	log.Info("msisync stopped", "binary", name)
 	return err
-}
-
-func serveMetrics(ctx context.Context, addr string, h http.Handler) error {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving metrics on %s: %w", addr, err)
-	}
-	return nil
 }

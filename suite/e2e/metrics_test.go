@@ -23,17 +23,23 @@ type sample struct {
 // labelPair matches one name="value" label of a series.
 var labelPair = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
 
-// scrape reads the gateway's GET /metrics and parses the text format (comments skipped).
+// scrape reads the gateway's GET /metrics.
 func (s *suite) scrape() []sample {
 	s.t.Helper()
-	resp, err := http.Get(s.base + "/metrics")
+	return scrape(s.t, s.base+"/metrics")
+}
+
+// scrape reads a GET /metrics and parses the text format (comments skipped).
+func scrape(t *testing.T, url string) []sample {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("GET /metrics = HTTP %d, %v", resp.StatusCode, err)
+		t.Fatalf("GET %s = HTTP %d, %v", url, resp.StatusCode, err)
 	}
 	var out []sample
 	sc := bufio.NewScanner(bytes.NewReader(raw))
@@ -46,7 +52,7 @@ func (s *suite) scrape() []sample {
 		cut := strings.LastIndexByte(line, ' ')
 		v, err := strconv.ParseFloat(line[cut+1:], 64)
 		if cut < 0 || err != nil {
-			s.t.Fatalf("unreadable metrics line %q", line)
+			t.Fatalf("unreadable metrics line %q", line)
 		}
 		series := line[:cut]
 		smp := sample{name: series, labels: map[string]string{}, value: v}
@@ -90,13 +96,19 @@ type expectation struct {
 
 func (e expectation) String() string { return fmt.Sprintf("%s%v = %v", e.name, e.labels, e.want) }
 
-// waitForMetrics scrapes until every expectation holds (counters are updated just after the
-// state the API shows), and returns the last scrape.
+// waitForMetrics scrapes the gateway until every expectation holds (counters are updated
+// just after the state the API shows), and returns the last scrape.
 func (s *suite) waitForMetrics(exps ...expectation) []sample {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return waitForMetrics(s.t, s.base+"/metrics", exps...)
+}
+
+// waitForMetrics scrapes url until every expectation holds, and returns the last scrape.
+func waitForMetrics(t *testing.T, url string, exps ...expectation) []sample {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		samples := s.scrape()
+		samples := scrape(t, url)
 		var wrong []string
 		for _, e := range exps {
 			if got, found := metric(samples, e.name, e.labels); !found || got != e.want {
@@ -107,7 +119,7 @@ func (s *suite) waitForMetrics(exps ...expectation) []sample {
 			return samples
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("after 20 s, /metrics still has:\n  %s", strings.Join(wrong, "\n  "))
+			t.Fatalf("after 30 s, %s still has:\n  %s", url, strings.Join(wrong, "\n  "))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

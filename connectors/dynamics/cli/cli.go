@@ -50,11 +50,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "msisync dynamics", buildinfo.Version())
 		return nil
 	}
-	var logCfg config.Log
-	if err := config.Load(&logCfg); err != nil {
+	var proc process
+	if err := config.Load(&proc); err != nil {
 		return err
 	}
-	log := logging.New(stderr, logCfg)
+	if err := proc.Validate(); err != nil {
+		return err
+	}
+	log := logging.New(stderr, proc.Log)
 	switch args[0] {
 	case "sync":
 		fs := flag.NewFlagSet("msisync dynamics sync", flag.ContinueOnError)
@@ -76,13 +79,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if f, ok := stderr.(*os.File); ok && !*noProgress {
 			progress = TerminalProgress(f)
 		}
+		config.LogEffective(log, config.Section{Name: "process", Config: proc})
 		c, err := open(ctx, log, progress)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		if *watch {
-			return c.Watch(ctx)
+			return watchServingMetrics(ctx, c, proc.MetricsAddr, log)
 		}
 		if *full {
 			rep, err := c.Resync(ctx)

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -173,6 +174,8 @@ type Options struct {
 	Progress func(Event)
 	// HTTPClient talks to Dataverse and the token endpoint (default: the dataverse package's).
 	HTTPClient *http.Client
+	// Metrics receives the connector's metrics (see metrics.go; default: the global provider).
+	Metrics metric.MeterProvider
 }
 
 // Connector is one Dynamics org connected to one msisync orchestrator.
@@ -184,6 +187,7 @@ type Connector struct {
 	orch     *orchestrator
 	conn     *grpc.ClientConn
 	state    *state.Store
+	m        instruments
 }
 
 // New checks the configuration, opens the connector's state and prepares its clients; it
@@ -217,7 +221,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Connector, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Connector{cfg: cfg, log: log, progress: opts.Progress, dv: dv, orch: newOrchestrator(conn, id, secret, log), conn: conn, state: st}, nil
+	return &Connector{cfg: cfg, log: log, progress: opts.Progress, dv: dv, orch: newOrchestrator(conn, id, secret, log), conn: conn, state: st, m: newInstruments(opts.Metrics)}, nil
 }
 
 // generatedCredentials reads the API client the suite generated on its first start.

@@ -37,7 +37,9 @@ var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
 // were, so the next cycle repeats the work; repeated runs are deduplicated by request id
 // and every write is an idempotent upsert or delete.
 func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
-	return c.sync(ctx, false)
+	rep, err := c.sync(ctx, false)
+	c.m.synced(ctx, rep, err)
+	return rep, err
 }
 
 // Resync is SyncOnce from scratch: it reads every entity set in full and sends every record
@@ -45,7 +47,9 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 // data by hand (a record re-assigned from a disabled user, dead letters dropped), or to
 // check that msisync holds the whole org.
 func (c *Connector) Resync(ctx context.Context) (*SyncReport, error) {
-	return c.sync(ctx, true)
+	rep, err := c.sync(ctx, true)
+	c.m.synced(ctx, rep, err)
+	return rep, err
 }
 
 // sync is one cycle; full reads and sends everything.

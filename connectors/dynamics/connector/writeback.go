@@ -48,6 +48,13 @@ type WritebackReport struct {
 // idempotent) rather than losing it. Rows that are gone (404) or refused are recorded and
 // skipped.
 func (c *Connector) WritebackOnce(ctx context.Context) (*WritebackReport, error) {
+	rep, err := c.writeback(ctx)
+	c.m.wroteBack(ctx, rep, err)
+	return rep, err
+}
+
+// writeback is one writeback cycle (see WritebackOnce).
+func (c *Connector) writeback(ctx context.Context) (*WritebackReport, error) {
 	rep := &WritebackReport{Started: time.Now()}
 	cursor, err := c.state.Cursor(ctx, writebackCursor)
 	if err != nil {
