@@ -70,3 +70,12 @@ func Texts[F comparable](dst map[F]string, email F, fields []Text[F]) *commonv1.
 func String[F any](name string, field F, value *string) Text[F] {
 	return Text[F]{Name: name, Field: field, Value: value, Max: records.MaxTextLength}
 }
+
+// ExternalKey returns the match key (extid.Key) of an external id that names a record in a
+// BatchGet or Delete call, or, when it cannot name one, the reason that field is missing.
+func ExternalKey(raw, field string) (string, *commonv1.Reason) {
+	if key := extid.Key(raw); key != "" {
+		return key, nil
+	}
+	return "", records.Missing(field)
+}

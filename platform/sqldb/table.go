@@ -82,6 +82,16 @@ func (t *Table[R, ID]) keyIn(keys []string) (string, []any) {
 // Get returns the records that have one of ids or one of the external keys, each once, in
 // no particular order; empty keys match nothing.
 func (t *Table[R, ID]) Get(ctx context.Context, q Querier, ids []ID, keys []string) ([]R, error) {
+	where, args := t.KeyWhere(ids, keys)
+	if where == "" {
+		return nil, nil
+	}
+	return t.Select(ctx, q, where, args...)
+}
+
+// KeyWhere returns the condition matching any of ids or of the external keys (empty keys
+// match nothing), with its arguments; "" when there are none.
+func (t *Table[R, ID]) KeyWhere(ids []ID, keys []string) (string, []any) {
 	var conds []string
 	var args []any
 	if len(ids) > 0 {
@@ -89,15 +99,12 @@ func (t *Table[R, ID]) Get(ctx context.Context, q Querier, ids []ID, keys []stri
 		conds = append(conds, t.IDColumn+" IN ("+in+")")
 		args = append(args, a...)
 	}
-	if keys = nonEmpty(keys); len(keys) > 0 {
+	if keys = NonEmpty(keys); len(keys) > 0 {
 		cond, a := t.keyIn(keys)
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	if len(conds) == 0 {
-		return nil, nil
-	}
-	return t.Select(ctx, q, strings.Join(conds, " OR "), args...)
+	return strings.Join(conds, " OR "), args
 }
 
 // Delete removes, in one transaction, the records that n keys name (at most
@@ -170,8 +177,8 @@ func (t *Table[R, ID]) DeleteFound(ctx context.Context, tx *sql.Tx, n int, key f
 	return deleted, nil
 }
 
-// nonEmpty returns keys without the empty ones, which match nothing.
-func nonEmpty(keys []string) []string {
+// NonEmpty returns keys without the empty ones, which match nothing.
+func NonEmpty(keys []string) []string {
 	out := keys[:0:0]
 	for _, k := range keys {
 		if k != "" {

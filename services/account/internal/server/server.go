@@ -57,10 +57,8 @@ func storeKey(k *accountv1.CompanyKey) (store.Key, *commonv1.Reason) {
 	case *accountv1.CompanyKey_Id:
 		return store.Key{ID: v.Id}, nil
 	case *accountv1.CompanyKey_ExternalCompanyId:
-		if key := extid.Key(v.ExternalCompanyId); key != "" {
-			return store.Key{ExternalKey: key}, nil
-		}
-		return store.Key{}, records.Missing("externalCompanyId")
+		key, why := entity.ExternalKey(v.ExternalCompanyId, "externalCompanyId")
+		return store.Key{ExternalKey: key}, why
 	}
 	return store.Key{}, records.Missing("externalCompanyId' or 'id")
 }

@@ -172,10 +172,8 @@ func storeKey(k *identityv1.SalesPersonKey) (store.Key, *commonv1.Reason) {
 	case *identityv1.SalesPersonKey_Id:
 		return store.Key{ID: v.Id}, nil
 	case *identityv1.SalesPersonKey_ExternalSalesPersonId:
-		if key := extid.Key(v.ExternalSalesPersonId); key != "" {
-			return store.Key{ExternalKey: key}, nil
-		}
-		return store.Key{}, records.Missing("externalSalesPersonId")
+		key, why := entity.ExternalKey(v.ExternalSalesPersonId, "externalSalesPersonId")
+		return store.Key{ExternalKey: key}, why
 	}
 	return store.Key{}, records.Missing("externalSalesPersonId' or 'id")
 }

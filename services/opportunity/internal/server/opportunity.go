@@ -256,10 +256,8 @@ func opportunityKey(k *opportunityv1.OpportunityKey) (store.OpportunityKey, *com
 		}
 		return store.OpportunityKey{GUID: guidKey(v.MarketoGuid)}, nil
 	case *opportunityv1.OpportunityKey_ExternalOpportunityId:
-		if key := extid.Key(v.ExternalOpportunityId); key != "" {
-			return store.OpportunityKey{ExternalKey: key}, nil
-		}
-		return store.OpportunityKey{}, records.Missing("externalOpportunityId")
+		key, why := entity.ExternalKey(v.ExternalOpportunityId, "externalOpportunityId")
+		return store.OpportunityKey{ExternalKey: key}, why
 	}
 	return store.OpportunityKey{}, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'externalOpportunityId' or 'marketoGUID'")
 }

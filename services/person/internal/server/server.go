@@ -194,10 +194,8 @@ func leadKey(k *personv1.LeadKey) (store.Key, *commonv1.Reason) {
 	case *personv1.LeadKey_Id:
 		return store.Key{ID: v.Id}, nil
 	case *personv1.LeadKey_ExternalPersonId:
-		if key := extid.Key(v.ExternalPersonId); key != "" {
-			return store.Key{ExternalKey: key}, nil
-		}
-		return store.Key{}, records.Missing("externalPersonId")
+		key, why := entity.ExternalKey(v.ExternalPersonId, "externalPersonId")
+		return store.Key{ExternalKey: key}, why
 	}
 	return store.Key{}, records.Reason(marketo.CodeMissingValue, "Missing value for the required parameter 'id' or 'externalPersonId'")
 }

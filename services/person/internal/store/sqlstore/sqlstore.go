@@ -43,7 +43,8 @@ var insertColumns = append(append([]string{"email", "email_key", "external_perso
 // Close are its own.
 type Store struct {
 	*sqldb.DB
-	// keys reads and deletes leads by id and external person key; it reads only those.
+	// keys deletes leads by id and external person key, reading only those, and makes the
+	// condition Get reads leads by.
 	keys *sqldb.Table[leadKeys, int32]
 }
 
@@ -93,7 +94,7 @@ func filterCondition(f store.Filter) (cond string, args []any, ok bool, err erro
 	default:
 		return "", nil, false, fmt.Errorf("%w: filter field %d", store.ErrInvalid, f.By)
 	}
-	keys := nonEmpty(f.Keys)
+	keys := sqldb.NonEmpty(f.Keys)
 	if len(keys) == 0 {
 		return "", nil, false, nil
 	}
@@ -133,31 +134,13 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
 	return n, nil
 }
 
-// keyCondition returns the condition matching any of ids or external person keys, or ""
-// when there are none.
-func keyCondition(ids []int32, externalKeys []string) (string, []any) {
-	var conds []string
-	var args []any
-	if len(ids) > 0 {
-		in, a := sqldb.In(ids)
-		conds = append(conds, "id IN ("+in+")")
-		args = append(args, a...)
-	}
-	if keys := nonEmpty(externalKeys); len(keys) > 0 {
-		in, a := sqldb.In(keys)
-		conds = append(conds, "("+personKeyIn+"("+in+"))")
-		args = append(args, a...)
-	}
-	return strings.Join(conds, " OR "), args
-}
-
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, ids []int32, externalKeys []string, read store.Projection) ([]store.Lead, error) {
 	sel, err := selectionOf(read)
 	if err != nil {
 		return nil, err
 	}
-	cond, args := keyCondition(ids, externalKeys)
+	cond, args := s.keys.KeyWhere(ids, externalKeys)
 	if cond == "" {
 		return nil, nil
 	}
@@ -174,26 +157,15 @@ func (s *Store) CountReferences(ctx context.Context, companyKeys, salesPersonKey
 	if len(companyKeys) > store.MaxBatch || len(salesPersonKeys) > store.MaxBatch {
 		return nil, nil, fmt.Errorf("%w: at most %d keys of each kind", store.ErrInvalid, store.MaxBatch)
 	}
-	companies, err := sqldb.CountBy(ctx, s.DB, "leads", "external_company_key", nonEmpty(companyKeys))
+	companies, err := sqldb.CountBy(ctx, s.DB, "leads", "external_company_key", sqldb.NonEmpty(companyKeys))
 	if err != nil {
 		return nil, nil, err
 	}
-	salesPersons, err := sqldb.CountBy(ctx, s.DB, "leads", "external_sales_person_key", nonEmpty(salesPersonKeys))
+	salesPersons, err := sqldb.CountBy(ctx, s.DB, "leads", "external_sales_person_key", sqldb.NonEmpty(salesPersonKeys))
 	if err != nil {
 		return nil, nil, err
 	}
 	return companies, salesPersons, nil
-}
-
-// nonEmpty returns keys without the empty ones, which match nothing.
-func nonEmpty(keys []string) []string {
-	out := keys[:0:0]
-	for _, k := range keys {
-		if k != "" {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 func fieldNames(fs []store.Field) []string {
