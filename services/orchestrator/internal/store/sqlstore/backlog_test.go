@@ -13,8 +13,12 @@ import (
 func TestBacklogCountsUnfinishedWork(t *testing.T) {
 	t.Parallel()
 	for name, cfg := range map[string]func(t *testing.T) config.Store{
-		"sqlite":   func(t *testing.T) config.Store { return config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"} },
-		"postgres": func(t *testing.T) config.Store { return config.Store{DatabaseURL: config.Secret(pgtest.NewDatabase(t)), SQLiteSynchronous: "NORMAL"} },
+		"sqlite": func(t *testing.T) config.Store {
+			return config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"}
+		},
+		"postgres": func(t *testing.T) config.Store {
+			return config.Store{DatabaseURL: config.Secret(pgtest.NewDatabase(t)), SQLiteSynchronous: "NORMAL"}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
