@@ -38,6 +38,8 @@ commands:
 The connector reads MSISYNC_DYNAMICS_URL, MSISYNC_DYNAMICS_TOKEN_URL,
 MSISYNC_DYNAMICS_CLIENT_ID and MSISYNC_DYNAMICS_CLIENT_SECRET, and reaches the orchestrator
 at MSISYNC_ORCHESTRATOR_ADDR as the API client MSISYNC_CLIENT_ID / MSISYNC_CLIENT_SECRET.
+With --watch, MSISYNC_DYNAMICS_METRICS_ADDR (host:port) serves its Prometheus metrics at
+/metrics. It logs its effective configuration at start, secrets redacted.
 `
 
 // Run runs the command named by args (the words after "dynamics").
@@ -58,6 +60,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := logging.New(stderr, proc.Log)
+	config.LogEffective(log, config.Section{Name: "process", Config: proc})
 	switch args[0] {
 	case "sync":
 		fs := flag.NewFlagSet("msisync dynamics sync", flag.ContinueOnError)
@@ -79,7 +82,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if f, ok := stderr.(*os.File); ok && !*noProgress {
 			progress = TerminalProgress(f)
 		}
-		config.LogEffective(log, config.Section{Name: "process", Config: proc})
 		c, err := open(ctx, log, progress)
 		if err != nil {
 			return err
