@@ -190,3 +190,36 @@ func TestFieldChecks(t *testing.T) {
 		t.Errorf("bad email: %v", why)
 	}
 }
+
+func TestKeepExternalID(t *testing.T) {
+	t.Parallel()
+	type rec struct {
+		id  int32
+		ext string
+	}
+	same, other := " A-1 ", "b-2"
+	sent := []*string{&same, &other, nil}
+	b := NewBatch[int32](3)
+	for i, id := range []int32{1, 2, 3} {
+		b.Add(i, id)
+	}
+	err := KeepExternalID(context.Background(), b, func(i int) *string { return sent[i] },
+		func(w int32) int32 { return w },
+		func(_ context.Context, ids []int32, keys []string) ([]rec, error) {
+			if !cmp.Equal(ids, []int32{1, 2}) || keys != nil {
+				t.Errorf("get(%v, %v); want the records that send an external id", ids, keys)
+			}
+			return []rec{{1, "a-1"}, {2, "a-2"}}, nil
+		},
+		func(r rec) (int32, string) { return r.id, r.ext },
+		func(i int, w int32) *commonv1.RecordResult { return records.Skipped(i, w, records.Missing("x")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int32{1, 3}, b.Writes); diff != "" {
+		t.Errorf("writes kept (-want +got):\n%s", diff)
+	}
+	if b.Results[1].GetId() != 2 || b.Results[0] != nil {
+		t.Errorf("results = %v; want only record 1 refused", b.Results)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
+	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/records"
 )
 
@@ -124,6 +125,26 @@ func KeepKeys[W any, ID comparable, R any](ctx context.Context, b *Batch[W],
 		return nil
 	})
 	return nil
+}
+
+// KeepExternalID is KeepKeys for the usual key field, one external id: sent returns the
+// external id the input of record i sends (nil when none), id a write's record id, get the
+// store's Get (by ids and external keys), stored a record's id and external id, and refused
+// the result of a write that would change it.
+func KeepExternalID[W any, ID comparable, R any](ctx context.Context, b *Batch[W],
+	sent func(i int) *string, id func(W) ID, get func(context.Context, []ID, []string) ([]R, error),
+	stored func(R) (ID, string), refused func(i int, w W) *commonv1.RecordResult,
+) error {
+	return KeepKeys(ctx, b,
+		func(i int, w W) (ID, bool) { return id(w), sent(i) != nil },
+		func(ctx context.Context, ids []ID) ([]R, error) { return get(ctx, ids, nil) },
+		func(r R) ID { id, _ := stored(r); return id },
+		func(i int, w W, r R) *commonv1.RecordResult {
+			if _, ext := stored(r); extid.Key(*sent(i)) != extid.Key(ext) {
+				return refused(i, w)
+			}
+			return nil
+		})
 }
 
 // Apply writes the planned writes with one call of write, gives each its result from the

@@ -6,7 +6,6 @@ import (
 	accountv1 "github.com/msisync/msisync/gen/msisync/account/v1"
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	"github.com/msisync/msisync/platform/entity"
-	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/account/internal/store"
@@ -44,14 +43,10 @@ func (s *Server) SyncCompanies(ctx context.Context, req *accountv1.SyncCompanies
 // refuseExternalIDChanges skips updates by id that would change a record's external id,
 // which is its key in the CRM and cannot change once created.
 func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*accountv1.CompanyInput, b *entity.Batch[store.Write]) error {
-	return entity.KeepKeys(ctx, b,
-		func(i int, w store.Write) (int32, bool) { return w.ID, inputs[i].ExternalCompanyId != nil },
-		func(ctx context.Context, ids []int32) ([]store.Company, error) { return s.store.Get(ctx, ids, nil) },
-		func(c store.Company) int32 { return c.ID },
-		func(i int, w store.Write, c store.Company) *commonv1.RecordResult {
-			if extid.Key(inputs[i].GetExternalCompanyId()) == extid.Key(c.ExternalID) {
-				return nil
-			}
+	return entity.KeepExternalID(ctx, b, func(i int) *string { return inputs[i].ExternalCompanyId },
+		func(w store.Write) int32 { return w.ID }, s.store.Get,
+		func(c store.Company) (int32, string) { return c.ID, c.ExternalID },
+		func(i int, w store.Write) *commonv1.RecordResult {
 			return records.Skipped(i, w.ID, records.Reason(marketo.CodeInvalidData,
 				"externalCompanyId cannot be changed once created; leave it out when updating by id"))
 		})

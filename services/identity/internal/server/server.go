@@ -16,7 +16,6 @@ import (
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	"github.com/msisync/msisync/platform/entity"
-	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/platform/pagetoken"
 	"github.com/msisync/msisync/platform/records"
@@ -66,14 +65,10 @@ func (s *Server) SyncSalesPersons(ctx context.Context, req *identityv1.SyncSales
 // refuseExternalIDChanges skips updates by id that would change a record's external id,
 // which is its key in the CRM and cannot change once created.
 func (s *Server) refuseExternalIDChanges(ctx context.Context, inputs []*identityv1.SalesPersonInput, b *entity.Batch[store.Write]) error {
-	return entity.KeepKeys(ctx, b,
-		func(i int, w store.Write) (int32, bool) { return w.ID, inputs[i].ExternalSalesPersonId != nil },
-		func(ctx context.Context, ids []int32) ([]store.SalesPerson, error) { return s.store.Get(ctx, ids, nil) },
-		func(p store.SalesPerson) int32 { return p.ID },
-		func(i int, w store.Write, p store.SalesPerson) *commonv1.RecordResult {
-			if extid.Key(inputs[i].GetExternalSalesPersonId()) == extid.Key(p.ExternalID) {
-				return nil
-			}
+	return entity.KeepExternalID(ctx, b, func(i int) *string { return inputs[i].ExternalSalesPersonId },
+		func(w store.Write) int32 { return w.ID }, s.store.Get,
+		func(p store.SalesPerson) (int32, string) { return p.ID, p.ExternalID },
+		func(i int, w store.Write) *commonv1.RecordResult {
 			return records.Skipped(i, w.ID, records.Reason(marketo.CodeInvalidData,
 				"externalSalesPersonId cannot be changed once created; leave it out when updating by id"))
 		})

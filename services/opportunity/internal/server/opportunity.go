@@ -77,20 +77,13 @@ func (s *OpportunityServer) SyncOpportunities(ctx context.Context, req *opportun
 // refuseExternalIDChanges skips updates by GUID that would change a record's
 // externalOpportunityId, its key in the CRM, which cannot change once created (1003).
 func (s *OpportunityServer) refuseExternalIDChanges(ctx context.Context, inputs []*opportunityv1.OpportunityInput, b *entity.Batch[store.OpportunityWrite]) error {
-	return entity.KeepKeys(ctx, b,
-		func(i int, w store.OpportunityWrite) (string, bool) {
-			return w.GUID, inputs[i].ExternalOpportunityId != nil
-		},
-		func(ctx context.Context, guids []string) ([]store.Opportunity, error) {
-			return s.store.GetOpportunities(ctx, guids, nil)
-		},
-		func(o store.Opportunity) string { return o.GUID },
-		func(i int, _ store.OpportunityWrite, o store.Opportunity) *commonv1.RecordResult {
-			if extid.Key(inputs[i].GetExternalOpportunityId()) == extid.Key(o.ExternalID) {
-				return nil
-			}
+	return entity.KeepExternalID(ctx, b, func(i int) *string { return inputs[i].ExternalOpportunityId },
+		func(w store.OpportunityWrite) string { return w.GUID }, s.store.GetOpportunities,
+		func(o store.Opportunity) (string, string) { return o.GUID, o.ExternalID },
+		func(i int, _ store.OpportunityWrite) *commonv1.RecordResult {
 			return records.Skipped(i, 0, keyChanged("externalOpportunityId"))
 		})
+
 }
 
 // toOpportunityWrite validates one input record and returns its write, or the reason it is
