@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/msisync/msisync/platform/records"
@@ -48,6 +49,34 @@ func CheckUpserts[ID comparable](writes []Upsert[ID], max int) error {
 		}
 		if seen.Seen(key) {
 			return fmt.Errorf("%w: write %d repeats a key of an earlier write", records.ErrInvalidCall, i)
+		}
+	}
+	return nil
+}
+
+// Upserts makes the Upsert of each of n writes with upsert, which also returns the error of
+// a write that breaks the store's own contract (see KnownFields), and checks them with
+// CheckUpserts.
+func Upserts[ID comparable](n, max int, upsert func(i int) (Upsert[ID], error)) ([]Upsert[ID], error) {
+	out := make([]Upsert[ID], n)
+	for i := range n {
+		var err error
+		if out[i], err = upsert(i); err != nil {
+			return nil, err
+		}
+	}
+	if err := CheckUpserts(out, max); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// KnownFields returns an error wrapping records.ErrInvalidCall that names a field of fields
+// that known lacks, or nil.
+func KnownFields[F comparable, V any](known []F, fields map[F]V) error {
+	for f := range fields {
+		if !slices.Contains(known, f) {
+			return fmt.Errorf("%w: unknown field %v", records.ErrInvalidCall, f)
 		}
 	}
 	return nil

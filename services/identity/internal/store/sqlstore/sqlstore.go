@@ -8,7 +8,6 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
@@ -54,16 +53,11 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 
 // Write implements store.Store.
 func (s *Store) Write(ctx context.Context, writes []store.Write) ([]store.WriteResult, error) {
-	upserts := make([]sqldb.Upsert[int32], len(writes))
-	for i, w := range writes {
-		upserts[i] = sqldb.Upsert[int32]{Mode: w.Mode, ID: w.ID, Key: w.ExternalID.Key}
-		for f := range w.Fields {
-			if !slices.Contains(store.Fields, f) {
-				return nil, fmt.Errorf("%w: unknown field %q", store.ErrInvalid, f)
-			}
-		}
-	}
-	if err := sqldb.CheckUpserts(upserts, store.MaxBatch); err != nil {
+	upserts, err := sqldb.Upserts(len(writes), store.MaxBatch, func(i int) (sqldb.Upsert[int32], error) {
+		w := writes[i]
+		return sqldb.Upsert[int32]{Mode: w.Mode, ID: w.ID, Key: w.ExternalID.Key}, sqldb.KnownFields(store.Fields, w.Fields)
+	})
+	if err != nil {
 		return nil, err
 	}
 	out, err := s.t.Upsert(ctx, upserts, insertColumns, func(i int, now int64) ([]any, bool) {

@@ -101,15 +101,14 @@ func opportunityTable(db *sqldb.DB) *sqldb.Table[store.Opportunity, string] {
 
 // WriteOpportunities implements store.Opportunities.
 func (s *Store) WriteOpportunities(ctx context.Context, writes []store.OpportunityWrite) ([]store.WriteResult, error) {
-	upserts := make([]sqldb.Upsert[string], len(writes))
-	for i, w := range writes {
-		upserts[i] = sqldb.Upsert[string]{Mode: w.Mode, ID: w.GUID, Key: w.ExternalID.Key}
-		f := w.Fields
-		if (f.ExternalCompanyID != nil && f.ExternalCompanyID.Key == "") || (f.ExternalSalesPersonID != nil && f.ExternalSalesPersonID.Key == "") || (f.Name != nil && *f.Name == "") {
-			return nil, fmt.Errorf("%w: write %d clears a required field", store.ErrInvalid, i)
+	upserts, err := sqldb.Upserts(len(writes), store.MaxBatch, func(i int) (sqldb.Upsert[string], error) {
+		w := writes[i]
+		if f := w.Fields; (f.ExternalCompanyID != nil && f.ExternalCompanyID.Key == "") || (f.ExternalSalesPersonID != nil && f.ExternalSalesPersonID.Key == "") || (f.Name != nil && *f.Name == "") {
+			return sqldb.Upsert[string]{}, fmt.Errorf("%w: write %d clears a required field", store.ErrInvalid, i)
 		}
-	}
-	if err := sqldb.CheckUpserts(upserts, store.MaxBatch); err != nil {
+		return sqldb.Upsert[string]{Mode: w.Mode, ID: w.GUID, Key: w.ExternalID.Key}, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	cols := []string{"marketo_guid", "external_id", "external_key"}
