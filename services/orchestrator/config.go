@@ -63,6 +63,14 @@ type Config struct {
 	// its applied, rejected and dropped records are deleted, and the run with them unless it
 	// still holds dead letters. Parked and dead-lettered records are never pruned.
 	SyncRunRetention string `env:"SYNC_RUN_RETENTION" envDefault:"720h"`
+	// DeadLetterRetry is when dead letters are retried automatically
+	// (MSISYNC_DEAD_LETTER_RETRY): comma-separated delays, the first counted from when a
+	// record was dead-lettered, each next one from when it was dead-lettered again, the last
+	// repeating; "off" leaves them to the manual retry. See parseDeadLetterRetry.
+	DeadLetterRetry string `env:"DEAD_LETTER_RETRY" envDefault:"1h,6h,24h"`
+	// DeadLetterRetryMaxAge ends the automatic retries of a record that long after it was
+	// first dead-lettered (MSISYNC_DEAD_LETTER_RETRY_MAX_AGE, e.g. 7d; "off": never).
+	DeadLetterRetryMaxAge string `env:"DEAD_LETTER_RETRY_MAX_AGE" envDefault:"7d"`
 	// WritebackColumns maps MSI fields to the CRM columns the writeback feed names
 	// (MSISYNC_WRITEBACK_COLUMNS, "field:column,field:column"; default: the Dynamics mkt_*
 	// columns of docs/msi-contract.md, Writeback). Fields left out are not written back.
@@ -117,6 +125,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("MSISYNC_PARK_TTL %v is out of range: use 1s to 2160h (90 days)", c.ParkTTL))
 	}
 	if _, err := parseRetention(c.SyncRunRetention); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseDeadLetterRetry(c.DeadLetterRetry, c.DeadLetterRetryMaxAge); err != nil {
 		errs = append(errs, err)
 	}
 	if clients, err := parseClients(c.Clients.Value()); err != nil {

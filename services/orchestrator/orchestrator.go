@@ -139,7 +139,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err != nil {
 		return nil, err
 	}
-	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Sweep: min(time.Minute, cfg.ParkTTL), Log: s.log})
+	retry, err := parseDeadLetterRetry(cfg.DeadLetterRetry, cfg.DeadLetterRetryMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Sweep: min(time.Minute, cfg.ParkTTL), DeadLetterRetry: retry, Log: s.log})
 	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
 	retention, err := parseRetention(cfg.SyncRunRetention)
 	if err != nil {

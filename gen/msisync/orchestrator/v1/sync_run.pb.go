@@ -676,8 +676,13 @@ type ParkedRecord struct {
 	AttemptCount int32 `protobuf:"varint,11,opt,name=attempt_count,json=attemptCount,proto3" json:"attempt_count,omitempty"`
 	// When applying it was last attempted.
 	LastAttemptTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=last_attempt_time,json=lastAttemptTime,proto3" json:"last_attempt_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// How many automatic retries of the record were made (MSISYNC_DEAD_LETTER_RETRY).
+	AutomaticRetryCount int32 `protobuf:"varint,13,opt,name=automatic_retry_count,json=automaticRetryCount,proto3" json:"automatic_retry_count,omitempty"`
+	// Dead-letter list only: when the next automatic retry is due; unset when none is
+	// scheduled (the retries are off or over, or the record was dead-lettered moments ago).
+	NextRetryTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=next_retry_time,json=nextRetryTime,proto3" json:"next_retry_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ParkedRecord) Reset() {
@@ -794,6 +799,20 @@ func (x *ParkedRecord) GetLastAttemptTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ParkedRecord) GetAutomaticRetryCount() int32 {
+	if x != nil {
+		return x.AutomaticRetryCount
+	}
+	return 0
+}
+
+func (x *ParkedRecord) GetNextRetryTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextRetryTime
+	}
+	return nil
+}
+
 var File_msisync_orchestrator_v1_sync_run_proto protoreflect.FileDescriptor
 
 const file_msisync_orchestrator_v1_sync_run_proto_rawDesc = "" +
@@ -840,7 +859,7 @@ const file_msisync_orchestrator_v1_sync_run_proto_rawDesc = "" +
 	"\n" +
 	"pending_id\x18\v \x01(\tR\tpendingId\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xce\x04\n" +
+	"updateTime\"\xc6\x05\n" +
 	"\fParkedRecord\x12\x1d\n" +
 	"\n" +
 	"pending_id\x18\x01 \x01(\tR\tpendingId\x12\x17\n" +
@@ -857,7 +876,9 @@ const file_msisync_orchestrator_v1_sync_run_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12#\n" +
 	"\rattempt_count\x18\v \x01(\x05R\fattemptCount\x12F\n" +
-	"\x11last_attempt_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0flastAttemptTime*\xd7\x01\n" +
+	"\x11last_attempt_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0flastAttemptTime\x122\n" +
+	"\x15automatic_retry_count\x18\r \x01(\x05R\x13automaticRetryCount\x12B\n" +
+	"\x0fnext_retry_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\rnextRetryTime*\xd7\x01\n" +
 	"\x0eSyncObjectType\x12 \n" +
 	"\x1cSYNC_OBJECT_TYPE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dSYNC_OBJECT_TYPE_SALES_PERSON\x10\x01\x12\x1c\n" +
@@ -932,11 +953,12 @@ var file_msisync_orchestrator_v1_sync_run_proto_depIdxs = []int32{
 	8,  // 17: msisync.orchestrator.v1.ParkedRecord.park_time:type_name -> google.protobuf.Timestamp
 	8,  // 18: msisync.orchestrator.v1.ParkedRecord.expire_time:type_name -> google.protobuf.Timestamp
 	8,  // 19: msisync.orchestrator.v1.ParkedRecord.last_attempt_time:type_name -> google.protobuf.Timestamp
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	8,  // 20: msisync.orchestrator.v1.ParkedRecord.next_retry_time:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_sync_run_proto_init() }

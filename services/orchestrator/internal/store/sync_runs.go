@@ -122,6 +122,8 @@ type SyncRecord struct {
 	AttemptTime time.Time
 	// UpdateTime is when its state last changed.
 	UpdateTime time.Time
+	// AutoRetry is where a dead letter stands in its automatic retries.
+	AutoRetry AutoRetry
 }
 
 // Outcome is what processing a record produced.
@@ -241,6 +243,7 @@ type ParkedQuery struct {
 // one of its records is pending, waiting when some are parked, and completed otherwise;
 // queued, running and failed runs are left to their worker.
 type SyncRunStore interface {
+	DeadLetterRetryStore
 	// CreateSyncRun stores run and its records (all pending; ids are assigned) in one
 	// transaction. When run.RequestID is not empty and a run of run.ClientID with it
 	// exists, nothing is stored and that run is returned with created false (runs of other

@@ -225,6 +225,9 @@ func parkedProto(r store.SyncRecord) (*orchestratorv1.ParkedRecord, error) {
 		ExpireTime:      ts(r.ExpireTime),
 		AttemptCount:    int32(r.Attempts),
 		LastAttemptTime: ts(r.AttemptTime),
+
+		AutomaticRetryCount: int32(r.AutoRetry.Count),
+		NextRetryTime:       ts(r.AutoRetry.Next),
 	}
 	if len(r.Reasons) > 0 {
 		out.Reason = &commonv1.Reason{Code: r.Reasons[0].Code, Message: r.Reasons[0].Message}

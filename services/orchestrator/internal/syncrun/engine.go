@@ -48,6 +48,9 @@ type Options struct {
 	// Sweep is how often parked records are expired and checked for parents that arrived
 	// by other routes (default 1m).
 	Sweep time.Duration
+	// DeadLetterRetry is when dead letters are retried automatically, checked at each
+	// sweep (default: never; see autoretry.go).
+	DeadLetterRetry store.RetrySchedule
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives the worker's messages (default: discarded).

@@ -89,9 +89,13 @@ func next(parents []store.ParkedParent) store.Parent {
 	return parents[len(parents)-1].Parent
 }
 
-// sweepLogged sweeps and logs a failure (the next sweep tries again).
+// sweepLogged sweeps, then retries the dead letters due for an automatic retry, and logs a
+// failure (the next sweep tries again).
 func (e *Engine) sweepLogged(ctx context.Context) {
 	if err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
 		e.opts.Log.WarnContext(ctx, "sweeping parked records", "error", err)
+	}
+	if _, err := e.RetryDueDeadLetters(ctx); err != nil && ctx.Err() == nil {
+		e.opts.Log.WarnContext(ctx, "retrying dead letters automatically", "error", err)
 	}
 }

@@ -55,14 +55,14 @@ func scanRun(row interface{ Scan(...any) error }) (store.SyncRun, error) {
 }
 
 const recordColumns = "id, run_id, object_type, idx, record, rec_key, state, status, rec_id, guid, reasons, " +
-	"missing_kind, missing_key, missing_display, park_time, expire_time, attempts, attempt_time, update_time"
+	"missing_kind, missing_key, missing_display, park_time, expire_time, attempts, attempt_time, update_time, " + autoRetryColumns
 
 func scanRecord(rows *sql.Rows) (store.SyncRecord, error) {
 	var r store.SyncRecord
 	var record, state, reasons string
-	var park, expire, attempt, update int64
+	var park, expire, attempt, update, nextRetry int64
 	err := rows.Scan(&r.ID, &r.RunID, &r.ObjectType, &r.Index, &record, &r.Key, &state, &r.Status, &r.RecID, &r.GUID, &reasons,
-		&r.Missing.Kind, &r.Missing.Key, &r.MissingDisplay, &park, &expire, &r.Attempts, &attempt, &update)
+		&r.Missing.Kind, &r.Missing.Key, &r.MissingDisplay, &park, &expire, &r.Attempts, &attempt, &update, &r.AutoRetry.Count, &nextRetry)
 	if err != nil {
 		return store.SyncRecord{}, fmt.Errorf("reading sync record: %w", err)
 	}
@@ -74,6 +74,7 @@ func scanRecord(rows *sql.Rows) (store.SyncRecord, error) {
 		}
 	}
 	r.ParkTime, r.ExpireTime, r.AttemptTime, r.UpdateTime = fromMicros(park), fromMicros(expire), fromMicros(attempt), fromMicros(update)
+	r.AutoRetry.Next = fromMicros(nextRetry)
 	return r, nil
 }
 
