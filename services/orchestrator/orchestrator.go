@@ -29,6 +29,7 @@ import (
 	"github.com/msisync/msisync/platform/runner"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/auth"
+	"github.com/msisync/msisync/services/orchestrator/internal/console"
 	"github.com/msisync/msisync/services/orchestrator/internal/fault"
 	"github.com/msisync/msisync/services/orchestrator/internal/gateway"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
@@ -63,6 +64,8 @@ type Service struct {
 	syncs  *syncrun.Engine
 	prune  *syncrun.Pruner
 	limits *limits.Limiter
+	// consoleKey marks the console's own calls, which skip the API limits (see console.Unlimited).
+	consoleKey string
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -74,9 +77,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if len(cfg.WritebackColumns) == 0 {
-		cfg.WritebackColumns = insight.DefaultColumns
-	}
+	cfg = cfg.Effective()
 	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator store: %w", err)
@@ -117,7 +118,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	// Internal error text never reaches a caller: fault logs it under an error id and
 	// answers a sentence quoting the id; outermost of the orchestrator's own interceptors,
 	// so that it sees theirs too.
-	s.grpc = grpcserver.New(Name, log, fault.UnaryServerInterceptor(s.log), s.auth.UnaryInterceptor(), s.limits.UnaryInterceptor())
+	// The console's page loads (marked with this process's console key) skip the limits.
+	s.consoleKey = console.NewKey()
+	s.grpc = grpcserver.New(Name, log, fault.UnaryServerInterceptor(s.log), s.auth.UnaryInterceptor(), console.Unlimited(s.consoleKey, s.limits.UnaryInterceptor()))
 	g := s.grpc.GRPC
 	orchestratorv1.RegisterAuthServiceServer(g, auth.NewServer(s.auth))
 	applier := apply.New(links.Clients{
@@ -185,12 +188,16 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	for name, conn := range s.conns {
 		services[name] = conn
 	}
+	health := gateway.Health{Services: services}
 	handler, err := gateway.New(ctx, gateway.Config{
 		AllowAccessTokenParam: s.cfg.AllowAccessTokenParam,
 		MaxBodyBytes:          gateway.DefaultConfig.MaxBodyBytes,
 		MaxURIBytes:           gateway.DefaultConfig.MaxURIBytes,
 		Log:                   s.log,
-	}, self, gateway.Health{Services: services}, s.metric)
+		Console: console.New(console.Config{
+			Conn: self, Key: s.consoleKey, Health: health.States, Quota: s.quotaToday, Log: s.log,
+		}),
+	}, self, health, s.metric)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func TestConnectorWatchServesItsMetricsAndLogsItsConfiguration(t *testing.T) {
 			t.Errorf("the %s logged MSISYNC_CLIENT_SECRET=[redacted] %d times; want once:\n%s", name, n, out)
 		}
 	}
-	for _, want := range []string{"section=identity", "section=orchestrator", "MSISYNC_HTTP_ADDR=" + strings.TrimPrefix(s.base, "http://"), "MSISYNC_DAILY_QUOTA=0"} {
+	for _, want := range []string{"section=identity", "section=orchestrator", "MSISYNC_HTTP_ADDR=" + strings.TrimPrefix(s.base, "http://"), "MSISYNC_DAILY_QUOTA=0", "priority:mkt_priority"} {
 		if !strings.Contains(s.logs.String(), want) {
 			t.Errorf("the suite's configuration log lacks %s", want)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,7 +95,14 @@ type expectation struct {
 	want   float64
 }
 
-func (e expectation) String() string { return fmt.Sprintf("%s%v = %v", e.name, e.labels, e.want) }
+func (e expectation) String() string {
+	var kv []string
+	for k, v := range e.labels {
+		kv = append(kv, fmt.Sprintf("%s=%q", k, v))
+	}
+	slices.Sort(kv)
+	return fmt.Sprintf("%s{%s} = %v", e.name, strings.Join(kv, ","), e.want)
+}
 
 // waitForMetrics scrapes the gateway until every expectation holds (counters are updated
 // just after the state the API shows), and returns the last scrape.

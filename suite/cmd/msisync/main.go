@@ -52,7 +52,7 @@ func main() {
 			config.Section{Name: person.Name, Config: cfg.Person},
 			config.Section{Name: opportunity.Name, Config: cfg.Opportunity},
 			config.Section{Name: scoring.Name, Config: cfg.Scoring},
-			config.Section{Name: orchestrator.Name, Config: cfg.Orchestrator})
+			config.Section{Name: orchestrator.Name, Config: cfg.Orchestrator.Effective()})
 		var built []runner.Service
 		add := func(s runner.Service, err error) error {
 			if err != nil {

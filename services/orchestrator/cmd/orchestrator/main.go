@@ -16,7 +16,7 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
-		config.LogEffective(env.Log, config.Section{Name: orchestrator.Name, Config: cfg})
+		config.LogEffective(env.Log, config.Section{Name: orchestrator.Name, Config: cfg.Effective()})
 		svc, err := orchestrator.New(ctx, cfg, env.Log, env.Telemetry.Metrics)
 		if err != nil {
 			return nil, err
