@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +33,8 @@ type dynamicsEnv struct {
 	databaseURL string
 	// fallbackOwner is the connector's MSISYNC_DYNAMICS_FALLBACK_OWNER (see open).
 	fallbackOwner string
+	// log, when set, receives the connector's messages (see open).
+	log *slog.Logger
 }
 
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
@@ -74,7 +77,7 @@ func (e *dynamicsEnv) open() {
 		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret, FallbackOwner: e.fallbackOwner,
 		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(e.databaseURL)},
 	}
-	c, err := connector.New(context.Background(), cfg, connector.Options{Progress: func(ev connector.Event) {
+	c, err := connector.New(context.Background(), cfg, connector.Options{Log: e.log, Progress: func(ev connector.Event) {
 		if e.progress != nil {
 			e.progress(ev)
 		}
