@@ -12,6 +12,7 @@ import (
 
 // Upsert is one write of a batch as Table.Upsert sees it: its mode and its key.
 type Upsert[ID comparable] struct {
+	// Mode is what the write does with a record that exists or not.
 	Mode records.Mode
 	// ID is the key when it is not the zero ID (UpdateOnly only); Key, an external key, is
 	// the key otherwise.
