@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/msisync/msisync/platform/alert"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
@@ -71,6 +72,15 @@ type Config struct {
 	// DeadLetterRetryMaxAge ends the automatic retries of a record that long after it was
 	// first dead-lettered (MSISYNC_DEAD_LETTER_RETRY_MAX_AGE, e.g. 7d; "off": never).
 	DeadLetterRetryMaxAge string `env:"DEAD_LETTER_RETRY_MAX_AGE" envDefault:"7d"`
+	// Alert is where alerts go (MSISYNC_ALERT_WEBHOOK_URL, MSISYNC_ALERT_WEBHOOK_SECRET; see
+	// package alert); unset, none is sent.
+	Alert alert.Config
+	// AlertDeadLetterThreshold: the dead-letter alert fires while more sync records than
+	// this are dead-lettered (MSISYNC_ALERT_DEAD_LETTER_THRESHOLD, 0 or more).
+	AlertDeadLetterThreshold int64 `env:"ALERT_DEAD_LETTER_THRESHOLD" envDefault:"100"`
+	// AlertCheckInterval is how often the alert conditions are checked
+	// (MSISYNC_ALERT_CHECK_INTERVAL, 1s to 1h).
+	AlertCheckInterval time.Duration `env:"ALERT_CHECK_INTERVAL" envDefault:"1m"`
 	// WritebackColumns maps MSI fields to the CRM columns the writeback feed names
 	// (MSISYNC_WRITEBACK_COLUMNS, "field:column,field:column"; default: the Dynamics mkt_*
 	// columns of docs/msi-contract.md, Writeback). Fields left out are not written back.
@@ -130,6 +140,7 @@ func (c Config) Validate() error {
 	if _, err := parseDeadLetterRetry(c.DeadLetterRetry, c.DeadLetterRetryMaxAge); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAlerts())
 	if clients, err := parseClients(c.Clients.Value()); err != nil {
 		errs = append(errs, err)
 	} else {

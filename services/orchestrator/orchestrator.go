@@ -64,6 +64,7 @@ type Service struct {
 	syncs  *syncrun.Engine
 	prune  *syncrun.Pruner
 	limits *limits.Limiter
+	alerts *alerts // nil without MSISYNC_ALERT_WEBHOOK_URL
 	// consoleKey marks the console's own calls, which skip the API limits (see console.Unlimited).
 	consoleKey string
 }
@@ -115,6 +116,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err := s.limits.Load(ctx); err != nil {
 		return nil, fmt.Errorf("loading the daily quota counts: %w", err)
 	}
+	s.alerts = newAlerts(cfg, st, s.limits.Usage, s.log)
 	// Internal error text never reaches a caller: fault logs it under an error id and
 	// answers a sentence quoting the id; outermost of the orchestrator's own interceptors,
 	// so that it sees theirs too.
@@ -225,6 +227,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	g.Go(func() error { return s.syncs.Run(gctx) })
 	g.Go(func() error { s.prune.Run(gctx); return nil })
 	g.Go(func() error { s.limits.Run(gctx); return nil })
+	g.Go(func() error { return s.alerts.run(gctx) })
 	err = g.Wait()
 	// Calls that finished during the graceful stop counted too: save them.
 	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
