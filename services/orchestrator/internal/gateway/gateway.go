@@ -36,6 +36,8 @@ type Config struct {
 	// Log receives the internal errors hidden from callers, with their error ids; nil
 	// discards them.
 	Log *slog.Logger
+	// Console serves the operations console under /console/; nil serves none.
+	Console http.Handler
 }
 
 // DefaultConfig has Marketo's limits.
@@ -84,6 +86,9 @@ func New(ctx context.Context, cfg Config, conn *grpc.ClientConn, health http.Han
 	root := http.NewServeMux()
 	root.Handle("GET /healthz", health)
 	root.Handle("GET /metrics", metrics)
+	if cfg.Console != nil {
+		root.Handle("/console/", cfg.Console)
+	}
 	root.Handle("/", marketoConventions(cfg, mux))
 	// otelhttp is outermost so the span covers everything; probes stay out of traces, and so
 	// do requests that carry a secret in their URL (client credentials, access_token), which

@@ -23,7 +23,24 @@ type Health struct {
 
 // ServeHTTP implements http.Handler.
 func (h Health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	states := h.States(r.Context())
+	overall, code := "SERVING", http.StatusOK
+	for _, s := range states {
+		if s != healthpb.HealthCheckResponse_SERVING.String() {
+			overall, code = "NOT_SERVING", http.StatusServiceUnavailable
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"status": overall, "services": states})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+// States asks every service for its grpc.health.v1 state, at once, and returns each one's
+// ("SERVING", "NOT_SERVING", … or "UNREACHABLE") by name.
+func (h Health) States(ctx context.Context) map[string]string {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	states := make(map[string]string, len(h.Services))
 	var mu sync.Mutex
@@ -43,15 +60,5 @@ func (h Health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	wg.Wait()
-	overall, code := "SERVING", http.StatusOK
-	for _, s := range states {
-		if s != healthpb.HealthCheckResponse_SERVING.String() {
-			overall, code = "NOT_SERVING", http.StatusServiceUnavailable
-		}
-	}
-	body, _ := json.Marshal(map[string]any{"status": overall, "services": states})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_, _ = w.Write(body)
+	return states
 }
