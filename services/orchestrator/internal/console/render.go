@@ -133,6 +133,10 @@ func describe(err error) (int, string) {
 		return http.StatusBadRequest, msg
 	case codes.ResourceExhausted:
 		return http.StatusTooManyRequests, msg + " Wait a moment and try again."
+	case codes.Unknown:
+		// Not an answer the orchestrator worded (its fault interceptor words every error):
+		// never shown as is.
+		return http.StatusInternalServerError, "The orchestrator's API failed to answer. Try again; if it keeps failing, its log has the details."
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return http.StatusServiceUnavailable, "The orchestrator did not answer in time. Try again in a moment."
 	default:
