@@ -27,6 +27,7 @@ import (
 	"github.com/msisync/msisync/connectors/dynamics/dataverse"
 	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	"github.com/msisync/msisync/connectors/dynamics/state"
+	"github.com/msisync/msisync/platform/alert"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/grpcclient"
 )
@@ -90,6 +91,12 @@ type Config struct {
 	DatabaseURL config.Secret `env:"DYNAMICS_DATABASE_URL"`
 	// Store is the shared storage configuration.
 	Store config.Store
+	// Alert is where alerts go (MSISYNC_ALERT_WEBHOOK_URL, MSISYNC_ALERT_WEBHOOK_SECRET; see
+	// package alert), in watch mode; unset, none is sent.
+	Alert alert.Config
+	// AlertFailedCycles is how many cycles of one kind must fail in a row before their alert
+	// fires (MSISYNC_ALERT_FAILED_CYCLES, 1 to 1000).
+	AlertFailedCycles int `env:"ALERT_FAILED_CYCLES" envDefault:"3"`
 }
 
 // LoadConfig reads the configuration from the environment and checks it.
@@ -131,6 +138,10 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Store.Override(c.DatabaseURL).Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	errs = append(errs, c.Alert.Validate())
+	if c.Alert.Enabled() && (c.AlertFailedCycles < 1 || c.AlertFailedCycles > 1000) {
+		errs = append(errs, fmt.Errorf("MSISYNC_ALERT_FAILED_CYCLES is %d; use 1 to 1000", c.AlertFailedCycles))
 	}
 	return errors.Join(errs...)
 }
@@ -188,6 +199,7 @@ type Connector struct {
 	conn     *grpc.ClientConn
 	state    *state.Store
 	m        instruments
+	alerts   *cycleAlerts // nil without MSISYNC_ALERT_WEBHOOK_URL
 }
 
 // New checks the configuration, opens the connector's state and prepares its clients; it
@@ -221,7 +233,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*Connector, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Connector{cfg: cfg, log: log, progress: opts.Progress, dv: dv, orch: newOrchestrator(conn, id, secret, log), conn: conn, state: st, m: newInstruments(opts.Metrics)}, nil
+	return &Connector{cfg: cfg, log: log, progress: opts.Progress, dv: dv, orch: newOrchestrator(conn, id, secret, log), conn: conn, state: st, m: newInstruments(opts.Metrics),
+		alerts: newCycleAlerts(cfg, log)}, nil
 }
 
 // generatedCredentials reads the API client the suite generated on its first start.
@@ -264,6 +277,7 @@ func (c *Connector) Misses(ctx context.Context) ([]state.Miss, error) { return c
 // did not move, so nothing is skipped.
 func (c *Connector) Watch(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.alerts.run(ctx) })
 	g.Go(func() error {
 		return c.every(ctx, "sync", c.cfg.SyncInterval, func(ctx context.Context) (fmt.Stringer, error) { return c.SyncOnce(ctx) })
 	})
@@ -281,6 +295,9 @@ func (c *Connector) Watch(ctx context.Context) error {
 func (c *Connector) every(ctx context.Context, name string, interval time.Duration, cycle func(ctx context.Context) (fmt.Stringer, error)) error {
 	for {
 		rep, err := cycle(ctx)
+		if ctx.Err() == nil {
+			c.alerts.observe(name, err)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msisync/msisync/connectors/dynamics/simulator"
+)
+
+// dataverseGate serves the simulator, or answers every API request (token requests aside)
+// 503 with "Retry-After: 0" while down: Dataverse unavailable.
+type dataverseGate struct {
+	sim  http.Handler
+	down atomic.Bool
+}
+
+func (g *dataverseGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.down.Load() && !strings.Contains(r.URL.Path, "/oauth2/") {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":{"code":"0x80040216","message":"The service is unavailable."}}`))
+		return
+	}
+	g.sim.ServeHTTP(w, r)
+}
+
+// count returns how many accepted alerts named key have status.
+func (r *alertReceiver) count(key, status string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.alerts {
+		if a["alert"] == key && a["status"] == status {
+			n++
+		}
+	}
+	return n
+}
+
+// waitCount polls until n accepted alerts named key have status.
+func (r *alertReceiver) waitCount(t *testing.T, key, status string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for r.count(key, status) < n {
+		if time.Now().After(deadline) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			t.Fatalf("%d %s alerts %q after 30 s, want %d; received %v", r.count(key, status), status, key, n, r.alerts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConnectorAlertsWhenItsCyclesFail runs `msisync dynamics sync --watch` as a process
+// with an alert webhook and MSISYNC_ALERT_FAILED_CYCLES=2. Started before the suite, its
+// cycles fail: the orchestrator-unreachable and failing-cycles alerts fire, and resolve
+// once the suite is up. Then Dataverse answers 503: the Dataverse alert and the failing-
+// cycles alert fire again, and resolve when it is back. Every alert is signed.
+func TestConnectorAlertsWhenItsCyclesFail(t *testing.T) {
+	t.Parallel()
+	const secret = "e2e-connector-alert-secret-42"
+	rcv := newAlertReceiver(t, secret)
+	seed := simulator.SeedOptions{Random: 11, Users: 2, Accounts: 3, Contacts: 4, Leads: 2, Opportunities: 1}
+	gate := &dataverseGate{sim: simulator.New(simulator.Options{Seed: &seed})}
+	srv := httptest.NewServer(gate)
+	t.Cleanup(srv.Close)
+	orchAddr := freePort(t)
+
+	cmd := exec.Command(binary, "dynamics", "sync", "--watch")
+	cmd.Env = append(os.Environ(),
+		"MSISYNC_DATA_DIR="+t.TempDir(),
+		"MSISYNC_LOG_LEVEL=warn",
+		"MSISYNC_DYNAMICS_URL="+srv.URL,
+		"MSISYNC_DYNAMICS_TOKEN_URL="+srv.URL+"/common/oauth2/v2.0/token",
+		"MSISYNC_DYNAMICS_CLIENT_ID=msisync-sim",
+		"MSISYNC_DYNAMICS_CLIENT_SECRET=sim-secret",
+		"MSISYNC_DYNAMICS_SYNC_INTERVAL=300ms",
+		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL=1h",
+		"MSISYNC_DYNAMICS_POLL_INTERVAL=50ms",
+		"MSISYNC_DYNAMICS_THROTTLE_BUDGET=1s",
+		"MSISYNC_ORCHESTRATOR_ADDR="+orchAddr,
+		"MSISYNC_CLIENT_ID="+testClientID,
+		"MSISYNC_CLIENT_SECRET="+testClientSecret,
+		"MSISYNC_ALERT_WEBHOOK_URL="+rcv.url,
+		"MSISYNC_ALERT_WEBHOOK_SECRET="+secret,
+		"MSISYNC_ALERT_FAILED_CYCLES=2",
+	)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the connector's log:\n%s", logs.String())
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("the connector did not stop within 30 s of SIGTERM")
+		}
+	})
+
+	// No orchestrator yet.
+	down := rcv.waitFor(t, "dynamics/orchestrator-unreachable", "firing")
+	if s, _ := down["summary"].(string); !strings.Contains(s, "cannot reach the msisync orchestrator") || down["source"] != "dynamics-connector" {
+		t.Errorf("orchestrator alert = %v; want a summary a person can read, from the connector", down)
+	}
+	failing := rcv.waitFor(t, "dynamics/sync-cycles-failing", "firing")
+	if d, _ := failing["details"].(map[string]any); d["failedInARow"] != float64(2) {
+		t.Errorf("failing-cycles alert = %v, want it after 2 failed cycles", failing)
+	}
+
+	// The suite comes up where the connector looks for it: the next cycle succeeds.
+	startSuite(t, "", "MSISYNC_ORCHESTRATOR_ADDR="+orchAddr)
+	rcv.waitFor(t, "dynamics/orchestrator-unreachable", "resolved")
+	rcv.waitFor(t, "dynamics/sync-cycles-failing", "resolved")
+
+	// Dataverse becomes unavailable, then comes back.
+	gate.down.Store(true)
+	dv := rcv.waitFor(t, "dynamics/dataverse-unreachable", "firing")
+	d, _ := dv["details"].(map[string]any)
+	if e, _ := d["error"].(string); !strings.Contains(e, "503") {
+		t.Errorf("Dataverse alert = %v, want the 503 in its details", dv)
+	}
+	rcv.waitCount(t, "dynamics/sync-cycles-failing", "firing", 2)
+	gate.down.Store(false)
+	rcv.waitFor(t, "dynamics/dataverse-unreachable", "resolved")
+	rcv.waitCount(t, "dynamics/sync-cycles-failing", "resolved", 2)
+
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.refused != 0 {
+		t.Errorf("the receiver refused %d of the connector's alerts: a bad signature", rcv.refused)
+	}
+}
