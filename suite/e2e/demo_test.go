@@ -25,7 +25,7 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 		"2. Activity", "interesting moments",
 		"3. Writeback", "rows written",
 		"4. Summary", "diagnostics findings", "TEAM_OWNER", "MSI fields written back", "mkt_priority=",
-		"Explore:", "/identity/oauth/token",
+		"Explore:", "/identity/oauth/token", "Console", "/console/msi/persons/",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, out)

@@ -86,5 +86,10 @@ Explore:
   gRPC              go tool grpcurl -plaintext %[3]s list
   Dynamics (sim)    %[2]s/api/data/v9.2/   (token: POST %[2]s/common/oauth2/v2.0/token, client msisync-sim / sim-secret)
   data and logs     %[6]s
+
+Console             %[1]s/console/   (sign in as %[4]s / %[5]s)
+  a person and MSI  %[1]s/console/persons/%[7]s
+  the MSI panel     %[1]s/console/msi/persons/%[7]s
+  parked records    %[1]s/console/pending
 `, base, simURL, grpcAddr, dynenv.ClientID, secret, o.dataDir, person)
 }
