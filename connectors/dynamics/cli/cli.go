@@ -39,7 +39,9 @@ The connector reads MSISYNC_DYNAMICS_URL, MSISYNC_DYNAMICS_TOKEN_URL,
 MSISYNC_DYNAMICS_CLIENT_ID and MSISYNC_DYNAMICS_CLIENT_SECRET, and reaches the orchestrator
 at MSISYNC_ORCHESTRATOR_ADDR as the API client MSISYNC_CLIENT_ID / MSISYNC_CLIENT_SECRET.
 With --watch, MSISYNC_DYNAMICS_METRICS_ADDR (host:port) serves its Prometheus metrics at
-/metrics. It logs its effective configuration at start, secrets redacted.
+/metrics, and MSISYNC_ALERT_WEBHOOK_URL (signed with MSISYNC_ALERT_WEBHOOK_SECRET) hears when
+MSISYNC_ALERT_FAILED_CYCLES cycles fail in a row or Dataverse or the orchestrator cannot be
+reached. It logs its effective configuration at start, secrets redacted.
 `
 
 // Run runs the command named by args (the words after "dynamics").
