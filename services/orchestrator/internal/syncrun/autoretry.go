@@ -8,6 +8,10 @@ import (
 // autoRetryBatch is how many dead letters one step schedules or retries.
 const autoRetryBatch = BatchSize
 
+// autoRetryBatches bounds the batches one sweep retries, so that a large backlog of due dead
+// letters does not hold up the worker's runs: the rest wait for the next sweep.
+const autoRetryBatches = 10
+
 // autoRetryHold is how long a claimed dead letter is not due again: a retry interrupted
 // (the process stopped, the store failed) is made again after it.
 const autoRetryHold = 10 * time.Minute
@@ -16,7 +20,7 @@ const autoRetryHold = 10 * time.Minute
 // and retries those whose retry is due, as a manual retry does (see Retry): a record whose
 // parent exists by now is applied, one that parks or is refused again comes back to the
 // dead-letter list later and gets the next retry of its schedule. It returns how many it
-// retried; with the schedule off it does nothing. Replicas sharing the store never retry one
+// retried (at most autoRetryBatches batches); with the schedule off it does nothing. Replicas sharing the store never retry one
 // record twice for the same due time.
 func (e *Engine) RetryDueDeadLetters(ctx context.Context) (int, error) {
 	sched := e.opts.DeadLetterRetry
@@ -33,7 +37,7 @@ func (e *Engine) RetryDueDeadLetters(ctx context.Context) (int, error) {
 		}
 	}
 	retried := 0
-	for ctx.Err() == nil {
+	for batch := 0; batch < autoRetryBatches && ctx.Err() == nil; batch++ {
 		now := e.opts.Now()
 		ids, err := e.st.ClaimDueDeadLetters(ctx, now, now.Add(autoRetryHold), autoRetryBatch)
 		if err != nil {
