@@ -27,7 +27,7 @@ func (e *Engine) RetryDueDeadLetters(ctx context.Context) (int, error) {
 	if sched.Off() {
 		return 0, nil
 	}
-	for {
+	for range 10 * autoRetryBatches {
 		n, err := e.st.ScheduleDeadLetters(ctx, sched, autoRetryBatch)
 		if err != nil {
 			return 0, err
