@@ -22,15 +22,22 @@ import (
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/mtls"
+	"github.com/msisync/msisync/platform/sqldb/pgtest"
 )
 
 // startService runs a real person service on a free port with SQLite in a temp dir and
 // returns a client connected over gRPC.
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
+	return startServiceOn(t, config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"})
+}
+
+// startServiceOn is startService over the given storage (its DataDir keeps the certificates).
+func startServiceOn(t *testing.T, st config.Store) *grpc.ClientConn {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	dataDir := t.TempDir()
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := st.DataDir
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: st}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -446,5 +453,16 @@ func TestControlCharactersAreRefusedPerRecord(t *testing.T) {
 	}})
 	if got, want := strings.Join(statuses(res), ","), "CREATED,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,SKIPPED 1001,CREATED"; got != want {
 		t.Errorf("statuses = %s, want %s (%v)", got, want, res)
+	}
+}
+
+// TestControlCharactersInAFilterMatchNothing queries leads by an email that no lead can hold
+// on PostgreSQL, which refuses NUL in text: the answer is no lead, not an internal error.
+func TestControlCharactersInAFilterMatchNothing(t *testing.T) {
+	t.Parallel()
+	c := personv1.NewLeadServiceClient(startServiceOn(t, config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(pgtest.NewDatabase(t))}))
+	got, err := c.ListLeads(context.Background(), &personv1.ListLeadsRequest{FilterField: personv1.LeadField_LEAD_FIELD_EMAIL, FilterValues: []string{"a\x00@example.com", "b@example.com"}})
+	if err != nil || len(got.GetLeads()) != 0 {
+		t.Errorf("ListLeads by an email holding NUL = %v, %v; want no lead and no error", got.GetLeads(), err)
 	}
 }
