@@ -136,6 +136,12 @@ func run(ctx context.Context, o options) error {
 	}
 	secs := wb.Finished.Sub(wb.Started).Seconds()
 	fmt.Printf("writeback: %s\n  → %.0f Dynamics rows updated per second\n", wb, float64(wb.Written)/secs)
+
+	loads, err := timeConsole(ctx, env.Suite.Base(), dynenv.ClientID, env.Secret, 20)
+	if err != nil {
+		return err
+	}
+	reportConsole(o.contacts+o.leads, loads)
 	return nil
 }
 

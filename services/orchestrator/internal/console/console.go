@@ -128,8 +128,11 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	}
-	c.mux.ServeHTTP(w, r)
+	c.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now())))
 }
+
+// startKey holds when the console began serving a request (for Server-Timing).
+type startKey struct{}
 
 // handlerFunc is a page handler for a signed-in browser.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session)

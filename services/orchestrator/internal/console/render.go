@@ -82,6 +82,10 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, page 
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// How long the server took to gather and draw the page (make bench reads it).
+	if start, ok := r.Context().Value(startKey{}).(time.Time); ok {
+		w.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.1f", float64(time.Since(start).Microseconds())/1000))
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
 }
