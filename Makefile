@@ -53,11 +53,12 @@ check-generate: tools ## Fail when the committed gen/ differs from what proto/ g
 	done
 
 .PHONY: lint
-lint: ## buf lint and format, gofmt, go vet.
+lint: tools ## buf lint and format, gofmt, go vet, staticcheck (pinned in tools/go.mod).
 	go tool buf lint
 	go tool buf format --diff --exit-code
 	@out=$$(gofmt -l $(filter-out gen,$(MODULES))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet $(PACKAGES)
+	go tool staticcheck $(filter-out ./gen/...,$(PACKAGES))
 
 .PHONY: check
 check: lint ## The quick loop (about a minute): lint, vet and `go test -short` (end-to-end, crash and Dynamics tests skipped).

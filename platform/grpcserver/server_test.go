@@ -109,12 +109,11 @@ func (b *lockedBuffer) String() string {
 
 // running is a started test server.
 type running struct {
-	conn    *grpc.ClientConn
-	svc     *testService
-	logs    *lockedBuffer
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	conn   *grpc.ClientConn
+	svc    *testService
+	logs   *lockedBuffer
+	cancel context.CancelFunc
+	done   chan error
 }
 
 // start serves a Server with the test service on 127.0.0.1:0 until the test ends.

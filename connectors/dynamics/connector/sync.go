@@ -18,9 +18,6 @@ import (
 // batch is the most records of one type in one sync run, as the orchestrator allows.
 const batch = 300
 
-// objectOrder is the MSI sync order.
-var objectOrder = []mapping.Object{mapping.SalesPerson, mapping.Company, mapping.Lead, mapping.Opportunity, mapping.OpportunityRole}
-
 // objectTypes maps the connector's object types to the orchestrator's.
 var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
 	mapping.SalesPerson:     orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_SALES_PERSON,

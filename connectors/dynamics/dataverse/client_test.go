@@ -258,7 +258,7 @@ func TestTokenEndpointError(t *testing.T) {
 	e.tokenErr = func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		_ = r.ParseForm()
-		http.Error(w, "gateway trouble for "+r.PostForm.Get("client_secret"), 503)
+		http.Error(w, "gateway trouble for "+r.PostForm.Get("client_secret"), http.StatusServiceUnavailable)
 	}
 	c, _ = e.client(func(c *Config) { c.MaxAttempts = 3 })
 	_, err = c.WhoAmI(context.Background())

@@ -13,7 +13,6 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/sqldb"
@@ -175,5 +174,3 @@ func fieldNames(fs []store.Field) []string {
 	}
 	return out
 }
-
-func joinFields(fs []store.Field) string { return strings.Join(fieldNames(fs), ", ") }
