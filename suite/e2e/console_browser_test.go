@@ -183,6 +183,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	}})
 	s.waitForRun(tok, parkedRun, "SYNC_RUN_STATE_WAITING")
 
+	ok(s.call(http.MethodPost, "/v1/crm/findings", tok, "", map[string]any{"source": "console-test", "findings": []map[string]any{
+		{"objectType": "SYNC_OBJECT_TYPE_LEAD", "externalId": "c-2", "kind": "CRM_FINDING_KIND_TEAM_OWNER", "message": "contact c-2 is owned by a team, not a user"},
+		{"objectType": "SYNC_OBJECT_TYPE_COMPANY", "externalId": "acme-c", "kind": "CRM_FINDING_KIND_INACTIVE_OWNER", "message": "account acme-c is owned by a disabled user"},
+	}}))
+
 	ctx := browser(t, chrome)
 
 	t.Run("wrong secret refused", func(t *testing.T) {
@@ -352,6 +357,37 @@ func TestConsoleInBrowser(t *testing.T) {
 		if n := len(ok(s.call(http.MethodGet, "/rest/v1/leads.json?filterType=externalPersonId&filterValues=park-c1", tok, "", nil)).results()); n != 1 {
 			t.Errorf("lead park-c1 not applied after the retry")
 		}
+	})
+
+	t.Run("Best Bets ranked by priority with stars and flames", func(t *testing.T) {
+		page(t, ctx, "opening Best Bets", chromedp.Navigate(s.base+"/console/bestbets"), chromedp.WaitVisible(chromedp.CSS("#salesPerson")),
+			chromedp.SendKeys(chromedp.CSS("#salesPerson"), "rep-c1"), chromedp.Click(chromedp.CSS("form.filters button")), chromedp.WaitVisible(chromedp.CSS("#bets")))
+		first := text(t, ctx, "#bets tbody tr:first-child")
+		if !strings.Contains(first, "Person 0f8") {
+			t.Errorf("first Best Bet = %q, want the person with the highest priority (Person 0f8)", first)
+		}
+		label := get(t, ctx, "reading the first row's stars", chromedp.AttributeValue(chromedp.CSS("#bets tbody tr:first-child .stars"), "aria-label")).Value
+		if want := fmt.Sprintf("%d of 3 stars", int(stars)); label != want {
+			t.Errorf("first Best Bet's stars = %q, want %q", label, want)
+		}
+		api := ok(s.call(http.MethodGet, "/v1/salespersons/rep-c1/best-bets", tok, "", nil)).body["bestBets"].([]any)
+		if n := get(t, ctx, "counting rows", chromedp.Evaluate[int](`document.querySelectorAll('#bets tbody tr').length`)); n != len(api) || n == 0 {
+			t.Errorf("%d Best Bets on the page, want the %d of GET /v1/salespersons/rep-c1/best-bets", n, len(api))
+		}
+		screenshot(t, ctx, "best-bets")
+	})
+
+	t.Run("CRM findings filtered by kind", func(t *testing.T) {
+		page(t, ctx, "opening the findings", chromedp.Navigate(s.base+"/console/findings"), chromedp.WaitVisible(chromedp.CSS("#findings")))
+		if all := text(t, ctx, "#findings tbody"); !strings.Contains(all, "c-2") || !strings.Contains(all, "acme-c") {
+			t.Errorf("findings = %q, want both", all)
+		}
+		page(t, ctx, "filtering by kind", chromedp.SetValue(chromedp.CSS("#kind"), "1"), chromedp.Click(chromedp.CSS("form.filters button")),
+			chromedp.WaitNotPresent(chromedp.CSS(`#findings a[href="/console/companies/acme-c"]`)), chromedp.WaitVisible(chromedp.CSS(`#findings a[href="/console/persons/c-2"]`)))
+		if only := text(t, ctx, "#findings tbody"); strings.Contains(only, "acme-c") || !strings.Contains(only, "team") {
+			t.Errorf("team-owner findings = %q, want only c-2's", only)
+		}
+		screenshot(t, ctx, "findings")
 	})
 
 	t.Run("log out", func(t *testing.T) {
