@@ -226,6 +226,19 @@ func TestConsoleInBrowser(t *testing.T) {
 		if strings.Contains(cookie, "msisync_console") {
 			t.Errorf("the session cookie is visible to scripts: %q", cookie)
 		}
+		// htmx (embedded, no CDN) is loaded for the self-refresh, and the keyboard reaches the
+		// skip link first, then the menu.
+		if !get(t, ctx, "checking htmx", chromedp.Evaluate[bool](`typeof htmx === 'object' && htmx.version.startsWith('2.')`)) {
+			t.Error("the embedded htmx did not load")
+		}
+		page(t, ctx, "tabbing", chromedp.KeyEvent("\t"))
+		if got := get(t, ctx, "reading the focus", chromedp.Evaluate[string](`document.activeElement.textContent`)); got != "Skip to content" {
+			t.Errorf("first Tab focuses %q, want the skip link", got)
+		}
+		page(t, ctx, "tabbing", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
+		if got := get(t, ctx, "reading the focus", chromedp.Evaluate[string](`document.activeElement.getAttribute('href')`)); got != "/console/" {
+			t.Errorf("third Tab focuses %q, want the menu's Overview", got)
+		}
 		screenshot(t, ctx, "overview")
 	})
 

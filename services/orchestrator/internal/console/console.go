@@ -147,7 +147,7 @@ func (c *Console) signedIn(h handlerFunc) http.HandlerFunc {
 				c.renderError(w, r, nil, http.StatusUnauthorized, "You are not signed in (or your session ended): sign in again, then repeat what you were doing.")
 				return
 			}
-			http.Redirect(w, r, "/console/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			toLogin(w, r, "/console/login?next="+urlQueryEscape(r.URL.RequestURI()))
 			return
 		}
 		if r.Method == http.MethodPost && !validCSRF(r, s.csrf) {
@@ -167,6 +167,17 @@ func (c *Console) ctx(r *http.Request, s *session) (context.Context, context.Can
 		md.Append("authorization", "Bearer "+s.token)
 	}
 	return metadata.NewOutgoingContext(ctx, md), cancel
+}
+
+// toLogin sends the browser to the sign-in page; the overview's self-refresh (an htmx
+// request) is told to load it as a whole page, not to swap it into the overview.
+func toLogin(w http.ResponseWriter, r *http.Request, url string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", url)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, url, http.StatusSeeOther)
 }
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {

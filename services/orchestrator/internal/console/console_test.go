@@ -267,3 +267,15 @@ func TestEveryPageTemplateParses(t *testing.T) {
 		}
 	}
 }
+
+func TestAnEndedSessionSendsTheSelfRefreshToTheSignInPage(t *testing.T) {
+	c, _ := newTestConsole(t)
+	req := httptest.NewRequest(http.MethodGet, "/console/", nil)
+	req.Header.Set("HX-Request", "true")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "ended"})
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, req)
+	if got := rec.Header().Get("HX-Redirect"); !strings.HasPrefix(got, "/console/login") || rec.Body.Len() != 0 {
+		t.Errorf("htmx refresh without a session: HX-Redirect %q, body %q", got, rec.Body)
+	}
+}

@@ -102,7 +102,7 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, wha
 		c.sessions.delete(s.id)
 		setCookie(w, r, sessionCookie, "", -1)
 		if r.Method == http.MethodGet {
-			http.Redirect(w, r, "/console/login?ended=1&next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			toLogin(w, r, "/console/login?ended=1&next="+urlQueryEscape(r.URL.RequestURI()))
 			return
 		}
 		s = nil
