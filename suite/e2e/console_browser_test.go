@@ -136,6 +136,7 @@ func signIn(t *testing.T, ctx context.Context, base, id, secret string) {
 // suite as a process: data goes in through the REST API, and the pages must show it and
 // act on it with the signed-in client's rights.
 func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
 	chrome := chromium(t)
 	s := startSuite(t, "", "MSISYNC_CLIENTS="+consoleReaderID+":"+consoleReaderKey+":read_only")
 	tok := s.token()
