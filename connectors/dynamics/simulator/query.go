@@ -73,7 +73,7 @@ type collectionRequest struct {
 	def      *tableDef
 	sel      []string
 	selRaw   string
-	filter   []filterTerm
+	filter   filterExpr
 	filterRw string
 	top      int // 0 = none
 	p        prefs

@@ -138,8 +138,25 @@ func TestPagingAndFilter(t *testing.T) {
 	}
 	resp, b := e.do("GET", "contacts?$filter="+url.QueryEscape("contains(lastname,'x')"), nil, "")
 	wantErr(t, resp, b, 400, "0x80060888", "not supported by this simulator")
-	resp, b = e.do("GET", "contacts?$filter="+url.QueryEscape("statecode eq 0 or statecode eq 1"), nil, "")
-	wantErr(t, resp, b, 400, "0x80060888", "operator 'or'")
+	resp, b = e.do("GET", "contacts?$filter="+url.QueryEscape("statecode gt 0"), nil, "")
+	wantErr(t, resp, b, 400, "0x80060888", "operator 'gt'")
+	resp, b = e.do("GET", "contacts?$filter="+url.QueryEscape("(statecode eq 0"), nil, "")
+	wantErr(t, resp, b, 400, "0x80060888", "unbalanced parentheses")
+	// or, ne and parentheses.
+	other := e.sim.IDs("contacts")[0]
+	if other == contactID {
+		other = e.sim.IDs("contacts")[1]
+	}
+	q = url.QueryEscape(fmt.Sprintf("statecode ne 1 and (contactid eq %s or contactid eq %s)", contactID, other))
+	_, m = e.getJSON("contacts?$select=lastname&$filter="+q, nil)
+	if v := m["value"].([]any); len(v) != 2 {
+		t.Fatalf("or/ne filter result %v", m)
+	}
+	q = url.QueryEscape(fmt.Sprintf("(contactid eq %s or contactid eq %s) and lastname ne 'O''Brien'", contactID, other))
+	_, m = e.getJSON("contacts?$select=lastname&$filter="+q, nil)
+	if v := m["value"].([]any); len(v) != 1 || v[0].(map[string]any)["contactid"] == contactID {
+		t.Fatalf("ne filter result %v", m)
+	}
 	resp, b = e.do("GET", "contacts?$filter="+url.QueryEscape("statecode eq 'x'"), nil, "")
 	wantErr(t, resp, b, 400, "0x80060888", "incompatible types")
 	_, m = e.getJSON("accounts?$select=name&$top=3", map[string]string{"Prefer": "odata.maxpagesize=2"})
