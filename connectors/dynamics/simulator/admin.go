@@ -112,6 +112,31 @@ func (s *Simulator) adminMux() *http.ServeMux {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"id": id})
 	})
+	mux.HandleFunc("POST /_sim/qualify", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ LeadID string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeError(w, errBadRequest("invalid qualify request: "+err.Error()))
+			return
+		}
+		id, err := s.Qualify(req.LeadID)
+		if err != nil {
+			writeAdminErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"contactId": id})
+	})
+	mux.HandleFunc("POST /_sim/merge", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ EntitySet, MasterID, SubordinateID string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeError(w, errBadRequest("invalid merge request: "+err.Error()))
+			return
+		}
+		if err := s.Merge(req.EntitySet, req.MasterID, req.SubordinateID); err != nil {
+			writeAdminErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	return mux
 }
 

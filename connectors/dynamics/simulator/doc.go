@@ -69,4 +69,6 @@
 //	PATCH  /_sim/rows/{set}/{id} update columns → 204
 //	DELETE /_sim/rows/{set}/{id} delete (tombstone) → 204
 //	POST   /_sim/connect         {"opportunityId":"..","contactId":"..","role":"Champion"} → {"id":"<master>"}
+//	POST   /_sim/qualify         {"leadId":".."} → {"contactId":".."}: QualifyLead into a new contact
+//	POST   /_sim/merge           {"entitySet":"contacts","masterId":"..","subordinateId":".."} → 204: Merge
 package simulator

@@ -112,13 +112,14 @@ var tableDefs = []*tableDef{
 		c("address1_country", tString, "String"), c("industrycode", tInt, "Picklist"), c("sic", tString, "String"),
 		c("numberofemployees", tInt, "Integer"), c("revenue", tNumber, "Money"), c("description", tString, "Memo"),
 		ownerCol, lk("parentaccountid", "Lookup", "account"), lk("primarycontactid", "Lookup", "contact"),
-		stateCol, modifiedCol, versionCol,
+		lk("masterid", "Lookup", "account"), c("merged", tBool, "Boolean"), stateCol, modifiedCol, versionCol,
 	}},
 	{set: "contacts", logical: "contact", primaryID: "contactid", primaryName: "fullname", typeCode: 2, cols: withMkt(
 		c("contactid", tGUID, "Uniqueidentifier"), c("firstname", tString, "String"), c("lastname", tString, "String"),
 		c("fullname", tString, "String"), c("emailaddress1", tString, "String"), c("jobtitle", tString, "String"),
 		c("telephone1", tString, "String"), c("mobilephone", tString, "String"), c("address1_city", tString, "String"),
 		c("address1_country", tString, "String"), lk("parentcustomerid", "Customer", "account", "contact"),
+		lk("originatingleadid", "Lookup", "lead"), lk("masterid", "Lookup", "contact"), c("merged", tBool, "Boolean"),
 		ownerCol, stateCol, modifiedCol, versionCol,
 	)},
 	{set: "leads", logical: "lead", primaryID: "leadid", primaryName: "fullname", typeCode: 4, cols: withMkt(
@@ -127,7 +128,8 @@ var tableDefs = []*tableDef{
 		c("jobtitle", tString, "String"), c("telephone1", tString, "String"), c("websiteurl", tString, "String"),
 		c("address1_city", tString, "String"), c("address1_country", tString, "String"), c("subject", tString, "String"),
 		c("leadsourcecode", tInt, "Picklist"), lk("parentaccountid", "Lookup", "account"),
-		lk("parentcontactid", "Lookup", "contact"), ownerCol, stateCol, modifiedCol, versionCol,
+		lk("parentcontactid", "Lookup", "contact"), lk("masterid", "Lookup", "lead"), c("merged", tBool, "Boolean"),
+		ownerCol, stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
 	)},
 	{set: "opportunities", logical: "opportunity", primaryID: "opportunityid", primaryName: "name", typeCode: 3, cols: []column{
 		c("opportunityid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), c("description", tString, "Memo"),
