@@ -279,3 +279,16 @@ func TestAnEndedSessionSendsTheSelfRefreshToTheSignInPage(t *testing.T) {
 		t.Errorf("htmx refresh without a session: HX-Redirect %q, body %q", got, rec.Body)
 	}
 }
+
+func TestScoreChartEscapesAndDrawsEveryPoint(t *testing.T) {
+	if scoreChart(nil) != "" {
+		t.Error("a chart with no points")
+	}
+	svg := string(scoreChart([]scorePoint{{Value: 10, Change: 10, When: "<b>then</b>"}, {Value: 25, Change: 15, When: "now"}, {Value: 5, Change: -20, When: "later"}}))
+	if strings.Count(svg, "<circle") != 3 || !strings.Contains(svg, "<polyline") || strings.Contains(svg, "<b>") || !strings.Contains(svg, "&lt;b&gt;") {
+		t.Errorf("chart = %s", svg)
+	}
+	if !strings.Contains(svg, `role="img"`) || !strings.Contains(svg, "from 10 to 5") {
+		t.Errorf("chart has no accessible description: %s", svg)
+	}
+}

@@ -1,7 +1,8 @@
 // Package gateway is the orchestrator's public HTTP surface: grpc-gateway v2 over a real
 // gRPC client connection to the orchestrator (so authentication, logging and tracing apply
 // as for any gRPC caller), serving the Marketo REST API under /identity/ and /rest/ and
-// msisync's own API under /v1/, plus /healthz and /metrics.
+// msisync's own API under /v1/, plus /healthz, /metrics and, when configured, the
+// operations console under /console/ (package console).
 //
 // Marketo's conventions are applied here and nowhere else: the response envelope with
 // error codes as strings and HTTP 200 for API errors, 413/414 for oversize requests,
