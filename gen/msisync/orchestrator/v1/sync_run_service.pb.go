@@ -23,6 +23,355 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MergeKind says why a CRM record went into another.
+type MergeKind int32
+
+const (
+	// MERGE_KIND_UNSPECIFIED is rejected with INVALID_ARGUMENT.
+	MergeKind_MERGE_KIND_UNSPECIFIED MergeKind = 0
+	// MERGE_KIND_MERGE: the CRM merged the subordinate into the master (Dynamics' Merge,
+	// merged = true and masterid on the subordinate).
+	MergeKind_MERGE_KIND_MERGE MergeKind = 1
+	// MERGE_KIND_QUALIFY: the CRM qualified a lead (the subordinate) into a contact (the
+	// master; Dynamics' originatingleadid on the contact). Leads only.
+	MergeKind_MERGE_KIND_QUALIFY MergeKind = 2
+)
+
+// Enum value maps for MergeKind.
+var (
+	MergeKind_name = map[int32]string{
+		0: "MERGE_KIND_UNSPECIFIED",
+		1: "MERGE_KIND_MERGE",
+		2: "MERGE_KIND_QUALIFY",
+	}
+	MergeKind_value = map[string]int32{
+		"MERGE_KIND_UNSPECIFIED": 0,
+		"MERGE_KIND_MERGE":       1,
+		"MERGE_KIND_QUALIFY":     2,
+	}
+)
+
+func (x MergeKind) Enum() *MergeKind {
+	p := new(MergeKind)
+	*p = x
+	return p
+}
+
+func (x MergeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MergeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes[0].Descriptor()
+}
+
+func (MergeKind) Type() protoreflect.EnumType {
+	return &file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes[0]
+}
+
+func (x MergeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MergeKind.Descriptor instead.
+func (MergeKind) EnumDescriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{0}
+}
+
+// MergeOutcome is what a merge did.
+type MergeOutcome int32
+
+const (
+	// MERGE_OUTCOME_UNSPECIFIED is never returned.
+	MergeOutcome_MERGE_OUTCOME_UNSPECIFIED MergeOutcome = 0
+	// MERGE_OUTCOME_MERGED: both existed; the subordinate's records moved to the master and
+	// the subordinate was deleted.
+	MergeOutcome_MERGE_OUTCOME_MERGED MergeOutcome = 1
+	// MERGE_OUTCOME_REKEYED: the master did not exist; the subordinate (a person) now has
+	// the master's CRM id, keeping its msisync id and everything attached to it.
+	MergeOutcome_MERGE_OUTCOME_REKEYED MergeOutcome = 2
+	// MERGE_OUTCOME_NOTHING_TO_MOVE: the subordinate is not in msisync (already merged, or
+	// never synced); only where it went was recorded.
+	MergeOutcome_MERGE_OUTCOME_NOTHING_TO_MOVE MergeOutcome = 3
+	// MERGE_OUTCOME_SKIPPED: nothing changed, for the reason given (a company whose master
+	// is not synced yet, say); the caller may repeat it later.
+	MergeOutcome_MERGE_OUTCOME_SKIPPED MergeOutcome = 4
+)
+
+// Enum value maps for MergeOutcome.
+var (
+	MergeOutcome_name = map[int32]string{
+		0: "MERGE_OUTCOME_UNSPECIFIED",
+		1: "MERGE_OUTCOME_MERGED",
+		2: "MERGE_OUTCOME_REKEYED",
+		3: "MERGE_OUTCOME_NOTHING_TO_MOVE",
+		4: "MERGE_OUTCOME_SKIPPED",
+	}
+	MergeOutcome_value = map[string]int32{
+		"MERGE_OUTCOME_UNSPECIFIED":     0,
+		"MERGE_OUTCOME_MERGED":          1,
+		"MERGE_OUTCOME_REKEYED":         2,
+		"MERGE_OUTCOME_NOTHING_TO_MOVE": 3,
+		"MERGE_OUTCOME_SKIPPED":         4,
+	}
+)
+
+func (x MergeOutcome) Enum() *MergeOutcome {
+	p := new(MergeOutcome)
+	*p = x
+	return p
+}
+
+func (x MergeOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MergeOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes[1].Descriptor()
+}
+
+func (MergeOutcome) Type() protoreflect.EnumType {
+	return &file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes[1]
+}
+
+func (x MergeOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MergeOutcome.Descriptor instead.
+func (MergeOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{1}
+}
+
+// RecordMerge is one merge: which record went into which.
+type RecordMerge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SYNC_OBJECT_TYPE_COMPANY or SYNC_OBJECT_TYPE_LEAD (INVALID_ARGUMENT otherwise).
+	ObjectType SyncObjectType `protobuf:"varint,1,opt,name=object_type,json=objectType,proto3,enum=msisync.orchestrator.v1.SyncObjectType" json:"object_type,omitempty"`
+	// Why the subordinate went into the master.
+	Kind MergeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=msisync.orchestrator.v1.MergeKind" json:"kind,omitempty"`
+	// The CRM id of the record that goes away (externalCompanyId or externalPersonId).
+	SubordinateExternalId string `protobuf:"bytes,3,opt,name=subordinate_external_id,json=subordinateExternalId,proto3" json:"subordinate_external_id,omitempty"`
+	// The CRM id of the record that stays.
+	MasterExternalId string `protobuf:"bytes,4,opt,name=master_external_id,json=masterExternalId,proto3" json:"master_external_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RecordMerge) Reset() {
+	*x = RecordMerge{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordMerge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordMerge) ProtoMessage() {}
+
+func (x *RecordMerge) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordMerge.ProtoReflect.Descriptor instead.
+func (*RecordMerge) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RecordMerge) GetObjectType() SyncObjectType {
+	if x != nil {
+		return x.ObjectType
+	}
+	return SyncObjectType_SYNC_OBJECT_TYPE_UNSPECIFIED
+}
+
+func (x *RecordMerge) GetKind() MergeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MergeKind_MERGE_KIND_UNSPECIFIED
+}
+
+func (x *RecordMerge) GetSubordinateExternalId() string {
+	if x != nil {
+		return x.SubordinateExternalId
+	}
+	return ""
+}
+
+func (x *RecordMerge) GetMasterExternalId() string {
+	if x != nil {
+		return x.MasterExternalId
+	}
+	return ""
+}
+
+// MergeRecordsRequest is a batch of merges, applied in order.
+type MergeRecordsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The merges, 1 to 300 (INVALID_ARGUMENT otherwise).
+	Merges        []*RecordMerge `protobuf:"bytes,1,rep,name=merges,proto3" json:"merges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeRecordsRequest) Reset() {
+	*x = MergeRecordsRequest{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeRecordsRequest) ProtoMessage() {}
+
+func (x *MergeRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeRecordsRequest.ProtoReflect.Descriptor instead.
+func (*MergeRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *MergeRecordsRequest) GetMerges() []*RecordMerge {
+	if x != nil {
+		return x.Merges
+	}
+	return nil
+}
+
+// MergeRecordResult is one merge's outcome.
+type MergeRecordResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the merge did.
+	Outcome MergeOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=msisync.orchestrator.v1.MergeOutcome" json:"outcome,omitempty"`
+	// Why it was skipped, in words a person can act on; empty otherwise.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The master's msisync id after the merge (0 for none).
+	MasterId      int32 `protobuf:"varint,3,opt,name=master_id,json=masterId,proto3" json:"master_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeRecordResult) Reset() {
+	*x = MergeRecordResult{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeRecordResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeRecordResult) ProtoMessage() {}
+
+func (x *MergeRecordResult) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeRecordResult.ProtoReflect.Descriptor instead.
+func (*MergeRecordResult) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MergeRecordResult) GetOutcome() MergeOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return MergeOutcome_MERGE_OUTCOME_UNSPECIFIED
+}
+
+func (x *MergeRecordResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *MergeRecordResult) GetMasterId() int32 {
+	if x != nil {
+		return x.MasterId
+	}
+	return 0
+}
+
+// MergeRecordsResponse reports each merge's outcome.
+type MergeRecordsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per merge, in request order.
+	Results       []*MergeRecordResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeRecordsResponse) Reset() {
+	*x = MergeRecordsResponse{}
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeRecordsResponse) ProtoMessage() {}
+
+func (x *MergeRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeRecordsResponse.ProtoReflect.Descriptor instead.
+func (*MergeRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MergeRecordsResponse) GetResults() []*MergeRecordResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 // CreateSyncRunRequest is one CRM change set. Records use Marketo field names (the same
 // shapes as the Marketo sync endpoints); each list holds at most 300 records
 // (INVALID_ARGUMENT above that), and at least one record must be given in all.
@@ -53,7 +402,7 @@ type CreateSyncRunRequest struct {
 
 func (x *CreateSyncRunRequest) Reset() {
 	*x = CreateSyncRunRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[0]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -65,7 +414,7 @@ func (x *CreateSyncRunRequest) String() string {
 func (*CreateSyncRunRequest) ProtoMessage() {}
 
 func (x *CreateSyncRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[0]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -78,7 +427,7 @@ func (x *CreateSyncRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSyncRunRequest.ProtoReflect.Descriptor instead.
 func (*CreateSyncRunRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{0}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateSyncRunRequest) GetRequestId() string {
@@ -141,7 +490,7 @@ type CreateSyncRunResponse struct {
 
 func (x *CreateSyncRunResponse) Reset() {
 	*x = CreateSyncRunResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[1]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -153,7 +502,7 @@ func (x *CreateSyncRunResponse) String() string {
 func (*CreateSyncRunResponse) ProtoMessage() {}
 
 func (x *CreateSyncRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[1]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -166,7 +515,7 @@ func (x *CreateSyncRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSyncRunResponse.ProtoReflect.Descriptor instead.
 func (*CreateSyncRunResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{1}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateSyncRunResponse) GetSyncRun() *SyncRun {
@@ -196,7 +545,7 @@ type GetSyncRunRequest struct {
 
 func (x *GetSyncRunRequest) Reset() {
 	*x = GetSyncRunRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[2]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -208,7 +557,7 @@ func (x *GetSyncRunRequest) String() string {
 func (*GetSyncRunRequest) ProtoMessage() {}
 
 func (x *GetSyncRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[2]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -221,7 +570,7 @@ func (x *GetSyncRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncRunRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncRunRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{2}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetSyncRunRequest) GetSyncId() string {
@@ -274,7 +623,7 @@ type GetSyncRunResponse struct {
 
 func (x *GetSyncRunResponse) Reset() {
 	*x = GetSyncRunResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[3]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +635,7 @@ func (x *GetSyncRunResponse) String() string {
 func (*GetSyncRunResponse) ProtoMessage() {}
 
 func (x *GetSyncRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[3]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +648,7 @@ func (x *GetSyncRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncRunResponse.ProtoReflect.Descriptor instead.
 func (*GetSyncRunResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{3}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetSyncRunResponse) GetSyncRun() *SyncRun {
@@ -349,7 +698,7 @@ type ListSyncRunsRequest struct {
 
 func (x *ListSyncRunsRequest) Reset() {
 	*x = ListSyncRunsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +710,7 @@ func (x *ListSyncRunsRequest) String() string {
 func (*ListSyncRunsRequest) ProtoMessage() {}
 
 func (x *ListSyncRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[4]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +723,7 @@ func (x *ListSyncRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSyncRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListSyncRunsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{4}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListSyncRunsRequest) GetState() []string {
@@ -433,7 +782,7 @@ type ListSyncRunsResponse struct {
 
 func (x *ListSyncRunsResponse) Reset() {
 	*x = ListSyncRunsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +794,7 @@ func (x *ListSyncRunsResponse) String() string {
 func (*ListSyncRunsResponse) ProtoMessage() {}
 
 func (x *ListSyncRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[5]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +807,7 @@ func (x *ListSyncRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSyncRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListSyncRunsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{5}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListSyncRunsResponse) GetSyncRuns() []*SyncRun {
@@ -493,7 +842,7 @@ type ListPendingRecordsRequest struct {
 
 func (x *ListPendingRecordsRequest) Reset() {
 	*x = ListPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +854,7 @@ func (x *ListPendingRecordsRequest) String() string {
 func (*ListPendingRecordsRequest) ProtoMessage() {}
 
 func (x *ListPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[6]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +867,7 @@ func (x *ListPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{6}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListPendingRecordsRequest) GetObjectType() SyncObjectType {
@@ -562,7 +911,7 @@ type ListPendingRecordsResponse struct {
 
 func (x *ListPendingRecordsResponse) Reset() {
 	*x = ListPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +923,7 @@ func (x *ListPendingRecordsResponse) String() string {
 func (*ListPendingRecordsResponse) ProtoMessage() {}
 
 func (x *ListPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[7]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +936,7 @@ func (x *ListPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{7}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListPendingRecordsResponse) GetPendingRecords() []*ParkedRecord {
@@ -622,7 +971,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +983,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[8]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +996,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{8}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListDeadLettersRequest) GetObjectType() SyncObjectType {
@@ -691,7 +1040,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +1052,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[9]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +1065,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{9}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*ParkedRecord {
@@ -744,7 +1093,7 @@ type RetryPendingRecordsRequest struct {
 
 func (x *RetryPendingRecordsRequest) Reset() {
 	*x = RetryPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +1105,7 @@ func (x *RetryPendingRecordsRequest) String() string {
 func (*RetryPendingRecordsRequest) ProtoMessage() {}
 
 func (x *RetryPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[10]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +1118,7 @@ func (x *RetryPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*RetryPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{10}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RetryPendingRecordsRequest) GetPendingIds() []string {
@@ -790,7 +1139,7 @@ type RetryPendingRecordsResponse struct {
 
 func (x *RetryPendingRecordsResponse) Reset() {
 	*x = RetryPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -802,7 +1151,7 @@ func (x *RetryPendingRecordsResponse) String() string {
 func (*RetryPendingRecordsResponse) ProtoMessage() {}
 
 func (x *RetryPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[11]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -815,7 +1164,7 @@ func (x *RetryPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*RetryPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{11}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RetryPendingRecordsResponse) GetOutcomes() []*SyncRecordOutcome {
@@ -836,7 +1185,7 @@ type DropPendingRecordsRequest struct {
 
 func (x *DropPendingRecordsRequest) Reset() {
 	*x = DropPendingRecordsRequest{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +1197,7 @@ func (x *DropPendingRecordsRequest) String() string {
 func (*DropPendingRecordsRequest) ProtoMessage() {}
 
 func (x *DropPendingRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[12]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +1210,7 @@ func (x *DropPendingRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropPendingRecordsRequest.ProtoReflect.Descriptor instead.
 func (*DropPendingRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{12}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DropPendingRecordsRequest) GetPendingIds() []string {
@@ -882,7 +1231,7 @@ type DropPendingRecordsResponse struct {
 
 func (x *DropPendingRecordsResponse) Reset() {
 	*x = DropPendingRecordsResponse{}
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1243,7 @@ func (x *DropPendingRecordsResponse) String() string {
 func (*DropPendingRecordsResponse) ProtoMessage() {}
 
 func (x *DropPendingRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[13]
+	mi := &file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1256,7 @@ func (x *DropPendingRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DropPendingRecordsResponse.ProtoReflect.Descriptor instead.
 func (*DropPendingRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{13}
+	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DropPendingRecordsResponse) GetOutcomes() []*SyncRecordOutcome {
@@ -921,7 +1270,21 @@ var File_msisync_orchestrator_v1_sync_run_service_proto protoreflect.FileDescrip
 
 const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\n" +
-	".msisync/orchestrator/v1/sync_run_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"\x94\x03\n" +
+	".msisync/orchestrator/v1/sync_run_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"\xf5\x01\n" +
+	"\vRecordMerge\x12H\n" +
+	"\vobject_type\x18\x01 \x01(\x0e2'.msisync.orchestrator.v1.SyncObjectTypeR\n" +
+	"objectType\x126\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\".msisync.orchestrator.v1.MergeKindR\x04kind\x126\n" +
+	"\x17subordinate_external_id\x18\x03 \x01(\tR\x15subordinateExternalId\x12,\n" +
+	"\x12master_external_id\x18\x04 \x01(\tR\x10masterExternalId\"S\n" +
+	"\x13MergeRecordsRequest\x12<\n" +
+	"\x06merges\x18\x01 \x03(\v2$.msisync.orchestrator.v1.RecordMergeR\x06merges\"\x89\x01\n" +
+	"\x11MergeRecordResult\x12?\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2%.msisync.orchestrator.v1.MergeOutcomeR\aoutcome\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tmaster_id\x18\x03 \x01(\x05R\bmasterId\"\\\n" +
+	"\x14MergeRecordsResponse\x12D\n" +
+	"\aresults\x18\x01 \x03(\v2*.msisync.orchestrator.v1.MergeRecordResultR\aresults\"\x94\x03\n" +
 	"\x14CreateSyncRunRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12<\n" +
@@ -986,7 +1349,17 @@ const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\vpending_ids\x18\x01 \x03(\tR\n" +
 	"pendingIds\"d\n" +
 	"\x1aDropPendingRecordsResponse\x12F\n" +
-	"\boutcomes\x18\x01 \x03(\v2*.msisync.orchestrator.v1.SyncRecordOutcomeR\boutcomes2\xe0\x06\n" +
+	"\boutcomes\x18\x01 \x03(\v2*.msisync.orchestrator.v1.SyncRecordOutcomeR\boutcomes*U\n" +
+	"\tMergeKind\x12\x1a\n" +
+	"\x16MERGE_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MERGE_KIND_MERGE\x10\x01\x12\x16\n" +
+	"\x12MERGE_KIND_QUALIFY\x10\x02*\xa0\x01\n" +
+	"\fMergeOutcome\x12\x1d\n" +
+	"\x19MERGE_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14MERGE_OUTCOME_MERGED\x10\x01\x12\x19\n" +
+	"\x15MERGE_OUTCOME_REKEYED\x10\x02\x12!\n" +
+	"\x1dMERGE_OUTCOME_NOTHING_TO_MOVE\x10\x03\x12\x19\n" +
+	"\x15MERGE_OUTCOME_SKIPPED\x10\x042\xcd\a\n" +
 	"\x0eSyncRunService\x12n\n" +
 	"\rCreateSyncRun\x12-.msisync.orchestrator.v1.CreateSyncRunRequest\x1a..msisync.orchestrator.v1.CreateSyncRunResponse\x12j\n" +
 	"\n" +
@@ -995,7 +1368,8 @@ const file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc = "" +
 	"\x12ListPendingRecords\x122.msisync.orchestrator.v1.ListPendingRecordsRequest\x1a3.msisync.orchestrator.v1.ListPendingRecordsResponse\"\x03\x90\x02\x01\x12y\n" +
 	"\x0fListDeadLetters\x12/.msisync.orchestrator.v1.ListDeadLettersRequest\x1a0.msisync.orchestrator.v1.ListDeadLettersResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x13RetryPendingRecords\x123.msisync.orchestrator.v1.RetryPendingRecordsRequest\x1a4.msisync.orchestrator.v1.RetryPendingRecordsResponse\x12}\n" +
-	"\x12DropPendingRecords\x122.msisync.orchestrator.v1.DropPendingRecordsRequest\x1a3.msisync.orchestrator.v1.DropPendingRecordsResponseB\xf7\x01\n" +
+	"\x12DropPendingRecords\x122.msisync.orchestrator.v1.DropPendingRecordsRequest\x1a3.msisync.orchestrator.v1.DropPendingRecordsResponse\x12k\n" +
+	"\fMergeRecords\x12,.msisync.orchestrator.v1.MergeRecordsRequest\x1a-.msisync.orchestrator.v1.MergeRecordsResponseB\xf7\x01\n" +
 	"\x1bcom.msisync.orchestrator.v1B\x13SyncRunServiceProtoP\x01ZEgithub.com/msisync/msisync/gen/msisync/orchestrator/v1;orchestratorv1\xa2\x02\x03MOX\xaa\x02\x17Msisync.Orchestrator.V1\xca\x02\x17Msisync\\Orchestrator\\V1\xe2\x02#Msisync\\Orchestrator\\V1\\GPBMetadata\xea\x02\x19Msisync::Orchestrator::V1b\x06proto3"
 
 var (
@@ -1010,69 +1384,83 @@ func file_msisync_orchestrator_v1_sync_run_service_proto_rawDescGZIP() []byte {
 	return file_msisync_orchestrator_v1_sync_run_service_proto_rawDescData
 }
 
-var file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_msisync_orchestrator_v1_sync_run_service_proto_goTypes = []any{
-	(*CreateSyncRunRequest)(nil),        // 0: msisync.orchestrator.v1.CreateSyncRunRequest
-	(*CreateSyncRunResponse)(nil),       // 1: msisync.orchestrator.v1.CreateSyncRunResponse
-	(*GetSyncRunRequest)(nil),           // 2: msisync.orchestrator.v1.GetSyncRunRequest
-	(*GetSyncRunResponse)(nil),          // 3: msisync.orchestrator.v1.GetSyncRunResponse
-	(*ListSyncRunsRequest)(nil),         // 4: msisync.orchestrator.v1.ListSyncRunsRequest
-	(*ListSyncRunsResponse)(nil),        // 5: msisync.orchestrator.v1.ListSyncRunsResponse
-	(*ListPendingRecordsRequest)(nil),   // 6: msisync.orchestrator.v1.ListPendingRecordsRequest
-	(*ListPendingRecordsResponse)(nil),  // 7: msisync.orchestrator.v1.ListPendingRecordsResponse
-	(*ListDeadLettersRequest)(nil),      // 8: msisync.orchestrator.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),     // 9: msisync.orchestrator.v1.ListDeadLettersResponse
-	(*RetryPendingRecordsRequest)(nil),  // 10: msisync.orchestrator.v1.RetryPendingRecordsRequest
-	(*RetryPendingRecordsResponse)(nil), // 11: msisync.orchestrator.v1.RetryPendingRecordsResponse
-	(*DropPendingRecordsRequest)(nil),   // 12: msisync.orchestrator.v1.DropPendingRecordsRequest
-	(*DropPendingRecordsResponse)(nil),  // 13: msisync.orchestrator.v1.DropPendingRecordsResponse
-	(*structpb.Struct)(nil),             // 14: google.protobuf.Struct
-	(*SyncRun)(nil),                     // 15: msisync.orchestrator.v1.SyncRun
-	(SyncObjectType)(0),                 // 16: msisync.orchestrator.v1.SyncObjectType
-	(SyncRecordState)(0),                // 17: msisync.orchestrator.v1.SyncRecordState
-	(*SyncRecordOutcome)(nil),           // 18: msisync.orchestrator.v1.SyncRecordOutcome
-	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
-	(*ParkedRecord)(nil),                // 20: msisync.orchestrator.v1.ParkedRecord
+	(MergeKind)(0),                      // 0: msisync.orchestrator.v1.MergeKind
+	(MergeOutcome)(0),                   // 1: msisync.orchestrator.v1.MergeOutcome
+	(*RecordMerge)(nil),                 // 2: msisync.orchestrator.v1.RecordMerge
+	(*MergeRecordsRequest)(nil),         // 3: msisync.orchestrator.v1.MergeRecordsRequest
+	(*MergeRecordResult)(nil),           // 4: msisync.orchestrator.v1.MergeRecordResult
+	(*MergeRecordsResponse)(nil),        // 5: msisync.orchestrator.v1.MergeRecordsResponse
+	(*CreateSyncRunRequest)(nil),        // 6: msisync.orchestrator.v1.CreateSyncRunRequest
+	(*CreateSyncRunResponse)(nil),       // 7: msisync.orchestrator.v1.CreateSyncRunResponse
+	(*GetSyncRunRequest)(nil),           // 8: msisync.orchestrator.v1.GetSyncRunRequest
+	(*GetSyncRunResponse)(nil),          // 9: msisync.orchestrator.v1.GetSyncRunResponse
+	(*ListSyncRunsRequest)(nil),         // 10: msisync.orchestrator.v1.ListSyncRunsRequest
+	(*ListSyncRunsResponse)(nil),        // 11: msisync.orchestrator.v1.ListSyncRunsResponse
+	(*ListPendingRecordsRequest)(nil),   // 12: msisync.orchestrator.v1.ListPendingRecordsRequest
+	(*ListPendingRecordsResponse)(nil),  // 13: msisync.orchestrator.v1.ListPendingRecordsResponse
+	(*ListDeadLettersRequest)(nil),      // 14: msisync.orchestrator.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),     // 15: msisync.orchestrator.v1.ListDeadLettersResponse
+	(*RetryPendingRecordsRequest)(nil),  // 16: msisync.orchestrator.v1.RetryPendingRecordsRequest
+	(*RetryPendingRecordsResponse)(nil), // 17: msisync.orchestrator.v1.RetryPendingRecordsResponse
+	(*DropPendingRecordsRequest)(nil),   // 18: msisync.orchestrator.v1.DropPendingRecordsRequest
+	(*DropPendingRecordsResponse)(nil),  // 19: msisync.orchestrator.v1.DropPendingRecordsResponse
+	(SyncObjectType)(0),                 // 20: msisync.orchestrator.v1.SyncObjectType
+	(*structpb.Struct)(nil),             // 21: google.protobuf.Struct
+	(*SyncRun)(nil),                     // 22: msisync.orchestrator.v1.SyncRun
+	(SyncRecordState)(0),                // 23: msisync.orchestrator.v1.SyncRecordState
+	(*SyncRecordOutcome)(nil),           // 24: msisync.orchestrator.v1.SyncRecordOutcome
+	(*timestamppb.Timestamp)(nil),       // 25: google.protobuf.Timestamp
+	(*ParkedRecord)(nil),                // 26: msisync.orchestrator.v1.ParkedRecord
 }
 var file_msisync_orchestrator_v1_sync_run_service_proto_depIdxs = []int32{
-	14, // 0: msisync.orchestrator.v1.CreateSyncRunRequest.sales_persons:type_name -> google.protobuf.Struct
-	14, // 1: msisync.orchestrator.v1.CreateSyncRunRequest.companies:type_name -> google.protobuf.Struct
-	14, // 2: msisync.orchestrator.v1.CreateSyncRunRequest.leads:type_name -> google.protobuf.Struct
-	14, // 3: msisync.orchestrator.v1.CreateSyncRunRequest.opportunities:type_name -> google.protobuf.Struct
-	14, // 4: msisync.orchestrator.v1.CreateSyncRunRequest.opportunity_roles:type_name -> google.protobuf.Struct
-	15, // 5: msisync.orchestrator.v1.CreateSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
-	16, // 6: msisync.orchestrator.v1.GetSyncRunRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	17, // 7: msisync.orchestrator.v1.GetSyncRunRequest.state:type_name -> msisync.orchestrator.v1.SyncRecordState
-	15, // 8: msisync.orchestrator.v1.GetSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
-	18, // 9: msisync.orchestrator.v1.GetSyncRunResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	19, // 10: msisync.orchestrator.v1.ListSyncRunsRequest.created_after:type_name -> google.protobuf.Timestamp
-	19, // 11: msisync.orchestrator.v1.ListSyncRunsRequest.created_before:type_name -> google.protobuf.Timestamp
-	15, // 12: msisync.orchestrator.v1.ListSyncRunsResponse.sync_runs:type_name -> msisync.orchestrator.v1.SyncRun
-	16, // 13: msisync.orchestrator.v1.ListPendingRecordsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	20, // 14: msisync.orchestrator.v1.ListPendingRecordsResponse.pending_records:type_name -> msisync.orchestrator.v1.ParkedRecord
-	16, // 15: msisync.orchestrator.v1.ListDeadLettersRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	20, // 16: msisync.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> msisync.orchestrator.v1.ParkedRecord
-	18, // 17: msisync.orchestrator.v1.RetryPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	18, // 18: msisync.orchestrator.v1.DropPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
-	0,  // 19: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:input_type -> msisync.orchestrator.v1.CreateSyncRunRequest
-	2,  // 20: msisync.orchestrator.v1.SyncRunService.GetSyncRun:input_type -> msisync.orchestrator.v1.GetSyncRunRequest
-	4,  // 21: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:input_type -> msisync.orchestrator.v1.ListSyncRunsRequest
-	6,  // 22: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:input_type -> msisync.orchestrator.v1.ListPendingRecordsRequest
-	8,  // 23: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:input_type -> msisync.orchestrator.v1.ListDeadLettersRequest
-	10, // 24: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:input_type -> msisync.orchestrator.v1.RetryPendingRecordsRequest
-	12, // 25: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:input_type -> msisync.orchestrator.v1.DropPendingRecordsRequest
-	1,  // 26: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:output_type -> msisync.orchestrator.v1.CreateSyncRunResponse
-	3,  // 27: msisync.orchestrator.v1.SyncRunService.GetSyncRun:output_type -> msisync.orchestrator.v1.GetSyncRunResponse
-	5,  // 28: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:output_type -> msisync.orchestrator.v1.ListSyncRunsResponse
-	7,  // 29: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:output_type -> msisync.orchestrator.v1.ListPendingRecordsResponse
-	9,  // 30: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:output_type -> msisync.orchestrator.v1.ListDeadLettersResponse
-	11, // 31: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:output_type -> msisync.orchestrator.v1.RetryPendingRecordsResponse
-	13, // 32: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:output_type -> msisync.orchestrator.v1.DropPendingRecordsResponse
-	26, // [26:33] is the sub-list for method output_type
-	19, // [19:26] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	20, // 0: msisync.orchestrator.v1.RecordMerge.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	0,  // 1: msisync.orchestrator.v1.RecordMerge.kind:type_name -> msisync.orchestrator.v1.MergeKind
+	2,  // 2: msisync.orchestrator.v1.MergeRecordsRequest.merges:type_name -> msisync.orchestrator.v1.RecordMerge
+	1,  // 3: msisync.orchestrator.v1.MergeRecordResult.outcome:type_name -> msisync.orchestrator.v1.MergeOutcome
+	4,  // 4: msisync.orchestrator.v1.MergeRecordsResponse.results:type_name -> msisync.orchestrator.v1.MergeRecordResult
+	21, // 5: msisync.orchestrator.v1.CreateSyncRunRequest.sales_persons:type_name -> google.protobuf.Struct
+	21, // 6: msisync.orchestrator.v1.CreateSyncRunRequest.companies:type_name -> google.protobuf.Struct
+	21, // 7: msisync.orchestrator.v1.CreateSyncRunRequest.leads:type_name -> google.protobuf.Struct
+	21, // 8: msisync.orchestrator.v1.CreateSyncRunRequest.opportunities:type_name -> google.protobuf.Struct
+	21, // 9: msisync.orchestrator.v1.CreateSyncRunRequest.opportunity_roles:type_name -> google.protobuf.Struct
+	22, // 10: msisync.orchestrator.v1.CreateSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
+	20, // 11: msisync.orchestrator.v1.GetSyncRunRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	23, // 12: msisync.orchestrator.v1.GetSyncRunRequest.state:type_name -> msisync.orchestrator.v1.SyncRecordState
+	22, // 13: msisync.orchestrator.v1.GetSyncRunResponse.sync_run:type_name -> msisync.orchestrator.v1.SyncRun
+	24, // 14: msisync.orchestrator.v1.GetSyncRunResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	25, // 15: msisync.orchestrator.v1.ListSyncRunsRequest.created_after:type_name -> google.protobuf.Timestamp
+	25, // 16: msisync.orchestrator.v1.ListSyncRunsRequest.created_before:type_name -> google.protobuf.Timestamp
+	22, // 17: msisync.orchestrator.v1.ListSyncRunsResponse.sync_runs:type_name -> msisync.orchestrator.v1.SyncRun
+	20, // 18: msisync.orchestrator.v1.ListPendingRecordsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	26, // 19: msisync.orchestrator.v1.ListPendingRecordsResponse.pending_records:type_name -> msisync.orchestrator.v1.ParkedRecord
+	20, // 20: msisync.orchestrator.v1.ListDeadLettersRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	26, // 21: msisync.orchestrator.v1.ListDeadLettersResponse.dead_letters:type_name -> msisync.orchestrator.v1.ParkedRecord
+	24, // 22: msisync.orchestrator.v1.RetryPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	24, // 23: msisync.orchestrator.v1.DropPendingRecordsResponse.outcomes:type_name -> msisync.orchestrator.v1.SyncRecordOutcome
+	6,  // 24: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:input_type -> msisync.orchestrator.v1.CreateSyncRunRequest
+	8,  // 25: msisync.orchestrator.v1.SyncRunService.GetSyncRun:input_type -> msisync.orchestrator.v1.GetSyncRunRequest
+	10, // 26: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:input_type -> msisync.orchestrator.v1.ListSyncRunsRequest
+	12, // 27: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:input_type -> msisync.orchestrator.v1.ListPendingRecordsRequest
+	14, // 28: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:input_type -> msisync.orchestrator.v1.ListDeadLettersRequest
+	16, // 29: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:input_type -> msisync.orchestrator.v1.RetryPendingRecordsRequest
+	18, // 30: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:input_type -> msisync.orchestrator.v1.DropPendingRecordsRequest
+	3,  // 31: msisync.orchestrator.v1.SyncRunService.MergeRecords:input_type -> msisync.orchestrator.v1.MergeRecordsRequest
+	7,  // 32: msisync.orchestrator.v1.SyncRunService.CreateSyncRun:output_type -> msisync.orchestrator.v1.CreateSyncRunResponse
+	9,  // 33: msisync.orchestrator.v1.SyncRunService.GetSyncRun:output_type -> msisync.orchestrator.v1.GetSyncRunResponse
+	11, // 34: msisync.orchestrator.v1.SyncRunService.ListSyncRuns:output_type -> msisync.orchestrator.v1.ListSyncRunsResponse
+	13, // 35: msisync.orchestrator.v1.SyncRunService.ListPendingRecords:output_type -> msisync.orchestrator.v1.ListPendingRecordsResponse
+	15, // 36: msisync.orchestrator.v1.SyncRunService.ListDeadLetters:output_type -> msisync.orchestrator.v1.ListDeadLettersResponse
+	17, // 37: msisync.orchestrator.v1.SyncRunService.RetryPendingRecords:output_type -> msisync.orchestrator.v1.RetryPendingRecordsResponse
+	19, // 38: msisync.orchestrator.v1.SyncRunService.DropPendingRecords:output_type -> msisync.orchestrator.v1.DropPendingRecordsResponse
+	5,  // 39: msisync.orchestrator.v1.SyncRunService.MergeRecords:output_type -> msisync.orchestrator.v1.MergeRecordsResponse
+	32, // [32:40] is the sub-list for method output_type
+	24, // [24:32] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_sync_run_service_proto_init() }
@@ -1086,13 +1474,14 @@ func file_msisync_orchestrator_v1_sync_run_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc), len(file_msisync_orchestrator_v1_sync_run_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   14,
+			NumEnums:      2,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_msisync_orchestrator_v1_sync_run_service_proto_goTypes,
 		DependencyIndexes: file_msisync_orchestrator_v1_sync_run_service_proto_depIdxs,
+		EnumInfos:         file_msisync_orchestrator_v1_sync_run_service_proto_enumTypes,
 		MessageInfos:      file_msisync_orchestrator_v1_sync_run_service_proto_msgTypes,
 	}.Build()
 	File_msisync_orchestrator_v1_sync_run_service_proto = out.File

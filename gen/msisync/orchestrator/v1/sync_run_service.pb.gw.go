@@ -274,6 +274,33 @@ func local_request_SyncRunService_DropPendingRecords_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
+func request_SyncRunService_MergeRecords_0(ctx context.Context, marshaler runtime.Marshaler, client SyncRunServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq MergeRecordsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.MergeRecords(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_SyncRunService_MergeRecords_0(ctx context.Context, marshaler runtime.Marshaler, server SyncRunServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq MergeRecordsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.MergeRecords(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterSyncRunServiceHandlerServer registers the http handlers for service SyncRunService to "mux".
 // UnaryRPC     :call SyncRunServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -419,6 +446,26 @@ func RegisterSyncRunServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 			return
 		}
 		forward_SyncRunService_DropPendingRecords_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_SyncRunService_MergeRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/msisync.orchestrator.v1.SyncRunService/MergeRecords", runtime.WithHTTPPathPattern("/v1/merges"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_SyncRunService_MergeRecords_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_SyncRunService_MergeRecords_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -579,6 +626,23 @@ func RegisterSyncRunServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_SyncRunService_DropPendingRecords_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_SyncRunService_MergeRecords_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/msisync.orchestrator.v1.SyncRunService/MergeRecords", runtime.WithHTTPPathPattern("/v1/merges"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_SyncRunService_MergeRecords_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_SyncRunService_MergeRecords_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -590,6 +654,7 @@ var (
 	pattern_SyncRunService_ListDeadLetters_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "dead-letters"}, ""))
 	pattern_SyncRunService_RetryPendingRecords_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "pending"}, "retry"))
 	pattern_SyncRunService_DropPendingRecords_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "pending"}, "drop"))
+	pattern_SyncRunService_MergeRecords_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "merges"}, ""))
 )
 
 var (
@@ -600,4 +665,5 @@ var (
 	forward_SyncRunService_ListDeadLetters_0     = runtime.ForwardResponseMessage
 	forward_SyncRunService_RetryPendingRecords_0 = runtime.ForwardResponseMessage
 	forward_SyncRunService_DropPendingRecords_0  = runtime.ForwardResponseMessage
+	forward_SyncRunService_MergeRecords_0        = runtime.ForwardResponseMessage
 )

@@ -26,6 +26,7 @@ const (
 	SyncRunService_ListDeadLetters_FullMethodName     = "/msisync.orchestrator.v1.SyncRunService/ListDeadLetters"
 	SyncRunService_RetryPendingRecords_FullMethodName = "/msisync.orchestrator.v1.SyncRunService/RetryPendingRecords"
 	SyncRunService_DropPendingRecords_FullMethodName  = "/msisync.orchestrator.v1.SyncRunService/DropPendingRecords"
+	SyncRunService_MergeRecords_FullMethodName        = "/msisync.orchestrator.v1.SyncRunService/MergeRecords"
 )
 
 // SyncRunServiceClient is the client API for SyncRunService service.
@@ -62,6 +63,15 @@ type SyncRunServiceClient interface {
 	// DropPendingRecords discards up to 300 parked or dead-lettered records for good
 	// (POST /v1/pending:drop); their run reports them as dropped.
 	DropPendingRecords(ctx context.Context, in *DropPendingRecordsRequest, opts ...grpc.CallOption) (*DropPendingRecordsResponse, error)
+	// MergeRecords applies up to 300 CRM merges and lead qualifications (POST /v1/merges):
+	// the subordinate's history, scores, roles (a person) or leads and opportunities (a
+	// company) move to the master, and the subordinate is removed; a person whose master is
+	// not in msisync yet is re-keyed to the master's id instead (what a qualification is).
+	// The orchestrator remembers where each subordinate went, so the diagnostics of its id
+	// say so. Repeating a merge changes nothing and succeeds: a CRM connector calls it
+	// before sending the cycle's records, and again when it repeats the cycle after a
+	// crash.
+	MergeRecords(ctx context.Context, in *MergeRecordsRequest, opts ...grpc.CallOption) (*MergeRecordsResponse, error)
 }
 
 type syncRunServiceClient struct {
@@ -142,6 +152,16 @@ func (c *syncRunServiceClient) DropPendingRecords(ctx context.Context, in *DropP
 	return out, nil
 }
 
+func (c *syncRunServiceClient) MergeRecords(ctx context.Context, in *MergeRecordsRequest, opts ...grpc.CallOption) (*MergeRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeRecordsResponse)
+	err := c.cc.Invoke(ctx, SyncRunService_MergeRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncRunServiceServer is the server API for SyncRunService service.
 // All implementations must embed UnimplementedSyncRunServiceServer
 // for forward compatibility.
@@ -176,6 +196,15 @@ type SyncRunServiceServer interface {
 	// DropPendingRecords discards up to 300 parked or dead-lettered records for good
 	// (POST /v1/pending:drop); their run reports them as dropped.
 	DropPendingRecords(context.Context, *DropPendingRecordsRequest) (*DropPendingRecordsResponse, error)
+	// MergeRecords applies up to 300 CRM merges and lead qualifications (POST /v1/merges):
+	// the subordinate's history, scores, roles (a person) or leads and opportunities (a
+	// company) move to the master, and the subordinate is removed; a person whose master is
+	// not in msisync yet is re-keyed to the master's id instead (what a qualification is).
+	// The orchestrator remembers where each subordinate went, so the diagnostics of its id
+	// say so. Repeating a merge changes nothing and succeeds: a CRM connector calls it
+	// before sending the cycle's records, and again when it repeats the cycle after a
+	// crash.
+	MergeRecords(context.Context, *MergeRecordsRequest) (*MergeRecordsResponse, error)
 	mustEmbedUnimplementedSyncRunServiceServer()
 }
 
@@ -206,6 +235,9 @@ func (UnimplementedSyncRunServiceServer) RetryPendingRecords(context.Context, *R
 }
 func (UnimplementedSyncRunServiceServer) DropPendingRecords(context.Context, *DropPendingRecordsRequest) (*DropPendingRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DropPendingRecords not implemented")
+}
+func (UnimplementedSyncRunServiceServer) MergeRecords(context.Context, *MergeRecordsRequest) (*MergeRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeRecords not implemented")
 }
 func (UnimplementedSyncRunServiceServer) mustEmbedUnimplementedSyncRunServiceServer() {}
 func (UnimplementedSyncRunServiceServer) testEmbeddedByValue()                        {}
@@ -354,6 +386,24 @@ func _SyncRunService_DropPendingRecords_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SyncRunService_MergeRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncRunServiceServer).MergeRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncRunService_MergeRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncRunServiceServer).MergeRecords(ctx, req.(*MergeRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncRunService_ServiceDesc is the grpc.ServiceDesc for SyncRunService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -388,6 +438,10 @@ var SyncRunService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DropPendingRecords",
 			Handler:    _SyncRunService_DropPendingRecords_Handler,
+		},
+		{
+			MethodName: "MergeRecords",
+			Handler:    _SyncRunService_MergeRecords_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -190,6 +190,156 @@ func (*DeleteLeadLinksResponse) Descriptor() ([]byte, []int) {
 	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{3}
 }
 
+// LeadMerge moves one lead's scoring onto another.
+type LeadMerge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The msisync id of the lead that goes away.
+	SubordinateLeadId int32 `protobuf:"varint,1,opt,name=subordinate_lead_id,json=subordinateLeadId,proto3" json:"subordinate_lead_id,omitempty"`
+	// The msisync id of the lead that stays; must differ from the subordinate's.
+	MasterLeadId  int32 `protobuf:"varint,2,opt,name=master_lead_id,json=masterLeadId,proto3" json:"master_lead_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadMerge) Reset() {
+	*x = LeadMerge{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadMerge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadMerge) ProtoMessage() {}
+
+func (x *LeadMerge) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadMerge.ProtoReflect.Descriptor instead.
+func (*LeadMerge) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LeadMerge) GetSubordinateLeadId() int32 {
+	if x != nil {
+		return x.SubordinateLeadId
+	}
+	return 0
+}
+
+func (x *LeadMerge) GetMasterLeadId() int32 {
+	if x != nil {
+		return x.MasterLeadId
+	}
+	return 0
+}
+
+// MergeLeadsRequest is a batch of merges, applied in order.
+type MergeLeadsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The merges, at most 300 (INVALID_ARGUMENT above that, or for a lead merged into
+	// itself).
+	Merges        []*LeadMerge `protobuf:"bytes,1,rep,name=merges,proto3" json:"merges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeLeadsRequest) Reset() {
+	*x = MergeLeadsRequest{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeLeadsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeLeadsRequest) ProtoMessage() {}
+
+func (x *MergeLeadsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeLeadsRequest.ProtoReflect.Descriptor instead.
+func (*MergeLeadsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MergeLeadsRequest) GetMerges() []*LeadMerge {
+	if x != nil {
+		return x.Merges
+	}
+	return nil
+}
+
+// MergeLeadsResponse reports each merge's outcome.
+type MergeLeadsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per merge, in request order: the master's id, status updated, or skipped
+	// with 1004 when the master is unknown; an unknown subordinate is updated with nothing
+	// moved.
+	Results       []*v1.RecordResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeLeadsResponse) Reset() {
+	*x = MergeLeadsResponse{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeLeadsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeLeadsResponse) ProtoMessage() {}
+
+func (x *MergeLeadsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeLeadsResponse.ProtoReflect.Descriptor instead.
+func (*MergeLeadsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MergeLeadsResponse) GetResults() []*v1.RecordResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 // ScoreChangeInput is one score change to record.
 type ScoreChangeInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -217,7 +367,7 @@ type ScoreChangeInput struct {
 
 func (x *ScoreChangeInput) Reset() {
 	*x = ScoreChangeInput{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[4]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +379,7 @@ func (x *ScoreChangeInput) String() string {
 func (*ScoreChangeInput) ProtoMessage() {}
 
 func (x *ScoreChangeInput) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[4]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +392,7 @@ func (x *ScoreChangeInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreChangeInput.ProtoReflect.Descriptor instead.
 func (*ScoreChangeInput) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{4}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ScoreChangeInput) GetPerson() isScoreChangeInput_Person {
@@ -356,7 +506,7 @@ type RecordScoreChangesRequest struct {
 
 func (x *RecordScoreChangesRequest) Reset() {
 	*x = RecordScoreChangesRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[5]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +518,7 @@ func (x *RecordScoreChangesRequest) String() string {
 func (*RecordScoreChangesRequest) ProtoMessage() {}
 
 func (x *RecordScoreChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[5]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +531,7 @@ func (x *RecordScoreChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordScoreChangesRequest.ProtoReflect.Descriptor instead.
 func (*RecordScoreChangesRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{5}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RecordScoreChangesRequest) GetChanges() []*ScoreChangeInput {
@@ -405,7 +555,7 @@ type RecordScoreChangesResponse struct {
 
 func (x *RecordScoreChangesResponse) Reset() {
 	*x = RecordScoreChangesResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[6]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +567,7 @@ func (x *RecordScoreChangesResponse) String() string {
 func (*RecordScoreChangesResponse) ProtoMessage() {}
 
 func (x *RecordScoreChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[6]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +580,7 @@ func (x *RecordScoreChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordScoreChangesResponse.ProtoReflect.Descriptor instead.
 func (*RecordScoreChangesResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{6}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RecordScoreChangesResponse) GetResults() []*v1.RecordResult {
@@ -471,7 +621,7 @@ type InterestingMomentInput struct {
 
 func (x *InterestingMomentInput) Reset() {
 	*x = InterestingMomentInput{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[7]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +633,7 @@ func (x *InterestingMomentInput) String() string {
 func (*InterestingMomentInput) ProtoMessage() {}
 
 func (x *InterestingMomentInput) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[7]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +646,7 @@ func (x *InterestingMomentInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InterestingMomentInput.ProtoReflect.Descriptor instead.
 func (*InterestingMomentInput) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{7}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InterestingMomentInput) GetPerson() isInterestingMomentInput_Person {
@@ -581,7 +731,7 @@ type RecordInterestingMomentsRequest struct {
 
 func (x *RecordInterestingMomentsRequest) Reset() {
 	*x = RecordInterestingMomentsRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[8]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +743,7 @@ func (x *RecordInterestingMomentsRequest) String() string {
 func (*RecordInterestingMomentsRequest) ProtoMessage() {}
 
 func (x *RecordInterestingMomentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[8]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +756,7 @@ func (x *RecordInterestingMomentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordInterestingMomentsRequest.ProtoReflect.Descriptor instead.
 func (*RecordInterestingMomentsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{8}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecordInterestingMomentsRequest) GetMoments() []*InterestingMomentInput {
@@ -631,7 +781,7 @@ type RecordInterestingMomentsResponse struct {
 
 func (x *RecordInterestingMomentsResponse) Reset() {
 	*x = RecordInterestingMomentsResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[9]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +793,7 @@ func (x *RecordInterestingMomentsResponse) String() string {
 func (*RecordInterestingMomentsResponse) ProtoMessage() {}
 
 func (x *RecordInterestingMomentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[9]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +806,7 @@ func (x *RecordInterestingMomentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordInterestingMomentsResponse.ProtoReflect.Descriptor instead.
 func (*RecordInterestingMomentsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{9}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordInterestingMomentsResponse) GetResults() []*v1.RecordResult {
@@ -684,7 +834,7 @@ type BatchGetInsightsRequest struct {
 
 func (x *BatchGetInsightsRequest) Reset() {
 	*x = BatchGetInsightsRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[10]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +846,7 @@ func (x *BatchGetInsightsRequest) String() string {
 func (*BatchGetInsightsRequest) ProtoMessage() {}
 
 func (x *BatchGetInsightsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[10]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +859,7 @@ func (x *BatchGetInsightsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchGetInsightsRequest.ProtoReflect.Descriptor instead.
 func (*BatchGetInsightsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{10}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BatchGetInsightsRequest) GetLeadIds() []int32 {
@@ -731,7 +881,7 @@ type BatchGetInsightsResponse struct {
 
 func (x *BatchGetInsightsResponse) Reset() {
 	*x = BatchGetInsightsResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[11]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +893,7 @@ func (x *BatchGetInsightsResponse) String() string {
 func (*BatchGetInsightsResponse) ProtoMessage() {}
 
 func (x *BatchGetInsightsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[11]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +906,7 @@ func (x *BatchGetInsightsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchGetInsightsResponse.ProtoReflect.Descriptor instead.
 func (*BatchGetInsightsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{11}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BatchGetInsightsResponse) GetInsights() []*LeadInsight {
@@ -775,7 +925,7 @@ type RecomputeTiersRequest struct {
 
 func (x *RecomputeTiersRequest) Reset() {
 	*x = RecomputeTiersRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[12]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +937,7 @@ func (x *RecomputeTiersRequest) String() string {
 func (*RecomputeTiersRequest) ProtoMessage() {}
 
 func (x *RecomputeTiersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[12]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +950,7 @@ func (x *RecomputeTiersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecomputeTiersRequest.ProtoReflect.Descriptor instead.
 func (*RecomputeTiersRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{12}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{15}
 }
 
 // RecomputeTiersResponse reports the new boundaries.
@@ -816,7 +966,7 @@ type RecomputeTiersResponse struct {
 
 func (x *RecomputeTiersResponse) Reset() {
 	*x = RecomputeTiersResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[13]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +978,7 @@ func (x *RecomputeTiersResponse) String() string {
 func (*RecomputeTiersResponse) ProtoMessage() {}
 
 func (x *RecomputeTiersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[13]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +991,7 @@ func (x *RecomputeTiersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecomputeTiersResponse.ProtoReflect.Descriptor instead.
 func (*RecomputeTiersResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{13}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RecomputeTiersResponse) GetBoundaries() *TierBoundaries {
@@ -867,7 +1017,7 @@ type GetTierBoundariesRequest struct {
 
 func (x *GetTierBoundariesRequest) Reset() {
 	*x = GetTierBoundariesRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[14]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1029,7 @@ func (x *GetTierBoundariesRequest) String() string {
 func (*GetTierBoundariesRequest) ProtoMessage() {}
 
 func (x *GetTierBoundariesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[14]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1042,7 @@ func (x *GetTierBoundariesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTierBoundariesRequest.ProtoReflect.Descriptor instead.
 func (*GetTierBoundariesRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{14}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{17}
 }
 
 // GetTierBoundariesResponse holds the boundaries in force.
@@ -906,7 +1056,7 @@ type GetTierBoundariesResponse struct {
 
 func (x *GetTierBoundariesResponse) Reset() {
 	*x = GetTierBoundariesResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[15]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1068,7 @@ func (x *GetTierBoundariesResponse) String() string {
 func (*GetTierBoundariesResponse) ProtoMessage() {}
 
 func (x *GetTierBoundariesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[15]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1081,7 @@ func (x *GetTierBoundariesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTierBoundariesResponse.ProtoReflect.Descriptor instead.
 func (*GetTierBoundariesResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{15}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetTierBoundariesResponse) GetBoundaries() *TierBoundaries {
@@ -958,7 +1108,7 @@ type ListBestBetsRequest struct {
 
 func (x *ListBestBetsRequest) Reset() {
 	*x = ListBestBetsRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[16]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1120,7 @@ func (x *ListBestBetsRequest) String() string {
 func (*ListBestBetsRequest) ProtoMessage() {}
 
 func (x *ListBestBetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[16]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1133,7 @@ func (x *ListBestBetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBestBetsRequest.ProtoReflect.Descriptor instead.
 func (*ListBestBetsRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{16}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListBestBetsRequest) GetExternalSalesPersonId() string {
@@ -1020,7 +1170,7 @@ type ListBestBetsResponse struct {
 
 func (x *ListBestBetsResponse) Reset() {
 	*x = ListBestBetsResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[17]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1182,7 @@ func (x *ListBestBetsResponse) String() string {
 func (*ListBestBetsResponse) ProtoMessage() {}
 
 func (x *ListBestBetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[17]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1195,7 @@ func (x *ListBestBetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBestBetsResponse.ProtoReflect.Descriptor instead.
 func (*ListBestBetsResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{17}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListBestBetsResponse) GetBestBets() []*BestBet {
@@ -1075,7 +1225,7 @@ type ListChangesRequest struct {
 
 func (x *ListChangesRequest) Reset() {
 	*x = ListChangesRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[18]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1237,7 @@ func (x *ListChangesRequest) String() string {
 func (*ListChangesRequest) ProtoMessage() {}
 
 func (x *ListChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[18]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1250,7 @@ func (x *ListChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChangesRequest.ProtoReflect.Descriptor instead.
 func (*ListChangesRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{18}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListChangesRequest) GetCursor() string {
@@ -1131,7 +1281,7 @@ type ListChangesResponse struct {
 
 func (x *ListChangesResponse) Reset() {
 	*x = ListChangesResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[19]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1293,7 @@ func (x *ListChangesResponse) String() string {
 func (*ListChangesResponse) ProtoMessage() {}
 
 func (x *ListChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[19]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1306,7 @@ func (x *ListChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChangesResponse.ProtoReflect.Descriptor instead.
 func (*ListChangesResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{19}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListChangesResponse) GetChanges() []*InsightChange {
@@ -1184,7 +1334,7 @@ type GetActivityPagingTokenRequest struct {
 
 func (x *GetActivityPagingTokenRequest) Reset() {
 	*x = GetActivityPagingTokenRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[20]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1346,7 @@ func (x *GetActivityPagingTokenRequest) String() string {
 func (*GetActivityPagingTokenRequest) ProtoMessage() {}
 
 func (x *GetActivityPagingTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[20]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1359,7 @@ func (x *GetActivityPagingTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActivityPagingTokenRequest.ProtoReflect.Descriptor instead.
 func (*GetActivityPagingTokenRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{20}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetActivityPagingTokenRequest) GetSinceTime() *timestamppb.Timestamp {
@@ -1230,7 +1380,7 @@ type GetActivityPagingTokenResponse struct {
 
 func (x *GetActivityPagingTokenResponse) Reset() {
 	*x = GetActivityPagingTokenResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[21]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1392,7 @@ func (x *GetActivityPagingTokenResponse) String() string {
 func (*GetActivityPagingTokenResponse) ProtoMessage() {}
 
 func (x *GetActivityPagingTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[21]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1405,7 @@ func (x *GetActivityPagingTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActivityPagingTokenResponse.ProtoReflect.Descriptor instead.
 func (*GetActivityPagingTokenResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{21}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetActivityPagingTokenResponse) GetPageToken() string {
@@ -1282,7 +1432,7 @@ type ListActivitiesRequest struct {
 
 func (x *ListActivitiesRequest) Reset() {
 	*x = ListActivitiesRequest{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[22]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1444,7 @@ func (x *ListActivitiesRequest) String() string {
 func (*ListActivitiesRequest) ProtoMessage() {}
 
 func (x *ListActivitiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[22]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1457,7 @@ func (x *ListActivitiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActivitiesRequest.ProtoReflect.Descriptor instead.
 func (*ListActivitiesRequest) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{22}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListActivitiesRequest) GetPageToken() string {
@@ -1353,7 +1503,7 @@ type ListActivitiesResponse struct {
 
 func (x *ListActivitiesResponse) Reset() {
 	*x = ListActivitiesResponse{}
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[23]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1515,7 @@ func (x *ListActivitiesResponse) String() string {
 func (*ListActivitiesResponse) ProtoMessage() {}
 
 func (x *ListActivitiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[23]
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1528,7 @@ func (x *ListActivitiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActivitiesResponse.ProtoReflect.Descriptor instead.
 func (*ListActivitiesResponse) Descriptor() ([]byte, []int) {
-	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{23}
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListActivitiesResponse) GetActivities() []*ScoringActivity {
@@ -1412,7 +1562,14 @@ const file_msisync_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"\x15SyncLeadLinksResponse\"3\n" +
 	"\x16DeleteLeadLinksRequest\x12\x19\n" +
 	"\blead_ids\x18\x01 \x03(\x05R\aleadIds\"\x19\n" +
-	"\x17DeleteLeadLinksResponse\"\xfb\x01\n" +
+	"\x17DeleteLeadLinksResponse\"a\n" +
+	"\tLeadMerge\x12.\n" +
+	"\x13subordinate_lead_id\x18\x01 \x01(\x05R\x11subordinateLeadId\x12$\n" +
+	"\x0emaster_lead_id\x18\x02 \x01(\x05R\fmasterLeadId\"J\n" +
+	"\x11MergeLeadsRequest\x125\n" +
+	"\x06merges\x18\x01 \x03(\v2\x1d.msisync.scoring.v1.LeadMergeR\x06merges\"O\n" +
+	"\x12MergeLeadsResponse\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults\"\xfb\x01\n" +
 	"\x10ScoreChangeInput\x12\x19\n" +
 	"\alead_id\x18\x01 \x01(\x05H\x00R\x06leadId\x12.\n" +
 	"\x12external_person_id\x18\x02 \x01(\tH\x00R\x10externalPersonId\x12\x16\n" +
@@ -1490,10 +1647,13 @@ const file_msisync_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"activities\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n" +
 	"\vmore_result\x18\x03 \x01(\bR\n" +
-	"moreResult2\xf5\t\n" +
+	"moreResult2\xd2\n" +
+	"\n" +
 	"\x0eScoringService\x12d\n" +
 	"\rSyncLeadLinks\x12(.msisync.scoring.v1.SyncLeadLinksRequest\x1a).msisync.scoring.v1.SyncLeadLinksResponse\x12j\n" +
-	"\x0fDeleteLeadLinks\x12*.msisync.scoring.v1.DeleteLeadLinksRequest\x1a+.msisync.scoring.v1.DeleteLeadLinksResponse\x12s\n" +
+	"\x0fDeleteLeadLinks\x12*.msisync.scoring.v1.DeleteLeadLinksRequest\x1a+.msisync.scoring.v1.DeleteLeadLinksResponse\x12[\n" +
+	"\n" +
+	"MergeLeads\x12%.msisync.scoring.v1.MergeLeadsRequest\x1a&.msisync.scoring.v1.MergeLeadsResponse\x12s\n" +
 	"\x12RecordScoreChanges\x12-.msisync.scoring.v1.RecordScoreChangesRequest\x1a..msisync.scoring.v1.RecordScoreChangesResponse\x12\x85\x01\n" +
 	"\x18RecordInterestingMoments\x123.msisync.scoring.v1.RecordInterestingMomentsRequest\x1a4.msisync.scoring.v1.RecordInterestingMomentsResponse\x12r\n" +
 	"\x10BatchGetInsights\x12+.msisync.scoring.v1.BatchGetInsightsRequest\x1a,.msisync.scoring.v1.BatchGetInsightsResponse\"\x03\x90\x02\x01\x12g\n" +
@@ -1517,89 +1677,96 @@ func file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP() []byte {
 	return file_msisync_scoring_v1_scoring_service_proto_rawDescData
 }
 
-var file_msisync_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_msisync_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_msisync_scoring_v1_scoring_service_proto_goTypes = []any{
 	(*SyncLeadLinksRequest)(nil),             // 0: msisync.scoring.v1.SyncLeadLinksRequest
 	(*SyncLeadLinksResponse)(nil),            // 1: msisync.scoring.v1.SyncLeadLinksResponse
 	(*DeleteLeadLinksRequest)(nil),           // 2: msisync.scoring.v1.DeleteLeadLinksRequest
 	(*DeleteLeadLinksResponse)(nil),          // 3: msisync.scoring.v1.DeleteLeadLinksResponse
-	(*ScoreChangeInput)(nil),                 // 4: msisync.scoring.v1.ScoreChangeInput
-	(*RecordScoreChangesRequest)(nil),        // 5: msisync.scoring.v1.RecordScoreChangesRequest
-	(*RecordScoreChangesResponse)(nil),       // 6: msisync.scoring.v1.RecordScoreChangesResponse
-	(*InterestingMomentInput)(nil),           // 7: msisync.scoring.v1.InterestingMomentInput
-	(*RecordInterestingMomentsRequest)(nil),  // 8: msisync.scoring.v1.RecordInterestingMomentsRequest
-	(*RecordInterestingMomentsResponse)(nil), // 9: msisync.scoring.v1.RecordInterestingMomentsResponse
-	(*BatchGetInsightsRequest)(nil),          // 10: msisync.scoring.v1.BatchGetInsightsRequest
-	(*BatchGetInsightsResponse)(nil),         // 11: msisync.scoring.v1.BatchGetInsightsResponse
-	(*RecomputeTiersRequest)(nil),            // 12: msisync.scoring.v1.RecomputeTiersRequest
-	(*RecomputeTiersResponse)(nil),           // 13: msisync.scoring.v1.RecomputeTiersResponse
-	(*GetTierBoundariesRequest)(nil),         // 14: msisync.scoring.v1.GetTierBoundariesRequest
-	(*GetTierBoundariesResponse)(nil),        // 15: msisync.scoring.v1.GetTierBoundariesResponse
-	(*ListBestBetsRequest)(nil),              // 16: msisync.scoring.v1.ListBestBetsRequest
-	(*ListBestBetsResponse)(nil),             // 17: msisync.scoring.v1.ListBestBetsResponse
-	(*ListChangesRequest)(nil),               // 18: msisync.scoring.v1.ListChangesRequest
-	(*ListChangesResponse)(nil),              // 19: msisync.scoring.v1.ListChangesResponse
-	(*GetActivityPagingTokenRequest)(nil),    // 20: msisync.scoring.v1.GetActivityPagingTokenRequest
-	(*GetActivityPagingTokenResponse)(nil),   // 21: msisync.scoring.v1.GetActivityPagingTokenResponse
-	(*ListActivitiesRequest)(nil),            // 22: msisync.scoring.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),           // 23: msisync.scoring.v1.ListActivitiesResponse
-	(*LeadLink)(nil),                         // 24: msisync.scoring.v1.LeadLink
-	(*timestamppb.Timestamp)(nil),            // 25: google.protobuf.Timestamp
-	(*v1.RecordResult)(nil),                  // 26: msisync.common.v1.RecordResult
-	(*LeadInsight)(nil),                      // 27: msisync.scoring.v1.LeadInsight
-	(InterestingMomentType)(0),               // 28: msisync.scoring.v1.InterestingMomentType
-	(*TierBoundaries)(nil),                   // 29: msisync.scoring.v1.TierBoundaries
-	(*BestBet)(nil),                          // 30: msisync.scoring.v1.BestBet
-	(*InsightChange)(nil),                    // 31: msisync.scoring.v1.InsightChange
-	(ActivityKind)(0),                        // 32: msisync.scoring.v1.ActivityKind
-	(*ScoringActivity)(nil),                  // 33: msisync.scoring.v1.ScoringActivity
+	(*LeadMerge)(nil),                        // 4: msisync.scoring.v1.LeadMerge
+	(*MergeLeadsRequest)(nil),                // 5: msisync.scoring.v1.MergeLeadsRequest
+	(*MergeLeadsResponse)(nil),               // 6: msisync.scoring.v1.MergeLeadsResponse
+	(*ScoreChangeInput)(nil),                 // 7: msisync.scoring.v1.ScoreChangeInput
+	(*RecordScoreChangesRequest)(nil),        // 8: msisync.scoring.v1.RecordScoreChangesRequest
+	(*RecordScoreChangesResponse)(nil),       // 9: msisync.scoring.v1.RecordScoreChangesResponse
+	(*InterestingMomentInput)(nil),           // 10: msisync.scoring.v1.InterestingMomentInput
+	(*RecordInterestingMomentsRequest)(nil),  // 11: msisync.scoring.v1.RecordInterestingMomentsRequest
+	(*RecordInterestingMomentsResponse)(nil), // 12: msisync.scoring.v1.RecordInterestingMomentsResponse
+	(*BatchGetInsightsRequest)(nil),          // 13: msisync.scoring.v1.BatchGetInsightsRequest
+	(*BatchGetInsightsResponse)(nil),         // 14: msisync.scoring.v1.BatchGetInsightsResponse
+	(*RecomputeTiersRequest)(nil),            // 15: msisync.scoring.v1.RecomputeTiersRequest
+	(*RecomputeTiersResponse)(nil),           // 16: msisync.scoring.v1.RecomputeTiersResponse
+	(*GetTierBoundariesRequest)(nil),         // 17: msisync.scoring.v1.GetTierBoundariesRequest
+	(*GetTierBoundariesResponse)(nil),        // 18: msisync.scoring.v1.GetTierBoundariesResponse
+	(*ListBestBetsRequest)(nil),              // 19: msisync.scoring.v1.ListBestBetsRequest
+	(*ListBestBetsResponse)(nil),             // 20: msisync.scoring.v1.ListBestBetsResponse
+	(*ListChangesRequest)(nil),               // 21: msisync.scoring.v1.ListChangesRequest
+	(*ListChangesResponse)(nil),              // 22: msisync.scoring.v1.ListChangesResponse
+	(*GetActivityPagingTokenRequest)(nil),    // 23: msisync.scoring.v1.GetActivityPagingTokenRequest
+	(*GetActivityPagingTokenResponse)(nil),   // 24: msisync.scoring.v1.GetActivityPagingTokenResponse
+	(*ListActivitiesRequest)(nil),            // 25: msisync.scoring.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),           // 26: msisync.scoring.v1.ListActivitiesResponse
+	(*LeadLink)(nil),                         // 27: msisync.scoring.v1.LeadLink
+	(*v1.RecordResult)(nil),                  // 28: msisync.common.v1.RecordResult
+	(*timestamppb.Timestamp)(nil),            // 29: google.protobuf.Timestamp
+	(*LeadInsight)(nil),                      // 30: msisync.scoring.v1.LeadInsight
+	(InterestingMomentType)(0),               // 31: msisync.scoring.v1.InterestingMomentType
+	(*TierBoundaries)(nil),                   // 32: msisync.scoring.v1.TierBoundaries
+	(*BestBet)(nil),                          // 33: msisync.scoring.v1.BestBet
+	(*InsightChange)(nil),                    // 34: msisync.scoring.v1.InsightChange
+	(ActivityKind)(0),                        // 35: msisync.scoring.v1.ActivityKind
+	(*ScoringActivity)(nil),                  // 36: msisync.scoring.v1.ScoringActivity
 }
 var file_msisync_scoring_v1_scoring_service_proto_depIdxs = []int32{
-	24, // 0: msisync.scoring.v1.SyncLeadLinksRequest.links:type_name -> msisync.scoring.v1.LeadLink
-	25, // 1: msisync.scoring.v1.ScoreChangeInput.event_time:type_name -> google.protobuf.Timestamp
-	4,  // 2: msisync.scoring.v1.RecordScoreChangesRequest.changes:type_name -> msisync.scoring.v1.ScoreChangeInput
-	26, // 3: msisync.scoring.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
-	27, // 4: msisync.scoring.v1.RecordScoreChangesResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	28, // 5: msisync.scoring.v1.InterestingMomentInput.type:type_name -> msisync.scoring.v1.InterestingMomentType
-	25, // 6: msisync.scoring.v1.InterestingMomentInput.event_time:type_name -> google.protobuf.Timestamp
-	7,  // 7: msisync.scoring.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.scoring.v1.InterestingMomentInput
-	26, // 8: msisync.scoring.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
-	27, // 9: msisync.scoring.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	27, // 10: msisync.scoring.v1.BatchGetInsightsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	29, // 11: msisync.scoring.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
-	29, // 12: msisync.scoring.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
-	30, // 13: msisync.scoring.v1.ListBestBetsResponse.best_bets:type_name -> msisync.scoring.v1.BestBet
-	31, // 14: msisync.scoring.v1.ListChangesResponse.changes:type_name -> msisync.scoring.v1.InsightChange
-	25, // 15: msisync.scoring.v1.GetActivityPagingTokenRequest.since_time:type_name -> google.protobuf.Timestamp
-	32, // 16: msisync.scoring.v1.ListActivitiesRequest.kinds:type_name -> msisync.scoring.v1.ActivityKind
-	33, // 17: msisync.scoring.v1.ListActivitiesResponse.activities:type_name -> msisync.scoring.v1.ScoringActivity
-	0,  // 18: msisync.scoring.v1.ScoringService.SyncLeadLinks:input_type -> msisync.scoring.v1.SyncLeadLinksRequest
-	2,  // 19: msisync.scoring.v1.ScoringService.DeleteLeadLinks:input_type -> msisync.scoring.v1.DeleteLeadLinksRequest
-	5,  // 20: msisync.scoring.v1.ScoringService.RecordScoreChanges:input_type -> msisync.scoring.v1.RecordScoreChangesRequest
-	8,  // 21: msisync.scoring.v1.ScoringService.RecordInterestingMoments:input_type -> msisync.scoring.v1.RecordInterestingMomentsRequest
-	10, // 22: msisync.scoring.v1.ScoringService.BatchGetInsights:input_type -> msisync.scoring.v1.BatchGetInsightsRequest
-	12, // 23: msisync.scoring.v1.ScoringService.RecomputeTiers:input_type -> msisync.scoring.v1.RecomputeTiersRequest
-	14, // 24: msisync.scoring.v1.ScoringService.GetTierBoundaries:input_type -> msisync.scoring.v1.GetTierBoundariesRequest
-	16, // 25: msisync.scoring.v1.ScoringService.ListBestBets:input_type -> msisync.scoring.v1.ListBestBetsRequest
-	18, // 26: msisync.scoring.v1.ScoringService.ListChanges:input_type -> msisync.scoring.v1.ListChangesRequest
-	20, // 27: msisync.scoring.v1.ScoringService.GetActivityPagingToken:input_type -> msisync.scoring.v1.GetActivityPagingTokenRequest
-	22, // 28: msisync.scoring.v1.ScoringService.ListActivities:input_type -> msisync.scoring.v1.ListActivitiesRequest
-	1,  // 29: msisync.scoring.v1.ScoringService.SyncLeadLinks:output_type -> msisync.scoring.v1.SyncLeadLinksResponse
-	3,  // 30: msisync.scoring.v1.ScoringService.DeleteLeadLinks:output_type -> msisync.scoring.v1.DeleteLeadLinksResponse
-	6,  // 31: msisync.scoring.v1.ScoringService.RecordScoreChanges:output_type -> msisync.scoring.v1.RecordScoreChangesResponse
-	9,  // 32: msisync.scoring.v1.ScoringService.RecordInterestingMoments:output_type -> msisync.scoring.v1.RecordInterestingMomentsResponse
-	11, // 33: msisync.scoring.v1.ScoringService.BatchGetInsights:output_type -> msisync.scoring.v1.BatchGetInsightsResponse
-	13, // 34: msisync.scoring.v1.ScoringService.RecomputeTiers:output_type -> msisync.scoring.v1.RecomputeTiersResponse
-	15, // 35: msisync.scoring.v1.ScoringService.GetTierBoundaries:output_type -> msisync.scoring.v1.GetTierBoundariesResponse
-	17, // 36: msisync.scoring.v1.ScoringService.ListBestBets:output_type -> msisync.scoring.v1.ListBestBetsResponse
-	19, // 37: msisync.scoring.v1.ScoringService.ListChanges:output_type -> msisync.scoring.v1.ListChangesResponse
-	21, // 38: msisync.scoring.v1.ScoringService.GetActivityPagingToken:output_type -> msisync.scoring.v1.GetActivityPagingTokenResponse
-	23, // 39: msisync.scoring.v1.ScoringService.ListActivities:output_type -> msisync.scoring.v1.ListActivitiesResponse
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	27, // 0: msisync.scoring.v1.SyncLeadLinksRequest.links:type_name -> msisync.scoring.v1.LeadLink
+	4,  // 1: msisync.scoring.v1.MergeLeadsRequest.merges:type_name -> msisync.scoring.v1.LeadMerge
+	28, // 2: msisync.scoring.v1.MergeLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
+	29, // 3: msisync.scoring.v1.ScoreChangeInput.event_time:type_name -> google.protobuf.Timestamp
+	7,  // 4: msisync.scoring.v1.RecordScoreChangesRequest.changes:type_name -> msisync.scoring.v1.ScoreChangeInput
+	28, // 5: msisync.scoring.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
+	30, // 6: msisync.scoring.v1.RecordScoreChangesResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	31, // 7: msisync.scoring.v1.InterestingMomentInput.type:type_name -> msisync.scoring.v1.InterestingMomentType
+	29, // 8: msisync.scoring.v1.InterestingMomentInput.event_time:type_name -> google.protobuf.Timestamp
+	10, // 9: msisync.scoring.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.scoring.v1.InterestingMomentInput
+	28, // 10: msisync.scoring.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
+	30, // 11: msisync.scoring.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	30, // 12: msisync.scoring.v1.BatchGetInsightsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	32, // 13: msisync.scoring.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
+	32, // 14: msisync.scoring.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
+	33, // 15: msisync.scoring.v1.ListBestBetsResponse.best_bets:type_name -> msisync.scoring.v1.BestBet
+	34, // 16: msisync.scoring.v1.ListChangesResponse.changes:type_name -> msisync.scoring.v1.InsightChange
+	29, // 17: msisync.scoring.v1.GetActivityPagingTokenRequest.since_time:type_name -> google.protobuf.Timestamp
+	35, // 18: msisync.scoring.v1.ListActivitiesRequest.kinds:type_name -> msisync.scoring.v1.ActivityKind
+	36, // 19: msisync.scoring.v1.ListActivitiesResponse.activities:type_name -> msisync.scoring.v1.ScoringActivity
+	0,  // 20: msisync.scoring.v1.ScoringService.SyncLeadLinks:input_type -> msisync.scoring.v1.SyncLeadLinksRequest
+	2,  // 21: msisync.scoring.v1.ScoringService.DeleteLeadLinks:input_type -> msisync.scoring.v1.DeleteLeadLinksRequest
+	5,  // 22: msisync.scoring.v1.ScoringService.MergeLeads:input_type -> msisync.scoring.v1.MergeLeadsRequest
+	8,  // 23: msisync.scoring.v1.ScoringService.RecordScoreChanges:input_type -> msisync.scoring.v1.RecordScoreChangesRequest
+	11, // 24: msisync.scoring.v1.ScoringService.RecordInterestingMoments:input_type -> msisync.scoring.v1.RecordInterestingMomentsRequest
+	13, // 25: msisync.scoring.v1.ScoringService.BatchGetInsights:input_type -> msisync.scoring.v1.BatchGetInsightsRequest
+	15, // 26: msisync.scoring.v1.ScoringService.RecomputeTiers:input_type -> msisync.scoring.v1.RecomputeTiersRequest
+	17, // 27: msisync.scoring.v1.ScoringService.GetTierBoundaries:input_type -> msisync.scoring.v1.GetTierBoundariesRequest
+	19, // 28: msisync.scoring.v1.ScoringService.ListBestBets:input_type -> msisync.scoring.v1.ListBestBetsRequest
+	21, // 29: msisync.scoring.v1.ScoringService.ListChanges:input_type -> msisync.scoring.v1.ListChangesRequest
+	23, // 30: msisync.scoring.v1.ScoringService.GetActivityPagingToken:input_type -> msisync.scoring.v1.GetActivityPagingTokenRequest
+	25, // 31: msisync.scoring.v1.ScoringService.ListActivities:input_type -> msisync.scoring.v1.ListActivitiesRequest
+	1,  // 32: msisync.scoring.v1.ScoringService.SyncLeadLinks:output_type -> msisync.scoring.v1.SyncLeadLinksResponse
+	3,  // 33: msisync.scoring.v1.ScoringService.DeleteLeadLinks:output_type -> msisync.scoring.v1.DeleteLeadLinksResponse
+	6,  // 34: msisync.scoring.v1.ScoringService.MergeLeads:output_type -> msisync.scoring.v1.MergeLeadsResponse
+	9,  // 35: msisync.scoring.v1.ScoringService.RecordScoreChanges:output_type -> msisync.scoring.v1.RecordScoreChangesResponse
+	12, // 36: msisync.scoring.v1.ScoringService.RecordInterestingMoments:output_type -> msisync.scoring.v1.RecordInterestingMomentsResponse
+	14, // 37: msisync.scoring.v1.ScoringService.BatchGetInsights:output_type -> msisync.scoring.v1.BatchGetInsightsResponse
+	16, // 38: msisync.scoring.v1.ScoringService.RecomputeTiers:output_type -> msisync.scoring.v1.RecomputeTiersResponse
+	18, // 39: msisync.scoring.v1.ScoringService.GetTierBoundaries:output_type -> msisync.scoring.v1.GetTierBoundariesResponse
+	20, // 40: msisync.scoring.v1.ScoringService.ListBestBets:output_type -> msisync.scoring.v1.ListBestBetsResponse
+	22, // 41: msisync.scoring.v1.ScoringService.ListChanges:output_type -> msisync.scoring.v1.ListChangesResponse
+	24, // 42: msisync.scoring.v1.ScoringService.GetActivityPagingToken:output_type -> msisync.scoring.v1.GetActivityPagingTokenResponse
+	26, // 43: msisync.scoring.v1.ScoringService.ListActivities:output_type -> msisync.scoring.v1.ListActivitiesResponse
+	32, // [32:44] is the sub-list for method output_type
+	20, // [20:32] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_msisync_scoring_v1_scoring_service_proto_init() }
@@ -1609,13 +1776,13 @@ func file_msisync_scoring_v1_scoring_service_proto_init() {
 	}
 	file_msisync_scoring_v1_activity_proto_init()
 	file_msisync_scoring_v1_insight_proto_init()
-	file_msisync_scoring_v1_scoring_service_proto_msgTypes[4].OneofWrappers = []any{
+	file_msisync_scoring_v1_scoring_service_proto_msgTypes[7].OneofWrappers = []any{
 		(*ScoreChangeInput_LeadId)(nil),
 		(*ScoreChangeInput_ExternalPersonId)(nil),
 		(*ScoreChangeInput_Delta)(nil),
 		(*ScoreChangeInput_NewValue)(nil),
 	}
-	file_msisync_scoring_v1_scoring_service_proto_msgTypes[7].OneofWrappers = []any{
+	file_msisync_scoring_v1_scoring_service_proto_msgTypes[10].OneofWrappers = []any{
 		(*InterestingMomentInput_LeadId)(nil),
 		(*InterestingMomentInput_ExternalPersonId)(nil),
 	}
@@ -1625,7 +1792,7 @@ func file_msisync_scoring_v1_scoring_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_scoring_v1_scoring_service_proto_rawDesc), len(file_msisync_scoring_v1_scoring_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

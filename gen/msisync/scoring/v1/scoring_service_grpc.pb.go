@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ScoringService_SyncLeadLinks_FullMethodName            = "/msisync.scoring.v1.ScoringService/SyncLeadLinks"
 	ScoringService_DeleteLeadLinks_FullMethodName          = "/msisync.scoring.v1.ScoringService/DeleteLeadLinks"
+	ScoringService_MergeLeads_FullMethodName               = "/msisync.scoring.v1.ScoringService/MergeLeads"
 	ScoringService_RecordScoreChanges_FullMethodName       = "/msisync.scoring.v1.ScoringService/RecordScoreChanges"
 	ScoringService_RecordInterestingMoments_FullMethodName = "/msisync.scoring.v1.ScoringService/RecordInterestingMoments"
 	ScoringService_BatchGetInsights_FullMethodName         = "/msisync.scoring.v1.ScoringService/BatchGetInsights"
@@ -52,6 +53,13 @@ type ScoringServiceClient interface {
 	// DeleteLeadLinks forgets up to 300 leads after the person service deleted them: their
 	// links, score changes, interesting moments and derived values. Unknown ids are ignored.
 	DeleteLeadLinks(ctx context.Context, in *DeleteLeadLinksRequest, opts ...grpc.CallOption) (*DeleteLeadLinksResponse, error)
+	// MergeLeads moves everything scored on up to 300 leads onto others in one transaction:
+	// the subordinate's score changes and interesting moments become the master's (keeping
+	// their ids and times), its score is added to the master's, the urgencies add up, the
+	// newer last interesting moment wins, and the subordinate is forgotten. A merge whose
+	// subordinate is unknown changes nothing (so a repeated merge is harmless); an unknown
+	// master is skipped with 1004. Changed derived fields are appended to the change feed.
+	MergeLeads(ctx context.Context, in *MergeLeadsRequest, opts ...grpc.CallOption) (*MergeLeadsResponse, error)
 	// RecordScoreChanges records up to 300 score changes in input order in one transaction,
 	// recomputes each affected lead's derived fields at once with the current tier boundaries,
 	// and appends the changes to the change feed. A change for an unknown lead is skipped
@@ -111,6 +119,16 @@ func (c *scoringServiceClient) DeleteLeadLinks(ctx context.Context, in *DeleteLe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeleteLeadLinksResponse)
 	err := c.cc.Invoke(ctx, ScoringService_DeleteLeadLinks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *scoringServiceClient) MergeLeads(ctx context.Context, in *MergeLeadsRequest, opts ...grpc.CallOption) (*MergeLeadsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeLeadsResponse)
+	err := c.cc.Invoke(ctx, ScoringService_MergeLeads_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +245,13 @@ type ScoringServiceServer interface {
 	// DeleteLeadLinks forgets up to 300 leads after the person service deleted them: their
 	// links, score changes, interesting moments and derived values. Unknown ids are ignored.
 	DeleteLeadLinks(context.Context, *DeleteLeadLinksRequest) (*DeleteLeadLinksResponse, error)
+	// MergeLeads moves everything scored on up to 300 leads onto others in one transaction:
+	// the subordinate's score changes and interesting moments become the master's (keeping
+	// their ids and times), its score is added to the master's, the urgencies add up, the
+	// newer last interesting moment wins, and the subordinate is forgotten. A merge whose
+	// subordinate is unknown changes nothing (so a repeated merge is harmless); an unknown
+	// master is skipped with 1004. Changed derived fields are appended to the change feed.
+	MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error)
 	// RecordScoreChanges records up to 300 score changes in input order in one transaction,
 	// recomputes each affected lead's derived fields at once with the current tier boundaries,
 	// and appends the changes to the change feed. A change for an unknown lead is skipped
@@ -277,6 +302,9 @@ func (UnimplementedScoringServiceServer) SyncLeadLinks(context.Context, *SyncLea
 }
 func (UnimplementedScoringServiceServer) DeleteLeadLinks(context.Context, *DeleteLeadLinksRequest) (*DeleteLeadLinksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteLeadLinks not implemented")
+}
+func (UnimplementedScoringServiceServer) MergeLeads(context.Context, *MergeLeadsRequest) (*MergeLeadsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeLeads not implemented")
 }
 func (UnimplementedScoringServiceServer) RecordScoreChanges(context.Context, *RecordScoreChangesRequest) (*RecordScoreChangesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordScoreChanges not implemented")
@@ -358,6 +386,24 @@ func _ScoringService_DeleteLeadLinks_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ScoringServiceServer).DeleteLeadLinks(ctx, req.(*DeleteLeadLinksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ScoringService_MergeLeads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeLeadsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScoringServiceServer).MergeLeads(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScoringService_MergeLeads_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScoringServiceServer).MergeLeads(ctx, req.(*MergeLeadsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -538,6 +584,10 @@ var ScoringService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteLeadLinks",
 			Handler:    _ScoringService_DeleteLeadLinks_Handler,
+		},
+		{
+			MethodName: "MergeLeads",
+			Handler:    _ScoringService_MergeLeads_Handler,
 		},
 		{
 			MethodName: "RecordScoreChanges",

@@ -26,6 +26,7 @@ var writeMethods = map[string]bool{
 	ov1.SyncRunService_CreateSyncRun_FullMethodName:                         true,
 	ov1.SyncRunService_RetryPendingRecords_FullMethodName:                   true,
 	ov1.SyncRunService_DropPendingRecords_FullMethodName:                    true,
+	ov1.SyncRunService_MergeRecords_FullMethodName:                          true,
 	ov1.InsightService_RecordScoreChanges_FullMethodName:                    true,
 	ov1.InsightService_RecordInterestingMoments_FullMethodName:              true,
 	ov1.InsightService_RecomputeTiers_FullMethodName:                        true,
