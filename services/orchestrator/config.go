@@ -10,6 +10,7 @@ import (
 	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 	"github.com/msisync/msisync/services/orchestrator/internal/limits"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 )
 
 // Config is the orchestrator's configuration, read from MSISYNC_* variables.
@@ -105,6 +106,11 @@ type Config struct {
 	// orchestrator store, shared by replicas and kept across restarts. Calls refused with
 	// 601, 602, 606, 607 or 615 and token calls do not count.
 	DailyQuota int64 `env:"DAILY_QUOTA" envDefault:"50000"`
+	// CustomFields declares the custom fields leads have (MSISYNC_CUSTOM_FIELDS,
+	// "leads:name:type,…", type string, integer, float or boolean). As in Marketo, a custom
+	// field exists only once declared: it appears in the describe endpoints with its type,
+	// and any other unknown name in a sync or a query's fields answers 1006.
+	CustomFields string `env:"CUSTOM_FIELDS"`
 }
 
 // minSecretLength is the shortest client secret accepted.
@@ -161,6 +167,9 @@ func (c Config) Validate() error {
 	}
 	if c.DailyQuota < 0 {
 		errs = append(errs, fmt.Errorf("MSISYNC_DAILY_QUOTA %d is negative: use 0 (no quota) or more", c.DailyQuota))
+	}
+	if _, err := objects.ParseCustomFields(c.CustomFields); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.HTTP.Validate())
 	errs = append(errs, c.WritebackColumns.Validate())

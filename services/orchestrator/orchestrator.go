@@ -36,6 +36,7 @@ import (
 	"github.com/msisync/msisync/services/orchestrator/internal/limits"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/marketoapi"
+	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
 	"github.com/msisync/msisync/services/orchestrator/internal/syncrun"
 )
@@ -79,6 +80,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		return nil, err
 	}
 	cfg = cfg.Effective()
+	custom, _ := objects.ParseCustomFields(cfg.CustomFields) // checked by Validate
+	if _, ok := custom[objects.Lead]; !ok {
+		custom[objects.Lead] = nil // no declaration: leads have no custom fields
+	}
+	objects.DeclareCustomFields(custom)
 	st, err := sqlstore.Open(ctx, cfg.Store.Override(cfg.DatabaseURL), log.With("service", Name))
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator store: %w", err)

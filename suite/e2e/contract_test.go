@@ -704,12 +704,17 @@ func leadCases(st *contractState) []contractCase {
 			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=shoeSize&filterValues=44",
 			check: wantError("1003"),
 		},
-		// Leads keep custom fields by name (msisync has no custom-field schema to
-		// administer), so a field no lead has set reads as null rather than 1006.
+		// A declared custom field (MSISYNC_CUSTOM_FIELDS, see testCustomFields) that no lead
+		// has set reads as null; an undeclared one answers 1006.
 		{
 			name: "lead custom field never set reads as null", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
 			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1&fields=shoeSize",
 			check: wantRecords(1, false, "shoeSize"),
+		},
+		{
+			name: "lead error 1006 undeclared field", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
+			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1&fields=leadScroe",
+			check: wantError("1006"),
 		},
 		{
 			name: "lead by id custom field never set reads as null", spec: "mapi", operationID: "getLeadByIdUsingGET",

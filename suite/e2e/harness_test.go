@@ -125,6 +125,9 @@ func startSuite(t *testing.T, dataDir string, extra ...string) *suite {
 	}
 }
 
+// testCustomFields are the custom fields every test suite declares (MSISYNC_CUSTOM_FIELDS).
+const testCustomFields = "leads:shoeSize:string,leads:bvCustom:string,leads:seats:integer"
+
 // trySuite starts the suite once on a fresh set of ports.
 func trySuite(t *testing.T, dataDir string, extra []string) (*suite, error) {
 	t.Helper()
@@ -140,6 +143,8 @@ func trySuite(t *testing.T, dataDir string, extra []string) (*suite, error) {
 		"MSISYNC_RATE_LIMIT_CALLS=0",
 		"MSISYNC_MAX_CONCURRENCY=0",
 		"MSISYNC_DAILY_QUOTA=0",
+		// The lead custom fields the tests sync (undeclared names answer 1006).
+		"MSISYNC_CUSTOM_FIELDS=" + testCustomFields,
 	}
 	for _, svc := range services {
 		addr := freePort(t)

@@ -16,7 +16,8 @@ import (
 const SchemaDate = "2026-11-01T00:00:00Z"
 
 // Metadata returns the object's describe result, derived from its messages: every field of
-// the record, with its data type, length and whether sync may change it.
+// the record, with its data type, length and whether sync may change it, then the declared
+// custom fields (see DeclareCustomFields).
 func (o *Object) Metadata() *orchestratorv1.ObjectMetadata {
 	m := &orchestratorv1.ObjectMetadata{
 		Name:         o.Name,
@@ -52,6 +53,13 @@ func (o *Object) Metadata() *orchestratorv1.ObjectMetadata {
 		}
 		_, readOnly := o.ReadOnly[name]
 		f.Updateable = !readOnly && !o.isKey(name) && o.fieldByMarketoName(in, name) != nil
+		m.Fields = append(m.Fields, f)
+	}
+	for _, c := range o.CustomFields() {
+		f := &orchestratorv1.ObjectField{Name: c.Name, DisplayName: displayName(c.Name), DataType: c.Type, Updateable: true}
+		if c.Type == "string" {
+			f.Length = proto.Int32(records.MaxTextLength)
+		}
 		m.Fields = append(m.Fields, f)
 	}
 	return m

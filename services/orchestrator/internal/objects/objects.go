@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -54,12 +55,15 @@ type Object struct {
 	Types map[string]string
 	// ReadOnly names Marketo fields that sync refuses per record (besides timestamps).
 	ReadOnly map[string]string
-	// Custom is the name of a map<string, google.protobuf.Value> input field that takes
-	// every unknown field name (leads' custom fields), or "" when unknown names are errors.
+	// Custom is the name of a map<string, google.protobuf.Value> input field that holds the
+	// declared custom fields (leads'; see DeclareCustomFields), or "" when the object has none.
 	Custom string
 	// DefaultFields are the fields a query returns when none are asked for; empty means
 	// every populated field.
 	DefaultFields []string
+
+	// declared holds the declared custom fields by name, with their type (custom.go).
+	declared atomic.Pointer[map[string]string]
 
 	// recordOnce guards record, built on first use.
 	recordOnce sync.Once
@@ -168,15 +172,18 @@ func (o *Object) Fields() []string {
 	return out
 }
 
-// CheckFields returns a 1006 error for the first requested field the object does not have.
-// Objects with custom fields accept any name.
+// CheckFields returns a 1006 error for the first requested field the object does not have:
+// neither one of its own (record or MSI) fields nor a declared custom field.
 func (o *Object) CheckFields(fields []string) error {
-	if o.Custom != "" {
-		return nil
-	}
 	desc := o.Record.ProtoReflect().Descriptor()
 	for _, f := range fields {
-		if o.fieldByMarketoName(desc, f) == nil {
+		if fd := o.fieldByMarketoName(desc, f); fd == nil || fd.IsMap() {
+			if _, msi := o.ReadOnly[f]; msi {
+				continue
+			}
+			if _, ok := o.customType(f); ok {
+				continue
+			}
 			return marketo.NewError(codes.InvalidArgument, marketo.CodeFieldNotFound, fmt.Sprintf("Field '%s' not found", f))
 		}
 	}
@@ -205,13 +212,16 @@ func (o *Object) Decode(rec *structpb.Struct, into proto.Message) *commonv1.Reas
 			if _, isRecordField := o.recordField(name); isRecordField {
 				return records.Reason(marketo.CodeInvalidData, "Invalid data: field '%s' is set by msisync and cannot be written", name)
 			}
-			if o.Custom != "" {
+			if typ, ok := o.customType(name); ok && o.Custom != "" {
+				if why := checkCustom(name, typ, v); why != nil {
+					return why
+				}
 				if why := o.setCustom(msg, name, v); why != nil {
 					return why
 				}
 				continue
 			}
-			return records.Reason(marketo.CodeFieldNotFound, "Field '%s' not found", name)
+			return notFound(name)
 		}
 		if why := setField(msg, fd, name, v); why != nil {
 			return why

@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,6 +61,10 @@ func TestDecode(t *testing.T) {
 		},
 		{name: "lead MSI field", obj: Lead, in: `{"email":"a@b.co","priority":90}`, wantCode: marketo.CodeInvalidData},
 		{name: "lead nested custom", obj: Lead, in: `{"email":"a@b.co","x":{"y":1}}`, wantCode: marketo.CodeInvalidValue},
+		{name: "lead undeclared custom", obj: Lead, in: `{"email":"a@b.co","shoeSize":44}`, wantCode: marketo.CodeFieldNotFound},
+		{name: "lead custom of the wrong type", obj: Lead, in: `{"email":"a@b.co","seats":"three"}`, wantCode: marketo.CodeInvalidValue},
+		{name: "lead custom cleared", obj: Lead, in: `{"email":"a@b.co","seats":null}`,
+			want: &personv1.LeadInput{Email: proto.String("a@b.co"), CustomFields: map[string]*structpb.Value{"seats": structpb.NewNullValue()}}},
 		{
 			name: "role",
 			obj:  OpportunityRole,
@@ -177,7 +182,10 @@ func TestMetadata(t *testing.T) {
 	if err := Company.CheckFields([]string{"company", "shoeSize"}); err == nil {
 		t.Error("CheckFields accepted an unknown field")
 	}
-	if err := Lead.CheckFields([]string{"anyCustomName"}); err != nil {
-		t.Errorf("lead CheckFields refused a custom field: %v", err)
+	if err := Lead.CheckFields([]string{"seats", "favouriteColour", "leadScore"}); err != nil {
+		t.Errorf("lead CheckFields refused a declared custom field: %v", err)
+	}
+	if err := Lead.CheckFields([]string{"email", "leadScroe"}); err == nil || !strings.Contains(err.Error(), "leadScroe") {
+		t.Errorf("lead CheckFields of an undeclared field = %v, want 1006 naming it", err)
 	}
 }
