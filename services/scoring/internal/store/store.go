@@ -26,6 +26,11 @@ type Link struct {
 	OwnerID, OwnerKey string
 }
 
+// LeadMerge moves the scoring of the lead Subordinate onto the lead Master.
+type LeadMerge struct {
+	Subordinate, Master int32
+}
+
 // Person names the lead an input is about: by LeadID when it is non-zero, otherwise by
 // PersonKey (an external person id's match key).
 type Person struct {
@@ -171,6 +176,13 @@ type Store interface {
 	// DeleteLeads forgets up to MaxBatch leads: links, activities and derived values.
 	// Unknown ids are ignored. Feed entries already written stay in the feed.
 	DeleteLeads(ctx context.Context, leadIDs []int32) error
+	// MergeLeads moves up to MaxBatch leads' scoring onto others, in order, in one
+	// transaction: each subordinate's activities become its master's (ids and times kept),
+	// the master's derived values take both (model.Merge) with a feed entry when they change,
+	// and the subordinate is forgotten. A merge whose subordinate is unknown changes nothing
+	// and is Recorded (a repeated merge is harmless); an unknown master is UnknownLead; a
+	// score sum out of range is OutOfRange. Ids must be positive and differ.
+	MergeLeads(ctx context.Context, merges []LeadMerge) ([]Result, error)
 	// RecordScoreChanges records up to MaxBatch score changes in input order in one
 	// transaction, re-derives each affected lead's values with the boundaries in force, and
 	// appends one feed entry per lead whose values changed over the batch. It returns one

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FeedNeverSkipsOrRepeatsUnderConcurrentWriters", testFeedConcurrent},
 		{"ActivitiesPageInRecordingOrder", testActivities},
 		{"DeleteForgetsLeads", testDelete},
+		{"MergeMovesScoringToTheMaster", testMerge},
 		{"InvalidCallsChangeNothing", testInvalid},
 	}
 	for _, tt := range tests {
