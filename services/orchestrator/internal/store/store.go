@@ -62,6 +62,7 @@ type Token struct {
 type Store interface {
 	SyncRunStore
 	CrmStore
+	MergeStore
 	// PutClient creates the client or replaces its secret hash and role.
 	PutClient(ctx context.Context, c Client) error
 	// GetClient returns the client with the id, or ErrNotFound.
