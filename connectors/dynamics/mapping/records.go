@@ -21,9 +21,12 @@ type CRMUser struct {
 	Active bool
 }
 
+// User maps a systemusers row with the Default mapping.
+func User(row dataverse.Row) (Record, CRMUser) { return Default.User(row) }
+
 // User maps a systemusers row: the sales person (nil for a disabled or application user,
 // which is not synced) and the CRM user.
-func User(row dataverse.Row) (Record, CRMUser) {
+func (s *Spec) User(row dataverse.Row) (Record, CRMUser) {
 	id := row.GUID("systemuserid")
 	disabled, _ := row.Bool("isdisabled")
 	access, _ := row.Int("accessmode")
@@ -33,15 +36,16 @@ func User(row dataverse.Row) (Record, CRMUser) {
 		return nil, u
 	}
 	r := Record{"externalSalesPersonId": id}
-	r.put("email", u.Email)
-	r.put("firstName", row.String("firstname"))
-	r.put("lastName", row.String("lastname"))
+	s.apply(SystemUsers, row, r)
 	return r, u
 }
 
+// Account maps an accounts row with the Default mapping.
+func Account(row dataverse.Row, users Users) (Record, []Finding) { return Default.Account(row, users) }
+
 // Account maps an accounts row to a company; nil (with a finding) when the account is held
 // because it has no owner MSI can show (see Owner).
-func Account(row dataverse.Row, users Users) (Record, []Finding) {
+func (s *Spec) Account(row dataverse.Row, users Users) (Record, []Finding) {
 	id := row.GUID("accountid")
 	r := Record{"externalCompanyId": id}
 	var findings []Finding
@@ -54,30 +58,19 @@ func Account(row dataverse.Row, users Users) (Record, []Finding) {
 	}
 	r.putSet("externalSalesPersonId", o)
 	r.putSet("company", row.String("name"))
-	r.put("website", row.String("websiteurl"))
-	r.put("mainPhone", row.String("telephone1"))
-	r.put("billingStreet", row.String("address1_line1"))
-	r.put("billingCity", row.String("address1_city"))
-	r.put("billingState", row.String("address1_stateorprovince"))
-	r.put("billingPostalCode", row.String("address1_postalcode"))
-	r.put("billingCountry", row.String("address1_country"))
-	r.put("industry", label(row, "industrycode"))
-	r.put("sicCode", row.String("sic"))
-	n, ok := row.Int("numberofemployees")
-	number(r, "numberOfEmployees", n, ok)
-	v, ok := row.Float("revenue")
-	number(r, "annualRevenue", v, ok)
-	r.put("companyNotes", row.String("description"))
+	s.apply(Accounts, row, r)
 	return r, findings
 }
 
+// Contact maps a contacts row with the Default mapping.
+func Contact(row dataverse.Row, users Users) (Record, []Finding) { return Default.Contact(row, users) }
+
 // Contact maps a contacts row to a lead keyed by externalPersonId.
-func Contact(row dataverse.Row, users Users) (Record, []Finding) {
+func (s *Spec) Contact(row dataverse.Row, users Users) (Record, []Finding) {
 	id := row.GUID("contactid")
 	what := "contact " + quoted(strings.TrimSpace(row.String("firstname")+" "+row.String("lastname")), id)
 	r, findings := person(row, users, id, what)
-	r.put("title", row.String("jobtitle"))
-	r.put("mobilePhone", row.String("mobilephone"))
+	s.apply(Contacts, row, r)
 	r.put("externalCompanyId", "")
 	r.put("company", "")
 	if parent := row.GUID("_parentcustomerid_value"); parent != "" {
@@ -93,21 +86,19 @@ func Contact(row dataverse.Row, users Users) (Record, []Finding) {
 	return r, findings
 }
 
+// LeadRow maps a leads row with the Default mapping.
+func LeadRow(row dataverse.Row, users Users) (Record, []Finding) { return Default.LeadRow(row, users) }
+
 // LeadRow maps a leads row to a lead keyed by externalPersonId.
-func LeadRow(row dataverse.Row, users Users) (Record, []Finding) {
+func (s *Spec) LeadRow(row dataverse.Row, users Users) (Record, []Finding) {
 	id := row.GUID("leadid")
 	what := "lead " + quoted(strings.TrimSpace(row.String("firstname")+" "+row.String("lastname")), id)
 	r, findings := person(row, users, id, what)
-	r.put("title", row.String("jobtitle"))
-	r.put("company", row.String("companyname"))
-	r.put("website", row.String("websiteurl"))
-	r.put("leadSource", label(row, "leadsourcecode"))
-	r.put("leadStatus", label(row, "statecode"))
-	r.put("externalCompanyId", row.GUID("_parentaccountid_value"))
+	s.apply(Leads, row, r)
 	return r, findings
 }
 
-// person maps what contacts and leads share.
+// person maps what the connector sets on contacts and leads: the key and the owner.
 func person(row dataverse.Row, users Users, id, what string) (Record, []Finding) {
 	r := Record{"externalPersonId": id}
 	var findings []Finding
@@ -116,20 +107,19 @@ func person(row dataverse.Row, users Users, id, what string) (Record, []Finding)
 		findings = append(findings, *f)
 	}
 	r.put("externalSalesPersonId", o)
-	r.put("email", row.String("emailaddress1"))
-	r.put("firstName", row.String("firstname"))
-	r.put("lastName", row.String("lastname"))
-	r.put("phone", row.String("telephone1"))
-	r.put("city", row.String("address1_city"))
-	r.put("country", row.String("address1_country"))
 	return r, findings
+}
+
+// OpportunityRow maps an opportunities row with the Default mapping.
+func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
+	return Default.OpportunityRow(row, users)
 }
 
 // OpportunityRow maps an opportunities row to an opportunity, plus the role of its customer
 // when the customer is a contact (nil otherwise). The opportunity is nil (with a finding)
 // when it is held because it has no owner MSI can show (see Owner); its role is still
 // returned, so that a role msisync has is kept (one that is new waits for the opportunity).
-func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
+func (s *Spec) OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) {
 	id := row.GUID("opportunityid")
 	what := "opportunity " + quoted(row.String("name"), id)
 	r := Record{"externalOpportunityId": id}
@@ -148,7 +138,7 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 	}
 	r.putSet("externalSalesPersonId", o)
 	r.putSet("name", row.String("name"))
-	r.put("description", row.String("description"))
+	s.apply(Opportunities, row, r)
 	company := row.GUID("_parentaccountid_value")
 	if company == "" && customerType == "account" {
 		company = customer
@@ -175,8 +165,6 @@ func OpportunityRow(row dataverse.Row, users Users) (Record, Record, []Finding) 
 	} else {
 		r["closeDate"] = nil // a date is cleared with null
 	}
-	p, ok := row.Int("closeprobability")
-	number(r, "probability", p, ok)
 	stage := row.String("stepname")
 	if stage == "" {
 		stage = label(row, "salesstage")
