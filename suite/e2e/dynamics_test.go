@@ -35,6 +35,8 @@ type dynamicsEnv struct {
 	fallbackOwner string
 	// log, when set, receives the connector's messages (see open).
 	log *slog.Logger
+	// configure, when set, changes the connector's configuration (see open).
+	configure func(*connector.Config)
 }
 
 func newDynamicsEnv(t *testing.T, seed simulator.SeedOptions) *dynamicsEnv {
@@ -76,6 +78,9 @@ func (e *dynamicsEnv) open() {
 		PollInterval: 50 * time.Millisecond, OrchestratorAddr: e.suite.grpc["orchestrator"],
 		OrchestratorClientID: testClientID, OrchestratorClientSecret: testClientSecret, FallbackOwner: e.fallbackOwner,
 		Store: config.Store{DataDir: e.stateDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(e.databaseURL)},
+	}
+	if e.configure != nil {
+		e.configure(&cfg)
 	}
 	c, err := connector.New(context.Background(), cfg, connector.Options{Log: e.log, Progress: func(ev connector.Event) {
 		if e.progress != nil {

@@ -89,6 +89,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer c.Close()
+		if err := c.Check(ctx); err != nil {
+			return err
+		}
 		if *watch {
 			return watchServingMetrics(ctx, c, proc.MetricsAddr, log)
 		}
@@ -112,7 +115,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("signing in to Dynamics: %w", err)
 		}
 		fmt.Fprintf(stdout, "signed in to %s as user %s (organization %s)\n", c.Dataverse().BaseURL(), who.UserID, who.OrganizationID)
-		return nil
+		return c.Check(ctx)
 	}
 	return fmt.Errorf("unknown command %q: see msisync dynamics --help", strings.Join(args, " "))
 }

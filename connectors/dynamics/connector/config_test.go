@@ -36,6 +36,10 @@ func TestConfigNamesEveryBadSetting(t *testing.T) {
 		{"fallback owner not a GUID", func(c *Config) { c.FallbackOwner = "jane@contoso.com" }, "MSISYNC_DYNAMICS_FALLBACK_OWNER"},
 		{"huge batch", func(c *Config) { c.BatchSize = 5000 }, "MSISYNC_DYNAMICS_BATCH_SIZE is 5000; use 1 to 1000"},
 		{"bad address", func(c *Config) { c.OrchestratorAddr = "nowhere" }, "MSISYNC_ORCHESTRATOR_ADDR"},
+		{"filter with an open quote", func(c *Config) { c.FilterAccounts = "name eq 'x" }, "MSISYNC_DYNAMICS_FILTER_ACCOUNTS is \"name eq 'x\": a quoted string is not closed"},
+		{"filter without a column", func(c *Config) { c.FilterLeads = "true" }, "MSISYNC_DYNAMICS_FILTER_LEADS is \"true\": it names no column"},
+		{"sync column not a name", func(c *Config) { c.SyncColumn = "new sync" }, "MSISYNC_DYNAMICS_SYNC_COLUMN is \"new sync\""},
+		{"remove without a scope", func(c *Config) { c.SyncColumnRemove = true }, "MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE is true but no scope is set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfg

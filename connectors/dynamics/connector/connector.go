@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -94,6 +95,26 @@ type Config struct {
 	// Alert is where alerts go (MSISYNC_ALERT_WEBHOOK_URL, MSISYNC_ALERT_WEBHOOK_SECRET; see
 	// package alert), in watch mode; unset, none is sent.
 	Alert alert.Config
+	// FilterAccounts limits the accounts synced to those matching an OData $filter
+	// (MSISYNC_DYNAMICS_FILTER_ACCOUNTS, e.g. "statecode eq 0"); see scope.go.
+	FilterAccounts string `env:"DYNAMICS_FILTER_ACCOUNTS"`
+	// FilterContacts is the $filter of contacts (MSISYNC_DYNAMICS_FILTER_CONTACTS).
+	FilterContacts string `env:"DYNAMICS_FILTER_CONTACTS"`
+	// FilterLeads is the $filter of leads (MSISYNC_DYNAMICS_FILTER_LEADS).
+	FilterLeads string `env:"DYNAMICS_FILTER_LEADS"`
+	// FilterOpportunities is the $filter of opportunities (MSISYNC_DYNAMICS_FILTER_OPPORTUNITIES).
+	FilterOpportunities string `env:"DYNAMICS_FILTER_OPPORTUNITIES"`
+	// SyncColumn is a Boolean column (MSISYNC_DYNAMICS_SYNC_COLUMN, e.g. new_synctomkto) where
+	// an explicit No keeps an account, contact, lead or opportunity out of the sync; empty
+	// (null) or Yes keeps it in.
+	SyncColumn string `env:"DYNAMICS_SYNC_COLUMN"`
+	// SyncColumnRemove removes a record from msisync when it leaves the sync scope (its sync
+	// column turned No, or it no longer matches its filter) (MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE);
+	// by default msisync keeps it as it was, as Marketo's native sync does.
+	SyncColumnRemove bool `env:"DYNAMICS_SYNC_COLUMN_REMOVE"`
+	// Mapping is the field mapping file (MSISYNC_DYNAMICS_MAPPING, YAML or JSON; see
+	// package mapping); unset, the built-in mapping (mapping.Default).
+	Mapping string `env:"DYNAMICS_MAPPING"`
 	// AlertFailedCycles is how many cycles of one kind must fail in a row before their alert
 	// fires (MSISYNC_ALERT_FAILED_CYCLES, 1 to 1000).
 	AlertFailedCycles int `env:"ALERT_FAILED_CYCLES" envDefault:"3"`
@@ -137,6 +158,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Store.Override(c.DatabaseURL).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.validateScope()...)
+	if _, err := mapping.Load(c.Mapping); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Alert.Validate())
@@ -200,6 +225,9 @@ type Connector struct {
 	state    *state.Store
 	m        instruments
 	alerts   *cycleAlerts // nil without MSISYNC_ALERT_WEBHOOK_URL
+	scope    *scope
+	mapping  *mapping.Spec // the field mapping (MSISYNC_DYNAMICS_MAPPING)
+	mapped   atomic.Bool   // the mapping passed CheckMapping
 }
 
 // New checks the configuration, opens the connector's state and prepares its clients; it
@@ -219,6 +247,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*Connector, error) {
 			return nil, err
 		}
 	}
+	spec, err := mapping.Load(cfg.Mapping)
+	if err != nil {
+		return nil, err
+	}
 	dv, err := dataverse.New(dataverse.Config{URL: cfg.URL, TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret.Value(),
 		PageSize: cfg.PageSize, MaxConcurrency: cfg.MaxConcurrency, ThrottleBudget: cfg.ThrottleBudget, HTTPClient: opts.HTTPClient, Log: log})
 	if err != nil {
@@ -234,7 +266,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Connector, error) {
 		return nil, err
 	}
 	return &Connector{cfg: cfg, log: log, progress: opts.Progress, dv: dv, orch: newOrchestrator(conn, id, secret, log), conn: conn, state: st, m: newInstruments(opts.Metrics),
-		alerts: newCycleAlerts(cfg, log)}, nil
+		alerts: newCycleAlerts(cfg, log), scope: newScope(cfg), mapping: spec}, nil
 }
 
 // generatedCredentials reads the API client the suite generated on its first start.

@@ -19,6 +19,7 @@ var findingKinds = map[mapping.Kind]orchestratorv1.CrmFindingKind{
 	mapping.ParentIsContact: orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_PARENT_IS_CONTACT,
 	mapping.InactiveOwner:   orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_INACTIVE_OWNER,
 	mapping.Other:           orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER,
+	outOfScope:              orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER,
 }
 
 // reportCRM tells the orchestrator what only the CRM knows: each changed user's own email

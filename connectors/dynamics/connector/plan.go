@@ -22,6 +22,8 @@ type facts struct {
 	// Findings are the kinds of finding reported for the row, so that they are resolved once
 	// the row maps cleanly.
 	Findings []mapping.Kind `json:"findings,omitempty"`
+	// Scope says why the row is out of the sync scope (see scope.go); "" while it is in.
+	Scope string `json:"scope,omitempty"`
 }
 
 // parseFacts reads stored facts; empty or unreadable facts are none.
@@ -35,7 +37,7 @@ func parseFacts(s string) facts {
 
 // String is the facts as stored: JSON, or "" when there are none.
 func (f facts) String() string {
-	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 {
+	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 && f.Scope == "" {
 		return ""
 	}
 	b, _ := json.Marshal(f)
@@ -87,6 +89,12 @@ type plan struct {
 	// whose administrator's status changed. The records they own are read again and
 	// re-mapped.
 	switched []string
+	// parents are the accounts whose scope is known this cycle: the reason an account is out
+	// of the sync scope and not in msisync, "" when it is not (see scope.go).
+	parents map[string]string
+	// scopeSwitched are the accounts that entered or left msisync through the sync scope
+	// this cycle: their contacts, leads and opportunities are read again and re-mapped.
+	scopeSwitched []string
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's, the teams'
@@ -136,6 +144,7 @@ func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.Connec
 		directory: userDirectory{active: map[string]bool{}, admins: map[string]string{}, fallback: dataverse.NormalizeGUID(c.cfg.FallbackOwner)},
 		roles:     roles,
 		waiting:   map[mapping.Object]map[string]string{},
+		parents:   map[string]string{},
 	}
 	for _, o := range waitingObjects {
 		p.waiting[o] = map[string]string{}
@@ -184,6 +193,9 @@ func (c *Connector) planSet(ctx context.Context, p *plan, ch *changes) error {
 		return err
 	}
 	for i, row := range ch.rows {
+		if c.planScope(p, ch, ids[i], known[ids[i]]) {
+			continue // out of the sync scope
+		}
 		c.planRow(p, ch.set, ids[i], row, known[ids[i]], p.directory, p.roles)
 	}
 	for _, id := range ch.deleted {
@@ -202,7 +214,7 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	switch set {
 	case mapping.SystemUsers:
 		var u mapping.CRMUser
-		rec, u = mapping.User(row)
+		rec, u = c.mapping.User(row)
 		users.active[id], now.Active, user = u.Active, &u.Active, &u
 		if old.Active != nil && *old.Active != u.Active {
 			// The user's records, and those of the teams they administer, are mapped again.
@@ -210,16 +222,17 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 			p.switched = append(p.switched, users.teamsOf(id)...)
 		}
 	case mapping.Accounts:
-		rec, found = mapping.Account(row, users)
+		rec, found = c.mapping.Account(row, users)
 	case mapping.Contacts:
-		rec, found = mapping.Contact(row, users)
+		rec, found = c.mapping.Contact(row, users)
 	case mapping.Leads:
-		rec, found = mapping.LeadRow(row, users)
+		rec, found = c.mapping.LeadRow(row, users)
 	case mapping.Opportunities:
-		rec, role, found = mapping.OpportunityRow(row, users)
+		rec, role, found = c.mapping.OpportunityRow(row, users)
 	case mapping.Connections:
 		role = mapping.Connection(row, roles)
 	}
+	rec, found = c.scopeParent(p, set, id, row, rec, found)
 	if role != nil {
 		k := mapping.KeyOf(role)
 		now.Role = &k
@@ -268,7 +281,7 @@ func (c *Connector) planDelete(p *plan, set, id string, known map[string]state.R
 		p.roleDeletes = append(p.roleDeletes, *old.Role)
 	}
 	object := mapping.ObjectOf(set)
-	if set != mapping.Connections {
+	if set != mapping.Connections && before.Fingerprint != outFingerprint { // one out of scope is not in msisync
 		p.deletes[object] = append(p.deletes[object], id)
 	}
 	for _, k := range old.Findings {

@@ -24,6 +24,8 @@ type changes struct {
 	deleted []string
 	// deltaLink is where the next pull starts.
 	deltaLink string
+	// out are the rows out of the sync scope, with the reason (see scope.go).
+	out map[string]string
 }
 
 // deltaCursor names the saved delta link of an entity set.
@@ -48,7 +50,7 @@ func (c *Connector) pull(ctx context.Context, set, from string, progress func(ro
 		}
 	}
 	if page == nil {
-		page, err = c.dv.Query(ctx, set, dataverse.Query{Select: mapping.Select[set], TrackChanges: true})
+		page, err = c.dv.Query(ctx, set, dataverse.Query{Select: c.columns(set), TrackChanges: true})
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", set, err)
 		}
@@ -99,7 +101,7 @@ func (c *Connector) owned(ctx context.Context, ch *changes, users []string) erro
 		seen[row.GUID(idCol)] = true
 	}
 	for _, user := range users {
-		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: mapping.Select[ch.set], Filter: "_ownerid_value eq " + user})
+		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: "_ownerid_value eq " + user})
 		for {
 			if err != nil {
 				return fmt.Errorf("reading the %s owned by user %s: %w", ch.set, user, err)

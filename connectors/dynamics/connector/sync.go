@@ -52,6 +52,9 @@ func (c *Connector) Resync(ctx context.Context) (*SyncReport, error) {
 // sync is one cycle; full reads and sends everything.
 func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	rep := &SyncReport{Started: time.Now()}
+	if err := c.Check(ctx); err != nil {
+		return nil, err
+	}
 	c.emit(Event{Phase: PhasePull})
 	roles, err := c.connectionRoles(ctx)
 	if err != nil {
@@ -73,13 +76,17 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	remapped, err := c.mappingChanged(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	for i, set := range mapping.PullOrder {
 		cur, err := c.state.Cursor(ctx, deltaCursor(set))
 		if err != nil {
 			return nil, err
 		}
 		from.WriteString(set + "=" + cur + "\n")
-		if !full && !(rereadOwned && needsOwner(set)) {
+		if !full && !(rereadOwned && needsOwner(set)) && !remapped[set] {
 			cursors[i] = cur
 		}
 	}
@@ -110,6 +117,12 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		}
 		ch := r.ch
 		if err := c.owned(ctx, ch, p.switched); err != nil {
+			return nil, err
+		}
+		if err := c.scopeChildren(ctx, p, ch); err != nil {
+			return nil, err
+		}
+		if err := c.applyScope(ctx, p, ch); err != nil {
 			return nil, err
 		}
 		if err := c.planSet(ctx, p, ch); err != nil {

@@ -78,6 +78,9 @@ var (
 	modifiedCol = c("modifiedon", tDateTime, "DateTime")
 	versionCol  = c("versionnumber", tVersion, "BigInt")
 	stateCol    = c("statecode", tInt, "State")
+	// syncCol is the Boolean column Marketo's native sync uses to keep a record out of the
+	// sync (only an explicit No does); null on every seeded row.
+	syncCol = c("new_synctomkto", tBool, "Boolean")
 )
 
 // mktCols are the Marketo Sales Insight columns on leads and contacts.
@@ -112,7 +115,7 @@ var tableDefs = []*tableDef{
 		c("address1_country", tString, "String"), c("industrycode", tInt, "Picklist"), c("sic", tString, "String"),
 		c("numberofemployees", tInt, "Integer"), c("revenue", tNumber, "Money"), c("description", tString, "Memo"),
 		ownerCol, lk("parentaccountid", "Lookup", "account"), lk("primarycontactid", "Lookup", "contact"),
-		lk("masterid", "Lookup", "account"), c("merged", tBool, "Boolean"), stateCol, modifiedCol, versionCol,
+		lk("masterid", "Lookup", "account"), c("merged", tBool, "Boolean"), syncCol, stateCol, modifiedCol, versionCol,
 	}},
 	{set: "contacts", logical: "contact", primaryID: "contactid", primaryName: "fullname", typeCode: 2, cols: withMkt(
 		c("contactid", tGUID, "Uniqueidentifier"), c("firstname", tString, "String"), c("lastname", tString, "String"),
@@ -120,7 +123,7 @@ var tableDefs = []*tableDef{
 		c("telephone1", tString, "String"), c("mobilephone", tString, "String"), c("address1_city", tString, "String"),
 		c("address1_country", tString, "String"), lk("parentcustomerid", "Customer", "account", "contact"),
 		lk("originatingleadid", "Lookup", "lead"), lk("masterid", "Lookup", "contact"), c("merged", tBool, "Boolean"),
-		ownerCol, stateCol, modifiedCol, versionCol,
+		ownerCol, syncCol, stateCol, modifiedCol, versionCol,
 	)},
 	{set: "leads", logical: "lead", primaryID: "leadid", primaryName: "fullname", typeCode: 4, cols: withMkt(
 		c("leadid", tGUID, "Uniqueidentifier"), c("firstname", tString, "String"), c("lastname", tString, "String"),
@@ -129,7 +132,7 @@ var tableDefs = []*tableDef{
 		c("address1_city", tString, "String"), c("address1_country", tString, "String"), c("subject", tString, "String"),
 		c("leadsourcecode", tInt, "Picklist"), lk("parentaccountid", "Lookup", "account"),
 		lk("parentcontactid", "Lookup", "contact"), lk("masterid", "Lookup", "lead"), c("merged", tBool, "Boolean"),
-		ownerCol, stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
+		ownerCol, syncCol, stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
 	)},
 	{set: "opportunities", logical: "opportunity", primaryID: "opportunityid", primaryName: "name", typeCode: 3, cols: []column{
 		c("opportunityid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), c("description", tString, "Memo"),
@@ -137,7 +140,7 @@ var tableDefs = []*tableDef{
 		lk("parentcontactid", "Lookup", "contact"), ownerCol, c("estimatedvalue", tNumber, "Money"),
 		c("actualvalue", tNumber, "Money"), c("estimatedclosedate", tDate, "DateTime"), c("actualclosedate", tDate, "DateTime"),
 		c("closeprobability", tInt, "Integer"), c("stepname", tString, "String"), c("salesstage", tInt, "Picklist"),
-		stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
+		syncCol, stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
 	}},
 	{set: "connectionroles", logical: "connectionrole", primaryID: "connectionroleid", primaryName: "name", typeCode: 3231, cols: []column{
 		c("connectionroleid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), c("category", tInt, "Picklist"),

@@ -1,0 +1,487 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/msisync/msisync/connectors/dynamics/dataverse"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	"github.com/msisync/msisync/connectors/dynamics/state"
+)
+
+// The sync scope limits which rows of accounts, contacts, leads and opportunities are synced:
+// an OData $filter per entity set (MSISYNC_DYNAMICS_FILTER_<SET>), and Marketo's sync column
+// (MSISYNC_DYNAMICS_SYNC_COLUMN, a Boolean column where only an explicit No keeps a row out).
+//
+// Dataverse refuses $filter on change-tracked queries, so the connector keeps reading every
+// change of a set from its delta link and asks Dataverse which of the changed rows match the
+// filter (the filter ANDed with their ids, 40 ids a request; the whole set's matching ids
+// after a full read). Dataverse evaluates the filter, so any filter it accepts works, and a
+// row that changes so that it no longer matches shows up in the delta and is seen leaving.
+// The sync column is read with each row and evaluated here.
+//
+// A row out of scope is never sent. One that msisync has (it was in scope before) is left as
+// it is (Marketo's behaviour) or, with MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE=true, removed; a
+// row that comes into scope is sent in that cycle. A contact, lead or opportunity whose
+// account is out of scope (and not in msisync) gets a CRM finding that names the account and
+// the scope: a contact or lead is sent without its company; an opportunity, which MSI cannot
+// show without its company, is held. When an account enters or leaves msisync that way, its
+// contacts, leads and opportunities are read again and re-mapped.
+
+// scopedSets are the entity sets a scope can limit.
+var scopedSets = []string{mapping.Accounts, mapping.Contacts, mapping.Leads, mapping.Opportunities}
+
+// filterVars names the setting of each entity set's filter.
+var filterVars = map[string]string{
+	mapping.Accounts: "MSISYNC_DYNAMICS_FILTER_ACCOUNTS", mapping.Contacts: "MSISYNC_DYNAMICS_FILTER_CONTACTS",
+	mapping.Leads: "MSISYNC_DYNAMICS_FILTER_LEADS", mapping.Opportunities: "MSISYNC_DYNAMICS_FILTER_OPPORTUNITIES",
+}
+
+// logicalNames are the tables behind the scoped entity sets.
+var logicalNames = map[string]string{
+	mapping.Accounts: "account", mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity",
+}
+
+// outOfScope is the finding kind of a child whose account is out of scope (reported as
+// CRM_FINDING_KIND_OTHER).
+const outOfScope mapping.Kind = 100
+
+// Fingerprints stored for rows out of scope.
+const (
+	// outFingerprint: out of scope and not in msisync (never sent, or removed).
+	outFingerprint = "scope:out"
+	// keptFingerprint: out of scope, left in msisync as it was last sent.
+	keptFingerprint = "scope:kept"
+)
+
+// scopeIDsPerQuery is how many row ids one filter check names.
+const scopeIDsPerQuery = 40
+
+// scope is the connector's sync scope.
+type scope struct {
+	// filters are the $filter expressions by entity set.
+	filters map[string]string
+	// column is the sync column ("" for none), columnSets the entity sets that have it (known
+	// once checked against the org's metadata).
+	column     string
+	columnSets map[string]bool
+	// remove removes a row that leaves the scope from msisync, instead of leaving it.
+	remove bool
+	// checked is true once the scope was checked against the org.
+	checked bool
+}
+
+// newScope reads the scope settings.
+func newScope(cfg Config) *scope {
+	s := &scope{filters: map[string]string{}, column: strings.ToLower(strings.TrimSpace(cfg.SyncColumn)), columnSets: map[string]bool{}, remove: cfg.SyncColumnRemove}
+	for set, f := range cfg.scopeFilters() {
+		if f = strings.TrimSpace(f); f != "" {
+			s.filters[set] = f
+		}
+	}
+	return s
+}
+
+// limits reports whether the scope limits set.
+func (s *scope) limits(set string) bool { return s.filters[set] != "" || s.columnSets[set] }
+
+// scopeFilters returns the configured filters by entity set.
+func (c *Config) scopeFilters() map[string]string {
+	return map[string]string{mapping.Accounts: c.FilterAccounts, mapping.Contacts: c.FilterContacts, mapping.Leads: c.FilterLeads, mapping.Opportunities: c.FilterOpportunities}
+}
+
+// identifier matches a column's logical name.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateScope checks the scope settings' syntax (the org is checked at start, see
+// checkScope).
+func (c *Config) validateScope() []error {
+	var errs []error
+	for set, f := range c.scopeFilters() {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		if _, err := filterColumns(f); err != nil {
+			errs = append(errs, fmt.Errorf("%s is %q: %v", filterVars[set], f, err))
+		}
+	}
+	if col := strings.TrimSpace(c.SyncColumn); col != "" && !identifier.MatchString(col) {
+		errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %q; name a Boolean column by its logical name, such as new_synctomkto", c.SyncColumn))
+	}
+	if c.SyncColumnRemove && strings.TrimSpace(c.SyncColumn) == "" && len(slices.DeleteFunc(mapsValues(c.scopeFilters()), func(s string) bool { return strings.TrimSpace(s) == "" })) == 0 {
+		errs = append(errs, errors.New("MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE is true but no scope is set: set MSISYNC_DYNAMICS_SYNC_COLUMN or a MSISYNC_DYNAMICS_FILTER_* filter, or unset it"))
+	}
+	return errs
+}
+
+// mapsValues returns m's values.
+func mapsValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// comparisons are the OData comparison operators.
+var comparisons = map[string]bool{"eq": true, "ne": true, "gt": true, "ge": true, "lt": true, "le": true}
+
+// filterFunctions are the OData string functions whose first argument is a column.
+var filterFunctions = map[string]bool{"contains": true, "startswith": true, "endswith": true}
+
+// filterColumns returns the columns a $filter names: each identifier right before a
+// comparison operator, and the first argument of contains, startswith and endswith. It is
+// conservative: what it cannot read is left to Dataverse, which checks the whole filter at
+// start (see checkScope).
+func filterColumns(expr string) ([]string, error) {
+	var toks []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			toks = append(toks, cur.String())
+			cur.Reset()
+		}
+	}
+	inQ := false
+	for _, ch := range expr {
+		switch {
+		case ch == '\'':
+			inQ = !inQ
+			cur.WriteRune(ch)
+		case inQ:
+			cur.WriteRune(ch)
+		case ch == ' ' || ch == '\t' || ch == '\n':
+			flush()
+		case ch == '(' || ch == ')' || ch == ',':
+			flush()
+			toks = append(toks, string(ch))
+		default:
+			cur.WriteRune(ch)
+		}
+	}
+	flush()
+	if inQ {
+		return nil, errors.New("a quoted string is not closed")
+	}
+	var cols []string
+	for i, t := range toks {
+		next := ""
+		if i+1 < len(toks) {
+			next = strings.ToLower(toks[i+1])
+		}
+		isCol := comparisons[next] && identifier.MatchString(t) && !comparisons[strings.ToLower(t)]
+		if i >= 2 && toks[i-1] == "(" && filterFunctions[strings.ToLower(toks[i-2])] && identifier.MatchString(t) {
+			isCol = true
+		}
+		switch strings.ToLower(t) {
+		case "true", "false", "null", "and", "or", "not":
+			isCol = false
+		}
+		if isCol && !slices.Contains(cols, strings.ToLower(t)) {
+			cols = append(cols, strings.ToLower(t))
+		}
+	}
+	if len(cols) == 0 {
+		return nil, errors.New("it names no column (write it as OData $filter, e.g. statecode eq 0)")
+	}
+	return cols, nil
+}
+
+// checkScope checks the scope against the org's metadata: every column a filter names must
+// exist on its table (and Dataverse must accept the filter), and the sync column must be a
+// Boolean column of at least one scoped table; the sets that have it are remembered.
+func (c *Connector) checkScope(ctx context.Context) error {
+	s := c.scope
+	if s.checked || (len(s.filters) == 0 && s.column == "") {
+		s.checked = true
+		return nil
+	}
+	var errs []error
+	for _, set := range scopedSets {
+		f := s.filters[set]
+		if f == "" && s.column == "" {
+			continue
+		}
+		attrs, err := c.dv.Attributes(ctx, logicalNames[set])
+		if err != nil {
+			return err
+		}
+		if f != "" {
+			cols, _ := filterColumns(f)
+			var unknown []string
+			for _, col := range cols {
+				if _, ok := attrs[dataverse.AttributeName(col)]; !ok {
+					unknown = append(unknown, col)
+				}
+			}
+			if len(unknown) > 0 {
+				errs = append(errs, fmt.Errorf("%s is %q: the Dynamics table %s has no column %s; name columns by their logical name (a lookup as _name_value)",
+					filterVars[set], f, logicalNames[set], strings.Join(unknown, ", ")))
+			} else if _, err := c.dv.Query(ctx, set, dataverse.Query{Select: []string{mapping.IDColumn[set]},
+				Filter: "(" + f + ") and " + mapping.IDColumn[set] + " eq 00000000-0000-0000-0000-000000000000"}); err != nil {
+				errs = append(errs, fmt.Errorf("%s is %q: Dataverse refuses it: %w", filterVars[set], f, err))
+			}
+		}
+		if s.column != "" {
+			if a, ok := attrs[s.column]; ok {
+				if !strings.EqualFold(a.AttributeType, "Boolean") {
+					errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %s, a %s column of the Dynamics table %s; name a Boolean (Two Options) column", s.column, a.AttributeType, logicalNames[set]))
+				}
+				s.columnSets[set] = true
+			}
+		}
+	}
+	if s.column != "" && len(s.columnSets) == 0 {
+		errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %s, a column none of the Dynamics tables account, contact, lead and opportunity has: create it as a Boolean (Two Options) column, or unset the variable", s.column))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("the sync scope does not fit this Dynamics org: %w", err)
+	}
+	s.checked = true
+	return nil
+}
+
+// columns are the columns read from set: the mapping's, plus the sync column.
+func (c *Connector) columns(set string) []string {
+	if c.scope.columnSets[set] {
+		return append(c.mapping.Columns(set), c.scope.column)
+	}
+	return c.mapping.Columns(set)
+}
+
+// parentColumns are the lookups by which a child names its account, by entity set.
+var parentColumns = map[string][]string{
+	mapping.Contacts:      {"_parentcustomerid_value"},
+	mapping.Leads:         {"_parentaccountid_value"},
+	mapping.Opportunities: {"_parentaccountid_value", "_customerid_value"},
+}
+
+// applyScope marks the rows of ch that are out of scope, with the reason, and learns which
+// of the accounts its rows name are out of scope (see plan.parents).
+func (c *Connector) applyScope(ctx context.Context, p *plan, ch *changes) error {
+	if len(parentColumns[ch.set]) > 0 && c.scope.limits(mapping.Accounts) {
+		if err := c.loadParents(ctx, p, ch); err != nil {
+			return err
+		}
+	}
+	if !c.scope.limits(ch.set) {
+		return nil
+	}
+	in, err := c.matching(ctx, ch)
+	if err != nil {
+		return err
+	}
+	idCol := mapping.IDColumn[ch.set]
+	ch.out = map[string]string{}
+	for _, row := range ch.rows {
+		id := row.GUID(idCol)
+		if f := c.scope.filters[ch.set]; f != "" && !in[id] {
+			ch.out[id] = f
+		} else if c.scope.columnSets[ch.set] {
+			if v, ok := row.Bool(c.scope.column); ok && !v {
+				ch.out[id] = c.scope.column + " is No"
+			}
+		}
+	}
+	return nil
+}
+
+// matching returns the ids of ch's rows that match its set's filter, asking Dataverse: the
+// whole set's matching ids after a full read (or when many rows changed), else the changed
+// rows' ids, 40 per query. Without a filter it returns nil.
+func (c *Connector) matching(ctx context.Context, ch *changes) (map[string]bool, error) {
+	f := c.scope.filters[ch.set]
+	if f == "" {
+		return nil, nil
+	}
+	idCol := mapping.IDColumn[ch.set]
+	in := map[string]bool{}
+	read := func(filter string) error {
+		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: []string{idCol}, Filter: filter})
+		for {
+			if err != nil {
+				return fmt.Errorf("reading which %s match %s: %w", ch.set, filterVars[ch.set], err)
+			}
+			for _, row := range page.Rows {
+				in[row.GUID(idCol)] = true
+			}
+			if page.NextLink == "" {
+				return nil
+			}
+			page, err = c.dv.Follow(ctx, page.NextLink)
+		}
+	}
+	if ch.full || len(ch.rows) > 25*scopeIDsPerQuery {
+		return in, read(f)
+	}
+	for start := 0; start < len(ch.rows); start += scopeIDsPerQuery {
+		part := ch.rows[start:min(start+scopeIDsPerQuery, len(ch.rows))]
+		terms := make([]string, len(part))
+		for i, row := range part {
+			terms[i] = idCol + " eq " + row.GUID(idCol)
+		}
+		if err := read("(" + f + ") and (" + strings.Join(terms, " or ") + ")"); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// loadParents learns, for the accounts ch's rows name that this cycle has not decided on,
+// whether they are out of scope and not in msisync (from the connector's state).
+func (c *Connector) loadParents(ctx context.Context, p *plan, ch *changes) error {
+	var ids []string
+	for _, row := range ch.rows {
+		for _, col := range parentColumns[ch.set] {
+			id := row.GUID(col)
+			if id == "" || strings.EqualFold(row.LookupType(col), "contact") {
+				continue // a contact customer is no account
+			}
+			if _, ok := p.parents[id]; !ok && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	known, err := c.state.Records(ctx, mapping.Accounts, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		p.parents[id] = ""
+		if r, ok := known[id]; ok && r.Fingerprint == outFingerprint {
+			p.parents[id] = parseFacts(r.Facts).Scope
+		}
+	}
+	return nil
+}
+
+// scopeChildren adds to ch the rows of its set that name an account which entered or left
+// msisync through the scope this cycle (read in full), so that they are re-mapped.
+func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) error {
+	cols := parentColumns[ch.set]
+	if len(cols) == 0 || len(p.scopeSwitched) == 0 {
+		return nil
+	}
+	idCol := mapping.IDColumn[ch.set]
+	seen := make(map[string]bool, len(ch.rows))
+	for _, row := range ch.rows {
+		seen[row.GUID(idCol)] = true
+	}
+	for _, account := range p.scopeSwitched {
+		terms := make([]string, len(cols))
+		for i, col := range cols {
+			terms[i] = col + " eq " + account
+		}
+		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: strings.Join(terms, " or ")})
+		for {
+			if err != nil {
+				return fmt.Errorf("reading the %s of account %s: %w", ch.set, account, err)
+			}
+			for _, row := range page.Rows {
+				if id := row.GUID(idCol); id != "" && !seen[id] {
+					seen[id] = true
+					ch.rows = append(ch.rows, row)
+				}
+			}
+			if page.NextLink == "" {
+				break
+			}
+			page, err = c.dv.Follow(ctx, page.NextLink)
+		}
+	}
+	return nil
+}
+
+// planScope handles a row of a scoped set before it is mapped: it reports true when the row
+// is out of scope (and plans what that means), false when the row is to be mapped.
+func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Record) bool {
+	reason, out := ch.out[id]
+	if !out {
+		if ch.set == mapping.Accounts && c.scope.limits(ch.set) {
+			p.parents[id] = ""
+			if before.Fingerprint == outFingerprint {
+				p.scopeSwitched = append(p.scopeSwitched, id)
+			}
+		}
+		return false
+	}
+	old := parseFacts(before.Facts)
+	inMsisync := before.Fingerprint != "" && before.Fingerprint != outFingerprint
+	if inMsisync && !c.scope.remove {
+		// Left as it is: msisync keeps what it was last sent.
+		if ch.set == mapping.Accounts {
+			p.parents[id] = ""
+		}
+		if before.Fingerprint == keptFingerprint {
+			p.unchanged[ch.set]++
+			return true
+		}
+		old.Scope = reason
+		p.commit.Put = append(p.commit.Put, state.Record{EntitySet: ch.set, CRMID: id, Fingerprint: keptFingerprint, Facts: old.String()})
+		return true
+	}
+	if ch.set == mapping.Accounts {
+		p.parents[id] = reason
+	}
+	if before.Fingerprint == outFingerprint && old.Scope == reason {
+		p.unchanged[ch.set]++
+		return true
+	}
+	object := mapping.ObjectOf(ch.set)
+	if inMsisync {
+		// Removed (MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE=true).
+		p.deletes[object] = append(p.deletes[object], id)
+		if old.Role != nil {
+			p.roleDeletes = append(p.roleDeletes, *old.Role)
+		}
+		if ch.set == mapping.Accounts {
+			p.scopeSwitched = append(p.scopeSwitched, id)
+		}
+	}
+	for _, k := range old.Findings {
+		p.resolved = append(p.resolved, findingKey{object: object, id: id, kind: k})
+	}
+	p.commit.Put = append(p.commit.Put, state.Record{EntitySet: ch.set, CRMID: id, Fingerprint: outFingerprint, Facts: facts{Scope: reason}.String()})
+	return true
+}
+
+// scopeParent keeps a child away from an account that is out of scope: a contact or lead is
+// sent without its company, an opportunity is held, each with a finding naming the account.
+func (c *Connector) scopeParent(p *plan, set, id string, row dataverse.Row, rec mapping.Record, found []mapping.Finding) (mapping.Record, []mapping.Finding) {
+	if rec == nil || len(parentColumns[set]) == 0 {
+		return rec, found
+	}
+	account, _ := rec["externalCompanyId"].(string)
+	reason := p.parents[strings.ToLower(account)]
+	if account == "" || reason == "" {
+		return rec, found
+	}
+	what := map[string]string{mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity"}[set]
+	name := strings.TrimSpace(row.String("firstname") + " " + row.String("lastname"))
+	if set == mapping.Opportunities {
+		name = row.String("name")
+	}
+	if name != "" {
+		what += " '" + name + "' (" + id + ")"
+	} else {
+		what += " '" + id + "'"
+	}
+	where := "account '" + account + "' is outside the sync scope (" + reason + ")"
+	if set == mapping.Opportunities {
+		return nil, append(found, mapping.Finding{Object: mapping.Opportunity, ExternalID: id, Kind: outOfScope,
+			Message: where + ": " + what + " belongs to it and MSI cannot show an opportunity without its company, so it is not synced (msisync keeps what it had, if anything); bring the account into the sync scope, or move the opportunity to an account in scope"})
+	}
+	rec["externalCompanyId"] = ""
+	if set == mapping.Contacts {
+		rec["company"] = "" // a contact's company is its account's name; a lead's is its own column
+	}
+	return rec, append(found, mapping.Finding{Object: mapping.Lead, ExternalID: id, Kind: outOfScope,
+		Message: where + ": " + what + " belongs to it, so it is synced without a company; bring the account into the sync scope, or move the " + strings.SplitN(what, " ", 2)[0] + " to an account in scope"})
+}

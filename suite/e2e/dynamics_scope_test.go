@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/connectors/dynamics/simulator"
+)
+
+// scopeSeed is a small org for the sync scope's tests.
+var scopeSeed = simulator.SeedOptions{Random: 41, Users: 4, Accounts: 8, Contacts: 24, Leads: 4, Opportunities: 3}
+
+// reconfigure reopens the connector with configure applied, before its first cycle.
+func (e *dynamicsEnv) reconfigure(configure func(*connector.Config)) {
+	e.t.Helper()
+	e.configure = configure
+	e.open()
+}
+
+// accountWithContacts returns an account of the simulator that has contacts, and them.
+func (e *dynamicsEnv) accountWithContacts() (string, []string) {
+	e.t.Helper()
+	byAccount := map[string][]string{}
+	for _, id := range e.sim.IDs("contacts") {
+		row, _ := e.sim.Get("contacts", id)
+		if e.sim.LookupTarget("contacts", id, "_parentcustomerid_value") == "account" {
+			a := strings.ToLower(fmt.Sprint(row["_parentcustomerid_value"]))
+			byAccount[a] = append(byAccount[a], id)
+		}
+	}
+	for _, a := range e.sim.IDs("accounts") {
+		if len(byAccount[a]) >= 2 {
+			return a, byAccount[a]
+		}
+	}
+	e.t.Fatal("no account with two contacts in the seed")
+	return "", nil
+}
+
+// scopeFindings returns the messages of the OTHER findings of id that mention the sync scope.
+func (e *dynamicsEnv) scopeFindings(id string) []string {
+	var out []string
+	for _, f := range e.findings()["CRM_FINDING_KIND_OTHER"] {
+		if strings.EqualFold(fmt.Sprint(f["externalId"]), id) && strings.Contains(fmt.Sprint(f["message"]), "outside the sync scope") {
+			out = append(out, fmt.Sprint(f["message"]))
+		}
+	}
+	return out
+}
+
+func TestDynamicsScopeFilterKeepsInactiveAccountsOutWithFindingsOnTheirContacts(t *testing.T) {
+	e := newDynamicsEnv(t, scopeSeed)
+	account, contacts := e.accountWithContacts()
+	if err := e.sim.Update("accounts", account, map[string]any{"statecode": 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A filter naming a column the org does not have is refused before anything is sent,
+	// naming the setting and the column.
+	e.reconfigure(func(c *connector.Config) { c.FilterAccounts = "statcode eq 0" })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := e.conn.SyncOnce(ctx)
+	if err == nil || !strings.Contains(err.Error(), "MSISYNC_DYNAMICS_FILTER_ACCOUNTS") || !strings.Contains(err.Error(), "no column statcode") {
+		t.Fatalf("SyncOnce with an unknown filter column: %v", err)
+	}
+	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId"}); len(got) != 0 {
+		t.Fatalf("a refused scope sent %d companies", len(got))
+	}
+
+	// Active accounts only: the inactive account is not sent; its contacts are, without a
+	// company, each with a finding that names the account and the filter.
+	e.reconfigure(func(c *connector.Config) { c.FilterAccounts = "statecode eq 0" })
+	e.sync()
+	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId"})
+	if _, ok := companies[account]; ok || len(companies) == 0 {
+		t.Fatalf("companies synced: %d of %d, inactive account %s among them: %v", len(companies), len(e.sim.IDs("accounts")), account, ok)
+	}
+	for id := range companies {
+		if row, _ := e.sim.Get("accounts", id); fmt.Sprint(row["statecode"]) != "0" {
+			t.Errorf("account %s with statecode %v was synced", id, row["statecode"])
+		}
+	}
+	people := e.leads(contacts, "externalCompanyId")
+	for _, id := range contacts {
+		p, ok := people[id]
+		if !ok || fmt.Sprint(p["externalCompanyId"]) != "<nil>" && p["externalCompanyId"] != "" {
+			t.Errorf("contact %s of the inactive account: %v (synced %v), want it synced without a company", id, p, ok)
+		}
+		msgs := e.scopeFindings(id)
+		if len(msgs) != 1 || !strings.Contains(msgs[0], "account '"+account+"' is outside the sync scope (statecode eq 0)") {
+			t.Errorf("findings of contact %s = %q", id, msgs)
+		}
+	}
+
+	// The account is activated: the next cycle sends it, links its contacts to it and
+	// resolves their findings.
+	if err := e.sim.Update("accounts", account, map[string]any{"statecode": 0}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{account}, []string{"externalCompanyId"}); len(got) != 1 {
+		t.Fatalf("the activated account is not in msisync")
+	}
+	people = e.leads(contacts, "externalCompanyId")
+	for _, id := range contacts {
+		if got := strings.ToLower(fmt.Sprint(people[id]["externalCompanyId"])); got != account {
+			t.Errorf("contact %s: externalCompanyId %q, want %s", id, got, account)
+		}
+		if msgs := e.scopeFindings(id); len(msgs) != 0 {
+			t.Errorf("contact %s still has scope findings: %q", id, msgs)
+		}
+	}
+}
+
+func TestDynamicsSyncColumnNoYesNo(t *testing.T) {
+	for _, remove := range []bool{false, true} {
+		t.Run(fmt.Sprintf("remove=%v", remove), func(t *testing.T) {
+			e := newDynamicsEnv(t, scopeSeed)
+			e.reconfigure(func(c *connector.Config) { c.SyncColumn = "new_synctomkto"; c.SyncColumnRemove = remove })
+			account, contacts := e.accountWithContacts()
+			person := contacts[0]
+			for set, id := range map[string]string{"accounts": account, "contacts": person} {
+				if err := e.sim.Update(set, id, map[string]any{"new_synctomkto": false}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// No: neither the account nor the contact is sent; the account's other contact is,
+			// without a company and with a finding.
+			e.sync()
+			if got := e.leads(contacts, "externalCompanyId"); len(got) != len(contacts)-1 {
+				t.Fatalf("No: %d of the account's %d contacts synced, want all but %s", len(got), len(contacts), person)
+			} else if _, ok := got[person]; ok {
+				t.Fatalf("No: contact %s was synced", person)
+			}
+			if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{account}, []string{"externalCompanyId"}); len(got) != 0 {
+				t.Fatalf("No: the account was synced")
+			}
+			if msgs := e.scopeFindings(contacts[1]); len(msgs) != 1 || !strings.Contains(msgs[0], "(new_synctomkto is No)") {
+				t.Errorf("No: findings of contact %s = %q", contacts[1], msgs)
+			}
+
+			// No → Yes: both are synced in the next cycle, the contacts with their company.
+			for set, id := range map[string]string{"accounts": account, "contacts": person} {
+				if err := e.sim.Update(set, id, map[string]any{"new_synctomkto": true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.sync()
+			got := e.leads(contacts, "externalCompanyId", "title")
+			for _, id := range contacts {
+				if strings.ToLower(fmt.Sprint(got[id]["externalCompanyId"])) != account {
+					t.Errorf("Yes: contact %s = %v, want it with company %s", id, got[id], account)
+				}
+			}
+			if msgs := e.scopeFindings(contacts[1]); len(msgs) != 0 {
+				t.Errorf("Yes: contact %s keeps its findings %q", contacts[1], msgs)
+			}
+			title := fmt.Sprint(got[person]["title"])
+
+			// Yes → No (and a change): left as it was, or removed.
+			if err := e.sim.Update("contacts", person, map[string]any{"new_synctomkto": false, "jobtitle": "Chief Scope Officer"}); err != nil {
+				t.Fatal(err)
+			}
+			e.sync()
+			got = e.leads([]string{person}, "title")
+			switch {
+			case remove && len(got) != 0:
+				t.Errorf("Yes → No with MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE: the contact is still in msisync: %v", got)
+			case !remove && (len(got) != 1 || fmt.Sprint(got[person]["title"]) != title):
+				t.Errorf("Yes → No: the contact = %v, want it left as it was (title %q)", got, title)
+			}
+		})
+	}
+}
