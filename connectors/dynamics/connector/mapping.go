@@ -77,7 +77,7 @@ func (c *Connector) CheckMapping(ctx context.Context) error {
 }
 
 // checkEntry returns what is wrong with one entry, each as a sentence naming it.
-func checkEntry(set string, object mapping.Object, e mapping.Entry, attrs map[string]dataverse.Attribute, fields map[string]*orchestratorv1.ObjectField) []string {
+func checkEntry(set string, object mapping.Object, e mapping.Entry, attrs map[string]dataverse.Attribute, fields map[string]field) []string {
 	where := fmt.Sprintf("%s column %s → %s field %s", set, e.Column, object, e.Field)
 	var out []string
 	if a, ok := attrs[dataverse.AttributeName(e.Column)]; !ok {
@@ -91,7 +91,7 @@ func checkEntry(set string, object mapping.Object, e mapping.Entry, attrs map[st
 	switch {
 	case !ok:
 		out = append(out, fmt.Sprintf("%s: msisync's %s has no field %s (a custom field must be declared in MSISYNC_CUSTOM_FIELDS)", where, object, e.Field))
-	case !f.GetUpdateable():
+	case !f.GetUpdateable() && !f.dedupe:
 		out = append(out, fmt.Sprintf("%s: the %s field %s cannot be written by a sync", where, object, e.Field))
 	case slices.Contains(numericFields, f.GetDataType()) != (e.As == mapping.AsNumber):
 		out = append(out, fmt.Sprintf("%s: the field is of type %s and the column is read as %s; a number field takes as: number, and only it", where, f.GetDataType(), e.As))
@@ -101,8 +101,16 @@ func checkEntry(set string, object mapping.Object, e mapping.Entry, attrs map[st
 	return out
 }
 
+// field is a Marketo field as described by the orchestrator.
+type field struct {
+	*orchestratorv1.ObjectField
+	// dedupe is true for a field of the object's dedupe key: describe calls it read-only
+	// (an update never changes it), yet a sync sends it.
+	dedupe bool
+}
+
 // describe reads the fields of each object from the orchestrator's describe endpoints.
-func (c *Connector) describe(ctx context.Context) (map[mapping.Object]map[string]*orchestratorv1.ObjectField, error) {
+func (c *Connector) describe(ctx context.Context) (map[mapping.Object]map[string]field, error) {
 	sp := orchestratorv1.NewMarketoSalesPersonServiceClient(c.conn)
 	o := c.orch
 	metas := map[mapping.Object]func(ctx context.Context) ([]*orchestratorv1.ObjectMetadata, error){
@@ -122,21 +130,22 @@ func (c *Connector) describe(ctx context.Context) (map[mapping.Object]map[string
 			r, err := o.leads.DescribeLeads2(ctx, &orchestratorv1.DescribeLeads2Request{})
 			var out []*orchestratorv1.ObjectMetadata
 			for _, a := range r.GetResult() {
-				out = append(out, &orchestratorv1.ObjectMetadata{Fields: a.GetFields()})
+				// Marketo dedupes leads by email.
+				out = append(out, &orchestratorv1.ObjectMetadata{Fields: a.GetFields(), DedupeFields: []string{"email"}})
 			}
 			return out, err
 		},
 	}
-	out := map[mapping.Object]map[string]*orchestratorv1.ObjectField{}
+	out := map[mapping.Object]map[string]field{}
 	for object, fn := range metas {
 		res, err := call(ctx, o, "describing the "+object.String()+" object", fn)
 		if err != nil {
 			return nil, err
 		}
-		out[object] = map[string]*orchestratorv1.ObjectField{}
+		out[object] = map[string]field{}
 		for _, m := range res {
 			for _, f := range m.GetFields() {
-				out[object][f.GetName()] = f
+				out[object][f.GetName()] = field{ObjectField: f, dedupe: slices.Contains(m.GetDedupeFields(), f.GetName())}
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -186,6 +187,36 @@ func (s *Spec) Fingerprint(set string) string {
 	b, _ := json.Marshal(s.entries[set])
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
+}
+
+// Comparable returns what of a record of set a fingerprint should cover: the record
+// without the empty values of fields the default mapping does not send. Adding a column to
+// the mapping then changes the fingerprint of the rows that have a value in it, and no
+// other: msisync holds nothing for the new field, so an empty one needs no sending. A
+// value cleared later still changes the fingerprint (a value, then none).
+func (s *Spec) Comparable(set string, r Record) Record {
+	if r == nil || s == Default {
+		return r
+	}
+	var out Record
+	for k, v := range r {
+		if v != nil && v != "" || slices.Contains(fixed[set], k) || Default.maps(set, k) {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(r)
+		}
+		delete(out, k)
+	}
+	if out == nil {
+		return r
+	}
+	return out
+}
+
+// maps reports whether the mapping sends field for set.
+func (s *Spec) maps(set, field string) bool {
+	return slices.ContainsFunc(s.entries[set], func(e Entry) bool { return e.Field == field })
 }
 
 // String renders the mapping for a person: one line per entity set.

@@ -123,6 +123,7 @@ var tableDefs = []*tableDef{
 		c("telephone1", tString, "String"), c("mobilephone", tString, "String"), c("address1_city", tString, "String"),
 		c("address1_country", tString, "String"), lk("parentcustomerid", "Customer", "account", "contact"),
 		lk("originatingleadid", "Lookup", "lead"), lk("masterid", "Lookup", "contact"), c("merged", tBool, "Boolean"),
+		c("new_favouritecolour", tString, "String"), c("cr123_tier", tInt, "Integer"), // custom columns (an org's own)
 		ownerCol, syncCol, stateCol, modifiedCol, versionCol,
 	)},
 	{set: "leads", logical: "lead", primaryID: "leadid", primaryName: "fullname", typeCode: 4, cols: withMkt(
@@ -132,6 +133,7 @@ var tableDefs = []*tableDef{
 		c("address1_city", tString, "String"), c("address1_country", tString, "String"), c("subject", tString, "String"),
 		c("leadsourcecode", tInt, "Picklist"), lk("parentaccountid", "Lookup", "account"),
 		lk("parentcontactid", "Lookup", "contact"), lk("masterid", "Lookup", "lead"), c("merged", tBool, "Boolean"),
+		c("new_favouritecolour", tString, "String"), // a custom column
 		ownerCol, syncCol, stateCol, c("statuscode", tInt, "Status"), modifiedCol, versionCol,
 	)},
 	{set: "opportunities", logical: "opportunity", primaryID: "opportunityid", primaryName: "name", typeCode: 3, cols: []column{
