@@ -265,6 +265,17 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("diagnostics checklist = %q", checks)
 		}
 		screenshot(t, ctx, "inspector")
+		// The same person by email, and by Marketo id (a company may have the same number: then
+		// both are listed, each linked).
+		id := fmt.Sprint(int(ok(s.call(http.MethodGet, "/rest/v1/leads.json?filterType=externalPersonId&filterValues="+guid, tok, "", nil)).results()[0]["id"].(float64)))
+		for _, q := range []string{"PERSON0F8@example.com", id} {
+			page(t, ctx, "searching for "+q, chromedp.Navigate(s.base+"/console/inspect?q="+url.QueryEscape(q)), chromedp.WaitVisible(chromedp.CSS("main")))
+			opened := exists(t, ctx, "#external-id") && text(t, ctx, "#external-id") == guid
+			if !opened && !exists(t, ctx, `.hits a[href="/console/persons/`+guid+`"]`) {
+				t.Errorf("inspector for %q neither opened nor listed person %s", q, guid)
+			}
+		}
+		page(t, ctx, "searching for nothing", chromedp.Navigate(s.base+"/console/inspect?q=no-such-record"), chromedp.WaitVisible(chromedp.CSS("#no-hits")))
 	})
 
 	t.Run("MSI panel shows stars and moments", func(t *testing.T) {
