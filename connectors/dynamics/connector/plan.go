@@ -240,7 +240,7 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	for _, f := range found {
 		now.Findings = append(now.Findings, f.Kind)
 	}
-	fp := fingerprint(rec, role, now.Findings, user)
+	fp := fingerprint(c.mapping.Comparable(set, rec), role, now.Findings, user)
 	if fp == before.Fingerprint && !p.resend {
 		p.unchanged[set]++
 		return
