@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	"github.com/msisync/msisync/platform/buildinfo"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/logging"
@@ -33,7 +34,10 @@ commands:
   sync --once --full
                   a full resync, without writeback: read every table in full and send every
                   record again, changed or not (after fixing data by hand, for example)
-  check           sign in to Dynamics and print who the connector is (WhoAmI)
+  check           sign in to Dynamics and print who the connector is (WhoAmI), and check
+                  the sync scope and the field mapping against the org and msisync
+  mapping         print the built-in field mapping file, a starting point for
+                  MSISYNC_DYNAMICS_MAPPING (with --current: the mapping in use, checked)
 
 The connector reads MSISYNC_DYNAMICS_URL, MSISYNC_DYNAMICS_TOKEN_URL,
 MSISYNC_DYNAMICS_CLIENT_ID and MSISYNC_DYNAMICS_CLIENT_SECRET, and reaches the orchestrator
@@ -104,6 +108,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return Once(ctx, c, stdout)
+	case "mapping":
+		if len(args) > 1 && args[1] == "--current" {
+			cfg, err := connector.LoadConfig()
+			if err != nil {
+				return err
+			}
+			spec, err := mapping.Load(cfg.Mapping)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, spec)
+			return nil
+		}
+		_, err := stdout.Write(mapping.DefaultFile())
+		return err
 	case "check":
 		c, err := open(ctx, log, nil)
 		if err != nil {
