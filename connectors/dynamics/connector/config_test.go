@@ -39,6 +39,7 @@ func TestConfigNamesEveryBadSetting(t *testing.T) {
 		{"filter with an open quote", func(c *Config) { c.FilterAccounts = "name eq 'x" }, "MSISYNC_DYNAMICS_FILTER_ACCOUNTS is \"name eq 'x\": a quoted string is not closed"},
 		{"filter without a column", func(c *Config) { c.FilterLeads = "true" }, "MSISYNC_DYNAMICS_FILTER_LEADS is \"true\": it names no column"},
 		{"sync column not a name", func(c *Config) { c.SyncColumn = "new sync" }, "MSISYNC_DYNAMICS_SYNC_COLUMN is \"new sync\""},
+		{"unknown delete mode", func(c *Config) { c.DeleteMode = "soft" }, "MSISYNC_DELETE_MODE is \"soft\"; use hard"},
 		{"remove without a scope", func(c *Config) { c.SyncColumnRemove = true }, "MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE is true but no scope is set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

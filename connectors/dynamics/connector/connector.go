@@ -115,6 +115,9 @@ type Config struct {
 	// Mapping is the field mapping file (MSISYNC_DYNAMICS_MAPPING, YAML or JSON; see
 	// package mapping); unset, the built-in mapping (mapping.Default).
 	Mapping string `env:"DYNAMICS_MAPPING"`
+	// DeleteMode is what a delete in Dynamics does in msisync (MSISYNC_DELETE_MODE): hard
+	// deletes the record; flag keeps it, flagged as deleted in the CRM (see flagdelete.go).
+	DeleteMode string `env:"DELETE_MODE" envDefault:"hard"`
 	// AlertFailedCycles is how many cycles of one kind must fail in a row before their alert
 	// fires (MSISYNC_ALERT_FAILED_CYCLES, 1 to 1000).
 	AlertFailedCycles int `env:"ALERT_FAILED_CYCLES" envDefault:"3"`
@@ -161,6 +164,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateScope()...)
+	if c.DeleteMode != "" && c.DeleteMode != DeleteHard && c.DeleteMode != DeleteFlag { // "" is hard
+		errs = append(errs, fmt.Errorf("MSISYNC_DELETE_MODE is %q; use hard (delete what Dynamics deleted) or flag (keep it, flagged as deleted in the CRM)", c.DeleteMode))
+	}
 	if _, err := mapping.Load(c.Mapping); err != nil {
 		errs = append(errs, err)
 	}

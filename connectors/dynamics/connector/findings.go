@@ -20,6 +20,7 @@ var findingKinds = map[mapping.Kind]orchestratorv1.CrmFindingKind{
 	mapping.InactiveOwner:   orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_INACTIVE_OWNER,
 	mapping.Other:           orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER,
 	outOfScope:              orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER,
+	deletedInCRM:            orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_DELETED_IN_CRM,
 }
 
 // reportCRM tells the orchestrator what only the CRM knows: each changed user's own email

@@ -99,6 +99,13 @@ func (s *Simulator) adminMux() *http.ServeMux {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /_sim/rows/{set}/{id}/restore", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Restore(r.PathValue("set"), r.PathValue("id")); err != nil {
+			writeAdminErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /_sim/connect", func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ OpportunityID, ContactID, Role string }
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {

@@ -68,6 +68,7 @@
 //	GET    /_sim/rows/{set}/{id} a row's columns
 //	PATCH  /_sim/rows/{set}/{id} update columns → 204
 //	DELETE /_sim/rows/{set}/{id} delete (tombstone) → 204
+//	POST   /_sim/rows/{set}/{id}/restore  restore a deleted row with its id → 204 (see Restore)
 //	POST   /_sim/connect         {"opportunityId":"..","contactId":"..","role":"Champion"} → {"id":"<master>"}
 //	POST   /_sim/qualify         {"leadId":".."} → {"contactId":".."}: QualifyLead into a new contact
 //	POST   /_sim/merge           {"entitySet":"contacts","masterId":"..","subordinateId":".."} → 204: Merge

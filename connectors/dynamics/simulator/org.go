@@ -22,9 +22,10 @@ type record struct {
 type table struct {
 	def    *tableDef
 	rows   map[string]*record
-	sortMu sync.Mutex       // guards sorted among readers holding org.mu.RLock
-	sorted []string         // row ids in ascending order; nil when stale
-	tomb   map[string]int64 // deleted id -> version of the delete
+	sortMu sync.Mutex         // guards sorted among readers holding org.mu.RLock
+	sorted []string           // row ids in ascending order; nil when stale
+	tomb   map[string]int64   // deleted id -> version of the delete
+	gone   map[string]*record // deleted id -> the row as it was, for Restore
 }
 
 // org is the simulator's data store: every table plus the org-wide version counter.
@@ -39,7 +40,7 @@ type org struct {
 func newOrg(now func() time.Time) *org {
 	o := &org{tables: map[string]*table{}, now: now}
 	for _, d := range tableDefs {
-		o.tables[d.set] = &table{def: d, rows: map[string]*record{}, tomb: map[string]int64{}}
+		o.tables[d.set] = &table{def: d, rows: map[string]*record{}, tomb: map[string]int64{}, gone: map[string]*record{}}
 	}
 	return o
 }
@@ -219,6 +220,7 @@ func (o *org) remove(t *table, id string) bool {
 		return false
 	}
 	o.version++
+	t.gone[id] = t.rows[id]
 	delete(t.rows, id)
 	t.sorted = nil
 	t.tomb[id] = o.version

@@ -45,6 +45,10 @@ const (
 	// CRM_FINDING_KIND_OTHER: anything else the connector wants a person to see; say what in
 	// the message.
 	CrmFindingKind_CRM_FINDING_KIND_OTHER CrmFindingKind = 5
+	// CRM_FINDING_KIND_DELETED_IN_CRM: the record was deleted in the CRM and msisync keeps it
+	// flagged as deleted (the connector's MSISYNC_DELETE_MODE=flag): a lead so flagged is left
+	// out of Best Bets and the writeback feed. Resolved when the CRM restores the record.
+	CrmFindingKind_CRM_FINDING_KIND_DELETED_IN_CRM CrmFindingKind = 6
 )
 
 // Enum value maps for CrmFindingKind.
@@ -56,6 +60,7 @@ var (
 		3: "CRM_FINDING_KIND_INACTIVE_OWNER",
 		4: "CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH",
 		5: "CRM_FINDING_KIND_OTHER",
+		6: "CRM_FINDING_KIND_DELETED_IN_CRM",
 	}
 	CrmFindingKind_value = map[string]int32{
 		"CRM_FINDING_KIND_UNSPECIFIED":                 0,
@@ -64,6 +69,7 @@ var (
 		"CRM_FINDING_KIND_INACTIVE_OWNER":              3,
 		"CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH": 4,
 		"CRM_FINDING_KIND_OTHER":                       5,
+		"CRM_FINDING_KIND_DELETED_IN_CRM":              6,
 	}
 )
 
@@ -352,14 +358,15 @@ const file_msisync_orchestrator_v1_crm_finding_proto_rawDesc = "" +
 	"objectType\x12\x1f\n" +
 	"\vexternal_id\x18\x02 \x01(\tR\n" +
 	"externalId\x12;\n" +
-	"\x04kind\x18\x03 \x01(\x0e2'.msisync.orchestrator.v1.CrmFindingKindR\x04kind*\xee\x01\n" +
+	"\x04kind\x18\x03 \x01(\x0e2'.msisync.orchestrator.v1.CrmFindingKindR\x04kind*\x93\x02\n" +
 	"\x0eCrmFindingKind\x12 \n" +
 	"\x1cCRM_FINDING_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCRM_FINDING_KIND_TEAM_OWNER\x10\x01\x12&\n" +
 	"\"CRM_FINDING_KIND_PARENT_IS_CONTACT\x10\x02\x12#\n" +
 	"\x1fCRM_FINDING_KIND_INACTIVE_OWNER\x10\x03\x120\n" +
 	",CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH\x10\x04\x12\x1a\n" +
-	"\x16CRM_FINDING_KIND_OTHER\x10\x05B\xf3\x01\n" +
+	"\x16CRM_FINDING_KIND_OTHER\x10\x05\x12#\n" +
+	"\x1fCRM_FINDING_KIND_DELETED_IN_CRM\x10\x06B\xf3\x01\n" +
 	"\x1bcom.msisync.orchestrator.v1B\x0fCrmFindingProtoP\x01ZEgithub.com/msisync/msisync/gen/msisync/orchestrator/v1;orchestratorv1\xa2\x02\x03MOX\xaa\x02\x17Msisync.Orchestrator.V1\xca\x02\x17Msisync\\Orchestrator\\V1\xe2\x02#Msisync\\Orchestrator\\V1\\GPBMetadata\xea\x02\x19Msisync::Orchestrator::V1b\x06proto3"
 
 var (

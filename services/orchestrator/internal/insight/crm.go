@@ -47,6 +47,7 @@ var standardMessages = map[store.CrmFindingKind]string{
 	store.TeamOwner:       "the CRM record is owned by a team, not a user: MSI shows a record to its owner's sales person, so assign it to a user",
 	store.ParentIsContact: "the contact's parent customer is another contact, not an account: there is no company to link it to, so make an account its parent customer",
 	store.InactiveOwner:   "the CRM record is owned by a disabled or application user, which is not synced as a sales person: assign it to an active user",
+	store.DeletedInCrm:    "the CRM record was deleted in the CRM: msisync keeps it, flagged as deleted, out of Best Bets and the writeback feed, until the CRM restores it",
 }
 
 // emailMismatch is the sentence of a sales person whose email differs from its CRM user's.
@@ -86,11 +87,12 @@ func objectType(t orchestratorv1.SyncObjectType, field string, optional bool) (s
 func findingKind(k orchestratorv1.CrmFindingKind, field string) (store.CrmFindingKind, error) {
 	switch k {
 	case orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_UNSPECIFIED:
-		return 0, invalid("%s is required (a name it does not know reads as unspecified): give CRM_FINDING_KIND_TEAM_OWNER, _PARENT_IS_CONTACT, _INACTIVE_OWNER or _OTHER", field)
+		return 0, invalid("%s is required (a name it does not know reads as unspecified): give CRM_FINDING_KIND_TEAM_OWNER, _PARENT_IS_CONTACT, _INACTIVE_OWNER, _OTHER or _DELETED_IN_CRM", field)
 	case orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH:
 		return 0, invalid("%s is CRM_FINDING_KIND_SALES_PERSON_EMAIL_MISMATCH, which msisync computes from the reported CRM users: report the users (POST /v1/crm/users) instead", field)
 	case orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_TEAM_OWNER, orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_PARENT_IS_CONTACT,
-		orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_INACTIVE_OWNER, orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER:
+		orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_INACTIVE_OWNER, orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_OTHER,
+		orchestratorv1.CrmFindingKind_CRM_FINDING_KIND_DELETED_IN_CRM:
 		return store.CrmFindingKind(k), nil
 	}
 	return 0, invalid("%s %d is not a CRM finding kind", field, k)
@@ -261,7 +263,7 @@ func (s *Server) ListCrmFindings(ctx context.Context, req *orchestratorv1.ListCr
 		return nil, err
 	}
 	kind := store.CrmFindingKind(req.GetKind())
-	if kind < 0 || kind > store.OtherFinding {
+	if kind < 0 || kind > store.DeletedInCrm {
 		return nil, invalid("kind %d is not a CRM finding kind", req.GetKind())
 	}
 	query := pagetoken.Query("crm-findings", fmt.Sprint(int(ot)), fmt.Sprint(int(kind)))

@@ -90,7 +90,20 @@ func (s *Server) ListWritebackChanges(ctx context.Context, req *orchestratorv1.L
 		return nil, err
 	}
 	resp := &orchestratorv1.ListWritebackChangesResponse{NextCursor: page.GetNextCursor()}
+	// People flagged deleted in the CRM are left out (see deleted.go): there is no CRM row to
+	// write to; the cursor still moves past them.
+	people := make([]string, len(page.GetChanges()))
+	for i, c := range page.GetChanges() {
+		people[i] = c.GetExternalPersonId()
+	}
+	deleted, err := s.deletedInCrm(ctx, people)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range page.GetChanges() {
+		if deleted[personKey(c.GetExternalPersonId())] {
+			continue
+		}
 		vals := values(c.GetInsight())
 		cols := make(map[string]*structpb.Value, len(s.columns))
 		for field, column := range s.columns {

@@ -21,6 +21,8 @@ const (
 	SalesPersonEmailMismatch CrmFindingKind = 4
 	// OtherFinding is anything else, explained by its message.
 	OtherFinding CrmFindingKind = 5
+	// DeletedInCrm: the record was deleted in the CRM and msisync keeps it, flagged deleted.
+	DeletedInCrm CrmFindingKind = 6
 )
 
 // CrmUser is the CRM's own view of one of its users, as a connector reported it.
@@ -69,6 +71,8 @@ type CrmFindingQuery struct {
 	ObjectType ObjectType
 	// ExternalID filters by record (matched case-folded); "" means all.
 	ExternalID string
+	// ExternalIDs filters by any of these records (matched case-folded); nil means all.
+	ExternalIDs []string
 	// Kind filters by kind; 0 means all.
 	Kind CrmFindingKind
 	// After starts the page after this key (its ExternalID compared case-folded); a zero

@@ -209,6 +209,14 @@ func crmFindingWhere(q store.CrmFindingQuery, withAfter bool) (string, []any) {
 		where = append(where, "ext_key = ?")
 		args = append(args, extKey(q.ExternalID))
 	}
+	if q.ExternalIDs != nil {
+		ph := make([]string, len(q.ExternalIDs))
+		for i, id := range q.ExternalIDs {
+			ph[i] = "?"
+			args = append(args, extKey(id))
+		}
+		where = append(where, "ext_key IN ("+strings.Join(append(ph, "NULL"), ", ")+")") // NULL: an empty list matches nothing
+	}
 	if q.Kind != 0 {
 		where = append(where, "kind = ?")
 		args = append(args, int(q.Kind))

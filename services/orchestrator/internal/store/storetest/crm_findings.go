@@ -194,6 +194,14 @@ func testCrmFindingPaging(t *testing.T, s store.Store) {
 	if len(page) != 2 || page[0].ExternalID != "a-" || page[1].ExternalID != "y" {
 		t.Errorf("filtered page after 'A' = %+v; want a- then y", page)
 	}
+	// Filtered by a list of records (case-folded), and by an empty list.
+	page = listFindings(t, s, store.CrmFindingQuery{ObjectType: store.Company, ExternalIDs: []string{"z", "A", "nobody"}, Kind: store.OtherFinding})
+	if len(page) != 2 || page[0].ExternalID != "a" || page[1].ExternalID != "Z" {
+		t.Errorf("findings of z, A and nobody = %+v; want a then Z", page)
+	}
+	if page = listFindings(t, s, store.CrmFindingQuery{ExternalIDs: []string{}}); len(page) != 0 {
+		t.Errorf("findings of no records = %+v; want none", page)
+	}
 }
 
 func testCrmFindingChunks(t *testing.T, s store.Store) {
