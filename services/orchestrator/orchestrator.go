@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		return nil, err
 	}
 	s.syncs = syncrun.New(st, syncrun.FromApplier(applier), syncrun.Options{ParkTTL: cfg.ParkTTL, Sweep: min(time.Minute, cfg.ParkTTL), DeadLetterRetry: retry, Log: s.log})
-	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey))
+	orchestratorv1.RegisterSyncRunServiceServer(g, syncrun.NewServer(st, s.syncs, pageKey).WithMerges(applier, st))
 	retention, err := parseRetention(cfg.SyncRunRetention)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,9 @@ type facts struct {
 	Findings []mapping.Kind `json:"findings,omitempty"`
 	// Scope says why the row is out of the sync scope (see scope.go); "" while it is in.
 	Scope string `json:"scope,omitempty"`
+	// MergedInto is the record a merged subordinate or a qualified lead went into (see
+	// merges.go); such a row is never sent again.
+	MergedInto string `json:"mergedInto,omitempty"`
 }
 
 // parseFacts reads stored facts; empty or unreadable facts are none.
@@ -37,7 +40,7 @@ func parseFacts(s string) facts {
 
 // String is the facts as stored: JSON, or "" when there are none.
 func (f facts) String() string {
-	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 && f.Scope == "" {
+	if f.Active == nil && f.Role == nil && len(f.Findings) == 0 && f.Scope == "" && f.MergedInto == "" {
 		return ""
 	}
 	b, _ := json.Marshal(f)
@@ -81,6 +84,8 @@ type plan struct {
 	roles map[string]mapping.ConnectionRole
 	// resend sends every row, changed or not.
 	resend bool
+	// mergePlan holds the merges and qualifications to send before the records.
+	mergePlan
 	// waiting are the deletes refused earlier as in use, by object type: id → reason.
 	waiting map[mapping.Object]map[string]string
 	// switched are the users whose status changed — enabled again (the records they own
@@ -275,9 +280,6 @@ func (c *Connector) planDelete(p *plan, set, id string, known map[string]state.R
 		// Dynamics users are disabled, not deleted; a sales person is never deleted here,
 		// since records may still name it.
 		return
-	}
-	if c.flagDelete(p, set, id, before, ok) {
-		return // kept, flagged deleted in the CRM (MSISYNC_DELETE_MODE=flag)
 	}
 	old := parseFacts(before.Facts)
 	if old.Role != nil {

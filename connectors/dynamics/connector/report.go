@@ -27,6 +27,8 @@ type SyncReport struct {
 	Findings, Resolved int
 	// Users counts the CRM users reported for the email check.
 	Users int
+	// Merges counts the Dynamics merges and lead qualifications msisync applied.
+	Merges int
 	// Pull, Send, Apply and Finish time the cycle's steps: reading Dataverse and mapping,
 	// creating the sync runs, waiting for the orchestrator to process them, and the deletes,
 	// reports and state commit after that.

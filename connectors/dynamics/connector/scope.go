@@ -248,9 +248,9 @@ func (c *Connector) checkScope(ctx context.Context) error {
 // columns are the columns read from set: the mapping's, plus the sync column.
 func (c *Connector) columns(set string) []string {
 	if c.scope.columnSets[set] {
-		return append(c.mapping.Columns(set), c.scope.column)
+		return withMergeColumns(set, append(c.mapping.Columns(set), c.scope.column))
 	}
-	return c.mapping.Columns(set)
+	return withMergeColumns(set, c.mapping.Columns(set))
 }
 
 // parentColumns are the lookups by which a child names its account, by entity set.

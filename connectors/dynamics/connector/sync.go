@@ -125,6 +125,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		if err := c.applyScope(ctx, p, ch); err != nil {
 			return nil, err
 		}
+		if err := c.planMerges(ctx, p, ch); err != nil {
+			return nil, err
+		}
 		if err := c.planSet(ctx, p, ch); err != nil {
 			return nil, err
 		}
@@ -135,6 +138,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		// Opportunities' customer roles wait in the plan until the connections are mapped.
 		mark := time.Now()
 		object := mapping.ObjectOf(set)
+		if err := c.sendMerges(ctx, p, rep); err != nil {
+			return nil, err
+		}
 		ids, err := c.submit(ctx, object, p.send[object], from.String(), rep)
 		if err != nil {
 			return nil, err

@@ -189,8 +189,13 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 	if err != nil {
 		return nil, err
 	}
-	synced := r.check("lead synced", len(got.GetLeads()) == 1, fmt.Sprintf("the lead with externalPersonId '%s' is synced", id),
-		fmt.Sprintf("no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id))
+	notSynced := fmt.Sprintf("no lead has externalPersonId '%s' (not synced): sync it with POST /rest/v1/leads.json and lookupField externalPersonId, after its sales person and company", id)
+	if len(got.GetLeads()) == 0 {
+		if notSynced, err = s.redirected(ctx, store.Lead, id, notSynced); err != nil {
+			return nil, err
+		}
+	}
+	synced := r.check("lead synced", len(got.GetLeads()) == 1, fmt.Sprintf("the lead with externalPersonId '%s' is synced", id), notSynced)
 	// What the CRM connector found often explains why a record is not synced, so it is
 	// checked either way.
 	if err := s.mapped(ctx, r, store.Lead, id); err != nil {
@@ -249,8 +254,13 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 	if err != nil {
 		return nil, err
 	}
-	synced := r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", id),
-		fmt.Sprintf("no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id))
+	notSynced := fmt.Sprintf("no company has externalCompanyId '%s' (not synced): sync it with POST /rest/v1/companies.json after its owner", id)
+	if len(got.GetCompanies()) == 0 {
+		if notSynced, err = s.redirected(ctx, store.Company, id, notSynced); err != nil {
+			return nil, err
+		}
+	}
+	synced := r.check("company synced", len(got.GetCompanies()) == 1, fmt.Sprintf("company '%s' is synced", id), notSynced)
 	if err := s.mapped(ctx, r, store.Company, id); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ type Server struct {
 	eng   *Engine
 	pages *pagetoken.Codec
 	now   func() time.Time
+	// merger and redirects serve MergeRecords (see WithMerges).
+	merger    Merger
+	redirects store.MergeStore
 }
 
 var _ orchestratorv1.SyncRunServiceServer = (*Server)(nil)

@@ -1,0 +1,136 @@
+package connector
+
+import (
+	"context"
+
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
+	"github.com/msisync/msisync/connectors/dynamics/state"
+	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
+)
+
+// Dynamics marks a merged record's subordinate (Merge action) with merged = true and
+// masterid naming the master; a contact created by qualifying a lead (QualifyLead) names the
+// lead in originatingleadid.
+const (
+	mergedColumn      = "merged"
+	masterColumn      = "_masterid_value"
+	originatingColumn = "_originatingleadid_value"
+)
+
+// mergeColumns are the columns read besides the mapped ones to notice merges and
+// qualifications, by entity set.
+var mergeColumns = map[string][]string{
+	mapping.Accounts: {mergedColumn, masterColumn},
+	mapping.Contacts: {mergedColumn, masterColumn, originatingColumn},
+	mapping.Leads:    {mergedColumn, masterColumn},
+}
+
+// mergeObjects are the orchestrator's object types of the merged entity sets.
+var mergeObjects = map[string]orchestratorv1.SyncObjectType{
+	mapping.Accounts: orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_COMPANY,
+	mapping.Contacts: orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_LEAD,
+	mapping.Leads:    orchestratorv1.SyncObjectType_SYNC_OBJECT_TYPE_LEAD,
+}
+
+// withMergeColumns adds the merge columns of set to cols.
+func withMergeColumns(set string, cols []string) []string {
+	return append(cols, mergeColumns[set]...)
+}
+
+// mergePlan is a cycle's merges (part of plan).
+type mergePlan struct {
+	// merges are the merges and qualifications to send before the records.
+	merges []*orchestratorv1.RecordMerge
+	// gone are the rows they took away, by entity set: id → the master's id.
+	gone map[string]map[string]string
+}
+
+// planMerges finds the merges and qualifications among ch's rows: a subordinate (merged,
+// with a master) or a contact qualified from a lead the connector synced. Each becomes a
+// merge for the orchestrator, sent before the set's records (see sendMerges); the row that
+// went away is taken out of ch and remembered as merged, so that it is never sent again.
+func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes) error {
+	object, ok := mergeObjects[ch.set]
+	if !ok || len(ch.rows) == 0 {
+		return nil
+	}
+	idCol := mapping.IDColumn[ch.set]
+	ids := make([]string, len(ch.rows))
+	var leads []string
+	for i, row := range ch.rows {
+		ids[i] = row.GUID(idCol)
+		if l := row.GUID(originatingColumn); l != "" && ch.set == mapping.Contacts {
+			leads = append(leads, l)
+		}
+	}
+	known, err := c.state.Records(ctx, ch.set, ids)
+	if err != nil {
+		return err
+	}
+	knownLeads, err := c.state.Records(ctx, mapping.Leads, leads)
+	if err != nil {
+		return err
+	}
+	keep := ch.rows[:0]
+	for i, row := range ch.rows {
+		id := ids[i]
+		if p.gone[ch.set][id] != "" || parseFacts(known[id].Facts).MergedInto != "" {
+			continue // merged before (or qualified this cycle): never sent again
+		}
+		if merged, _ := row.Bool(mergedColumn); merged {
+			if master := row.GUID(masterColumn); master != "" {
+				p.addMerge(ch.set, orchestratorv1.MergeKind_MERGE_KIND_MERGE, object, id, master)
+				continue
+			}
+		}
+		if lead := row.GUID(originatingColumn); lead != "" && ch.set == mapping.Contacts {
+			if r, ok := knownLeads[lead]; ok && parseFacts(r.Facts).MergedInto == "" {
+				p.addMerge(mapping.Leads, orchestratorv1.MergeKind_MERGE_KIND_QUALIFY, object, lead, id)
+			}
+		}
+		keep = append(keep, row)
+	}
+	ch.rows = keep
+	return nil
+}
+
+// addMerge plans one merge of set's row sub into master, and remembers that sub went away.
+func (p *plan) addMerge(set string, kind orchestratorv1.MergeKind, object orchestratorv1.SyncObjectType, sub, master string) {
+	if p.gone == nil {
+		p.gone = map[string]map[string]string{}
+	}
+	if p.gone[set] == nil {
+		p.gone[set] = map[string]string{}
+	}
+	p.gone[set][sub] = master
+	p.merges = append(p.merges, &orchestratorv1.RecordMerge{ObjectType: object, Kind: kind, SubordinateExternalId: sub, MasterExternalId: master})
+	p.commit.Put = append(p.commit.Put, state.Record{EntitySet: set, CRMID: sub, Fingerprint: "merged", Facts: facts{MergedInto: master}.String()})
+}
+
+// sendMerges has the orchestrator apply the merges planned so far, 300 per call, before the
+// records that follow them are sent. A merge the orchestrator skipped (a company whose
+// master is not synced) is logged. A cycle repeated after a crash sends its merges again,
+// which the orchestrator applies once.
+func (c *Connector) sendMerges(ctx context.Context, p *plan, rep *SyncReport) error {
+	for len(p.merges) > 0 {
+		part := p.merges[:min(batch, len(p.merges))]
+		resp, err := call(ctx, c.orch, "merging records", func(ctx context.Context) (*orchestratorv1.MergeRecordsResponse, error) {
+			return c.orch.runs.MergeRecords(ctx, &orchestratorv1.MergeRecordsRequest{Merges: part})
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range resp.GetResults() {
+			m := part[i]
+			if r.GetOutcome() == orchestratorv1.MergeOutcome_MERGE_OUTCOME_SKIPPED {
+				c.log.WarnContext(ctx, "a Dynamics merge was not applied: msisync keeps the subordinate as it is and no longer updates it; apply it by hand (POST /v1/merges) once the master is synced",
+					"subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId(), "reason", r.GetReason())
+				continue
+			}
+			rep.Merges++
+			c.log.InfoContext(ctx, "Dynamics merge applied", "kind", m.GetKind().String(), "subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId(), "outcome", r.GetOutcome().String())
+		}
+		p.merges = p.merges[len(part):]
+	}
+	return nil
+}
