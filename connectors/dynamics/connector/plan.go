@@ -281,6 +281,9 @@ func (c *Connector) planDelete(p *plan, set, id string, known map[string]state.R
 		// since records may still name it.
 		return
 	}
+	if c.flagDelete(p, set, id, before, ok) {
+		return // kept, flagged deleted in the CRM (MSISYNC_DELETE_MODE=flag)
+	}
 	old := parseFacts(before.Facts)
 	if old.Role != nil {
 		p.roleDeletes = append(p.roleDeletes, *old.Role)

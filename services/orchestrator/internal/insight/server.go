@@ -2,6 +2,7 @@ package insight
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,11 +152,22 @@ func (s *Server) ListBestBets(ctx context.Context, req *orchestratorv1.ListBestB
 		return nil, err
 	}
 	resp := &orchestratorv1.ListBestBetsResponse{NextPageToken: page.GetNextPageToken()}
-	if len(page.GetBestBets()) == 0 {
+	// People flagged deleted in the CRM are left out (see deleted.go); a page may then hold
+	// fewer than page_size.
+	people := make([]string, len(page.GetBestBets()))
+	for i, b := range page.GetBestBets() {
+		people[i] = b.GetExternalPersonId()
+	}
+	deleted, err := s.deletedInCrm(ctx, people)
+	if err != nil {
+		return nil, err
+	}
+	bets := slices.DeleteFunc(page.GetBestBets(), func(b *scoringv1.BestBet) bool { return deleted[personKey(b.GetExternalPersonId())] })
+	if len(bets) == 0 {
 		return resp, nil
 	}
-	keys := make([]*personv1.LeadKey, len(page.GetBestBets()))
-	for i, b := range page.GetBestBets() {
+	keys := make([]*personv1.LeadKey, len(bets))
+	for i, b := range bets {
 		keys[i] = &personv1.LeadKey{Key: &personv1.LeadKey_Id{Id: b.GetLeadId()}}
 	}
 	got, err := s.links.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys})
@@ -166,7 +178,7 @@ func (s *Server) ListBestBets(ctx context.Context, req *orchestratorv1.ListBestB
 	for _, l := range got.GetLeads() {
 		leads[l.GetId()] = l
 	}
-	for _, b := range page.GetBestBets() {
+	for _, b := range bets {
 		bet := &orchestratorv1.BestBet{LeadId: b.GetLeadId(), ExternalPersonId: b.GetExternalPersonId(), Insight: toInsight(b.GetInsight())}
 		if l, ok := leads[b.GetLeadId()]; ok {
 			bet.FirstName, bet.LastName, bet.Email, bet.Company, bet.LeadStatus = l.GetFirstName(), l.GetLastName(), l.GetEmail(), l.GetCompany(), l.GetLeadStatus()
