@@ -22,9 +22,11 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1. Full sync", "sales person", "opportunity role",
+		"changed mapping: contacts read again in full", "records re-sent",
 		"2. Activity", "interesting moments",
 		"3. Writeback", "rows written",
 		"4. Summary", "diagnostics findings", "TEAM_OWNER", "MSI fields written back", "mkt_priority=",
+		"contacts.new_favouritecolour → favouriteColour (value), a custom field", "sync scope:",
 		"Explore:", "/identity/oauth/token", "Console", "/console/msi/persons/",
 	} {
 		if !strings.Contains(string(out), want) {

@@ -20,7 +20,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	env, err := dynenv.Start(ctx, dynenv.Options{
 		Suite: o.suite, BuildHint: "run `make demo`, which builds it", DataDir: o.dataDir, HTTPAddr: o.httpAddr, SimAddr: o.simAddr,
 		Seed:     simulator.SeedOptions{Random: int64(o.seed), Users: o.users, Accounts: o.accounts, Contacts: o.contacts, Leads: o.leads, Opportunities: o.opportunities},
-		Progress: progress.Event,
+		Progress: progress.Event, SuiteEnv: []string{demoCustomFields}, Configure: useScope,
 	})
 	if err != nil {
 		return err
@@ -30,6 +30,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintf(out, "Simulated Dynamics org at %s: %d users (%d disabled), %d accounts, %d contacts, %d leads, %d opportunities, %d stakeholder connections\n",
 		env.SimURL, seed.Users, seed.DisabledUsers, seed.Accounts, seed.Contacts, seed.Leads, seed.Opportunities, seed.StakeholderConnections)
 	fmt.Fprintf(out, "msisync suite running: REST gateway %s, logs in %s (started in %s)\n\n", env.Suite.Base(), o.dataDir, time.Since(start).Round(time.Millisecond))
+	coloured, err := colourContacts(env)
+	if err != nil {
+		return err
+	}
 
 	stepCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -41,6 +45,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	cli.PrintSync(out, rep)
 	fmt.Fprintf(out, "   %.0f entities/s pulled and applied\n\n", float64(rep.Pulled())/rep.Finished.Sub(rep.Started).Seconds())
+	if err := changeMapping(stepCtx, out, env, o.dataDir, coloured); err != nil {
+		return err
+	}
+	progress.Finish()
 
 	fmt.Fprintln(out, "2. Activity: interesting moments and score changes through the REST API, then a tier recompute")
 	act, err := env.RecordActivity(stepCtx, o.active, uint64(o.seed))
@@ -62,6 +70,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := summarize(stepCtx, out, env.API, env.Sim, rep, wb, &example); err != nil {
 		return err
 	}
+	printSettings(out, env.Config())
 	explore(out, env.Suite.Base(), env.SimURL, env.Suite.Addr("MSISYNC_ORCHESTRATOR_ADDR"), env.Secret, example, o)
 	if o.exit {
 		return nil

@@ -44,6 +44,12 @@ type Options struct {
 	// DatabaseURL keeps the suite's and the connector's data in this PostgreSQL database
 	// ("" for SQLite under DataDir).
 	DatabaseURL string
+	// SuiteEnv are more MSISYNC_* settings of the suite (NAME=value), e.g.
+	// MSISYNC_CUSTOM_FIELDS.
+	SuiteEnv []string
+	// Configure, when set, changes the connector's configuration (its field mapping, its
+	// sync scope) before the connector is built; DataDir exists by then.
+	Configure func(*connector.Config)
 }
 
 // Env is the running simulator, suite and connector.
@@ -61,6 +67,8 @@ type Env struct {
 
 	simSrv  *http.Server
 	logFile *os.File
+	cfg     connector.Config  // the connector's configuration (see Reconfigure)
+	opts    connector.Options // and its options
 }
 
 // Start starts everything and returns once the suite is healthy and the connector built.
@@ -92,6 +100,7 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	if o.DatabaseURL != "" {
 		env = append(env, "MSISYNC_DATABASE_URL="+o.DatabaseURL)
 	}
+	env = append(env, o.SuiteEnv...)
 	e.Suite, err = suiteproc.Start(ctx, suiteproc.Config{
 		Binary: o.Suite, DataDir: o.DataDir, LogPath: filepath.Join(o.DataDir, "suite.log"), HTTPAddr: o.HTTPAddr,
 		ClientID: ClientID, ClientSecret: e.Secret, BuildHint: o.BuildHint, Env: env,
@@ -113,11 +122,31 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 		OrchestratorClientID: ClientID, OrchestratorClientSecret: config.Secret(e.Secret),
 		Store: config.Store{DataDir: o.DataDir, SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(o.DatabaseURL)},
 	}
-	e.Conn, err = connector.New(ctx, cfg, connector.Options{Log: slog.New(slog.NewTextHandler(e.logFile, nil)), Progress: o.Progress})
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	e.cfg, e.opts = cfg, connector.Options{Log: slog.New(slog.NewTextHandler(e.logFile, nil)), Progress: o.Progress}
+	e.Conn, err = connector.New(ctx, cfg, e.opts)
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// Config returns the connector's configuration.
+func (e *Env) Config() connector.Config { return e.cfg }
+
+// Reconfigure restarts the connector over the same state with configure applied to its
+// configuration, as an admin who changed a setting (the field mapping) would.
+func (e *Env) Reconfigure(ctx context.Context, configure func(*connector.Config)) error {
+	cfg := e.cfg
+	configure(&cfg)
+	if err := e.Conn.Close(); err != nil {
+		return err
+	}
+	c, err := connector.New(ctx, cfg, e.opts)
+	e.Conn, e.cfg = c, cfg
+	return err
 }
 
 // Close stops the connector, the suite and the simulator.
