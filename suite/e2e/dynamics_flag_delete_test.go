@@ -89,6 +89,12 @@ func TestDynamicsFlaggedDeleteAndRestore(t *testing.T) {
 	if msg := e.deletedFlag(person); !strings.Contains(msg, "deleted in Dynamics") || !strings.Contains(msg, "MSISYNC_DELETE_MODE=flag") {
 		t.Errorf("the stored flag of %s = %q", person, msg)
 	}
+	if r := e.suite.call(http.MethodGet, "/v1/diagnostics/persons/"+person, e.tok, "", nil); r.status != http.StatusOK || !strings.Contains(string(r.raw), "deleted in Dynamics") {
+		t.Errorf("diagnostics of the flagged person: HTTP %d %s", r.status, r.raw)
+	}
+	if r := e.suite.call(http.MethodGet, "/v1/crm/findings?kind=CRM_FINDING_KIND_DELETED_IN_CRM", e.tok, "", nil); r.status != http.StatusOK || !strings.Contains(string(r.raw), person) {
+		t.Errorf("findings of kind DELETED_IN_CRM: HTTP %d %s", r.status, r.raw)
+	}
 	if e.bestBets(owner)[person] || e.writebackPeople()[person] {
 		t.Errorf("flagged: %s still on Best Bets (%v) or in the writeback feed (%v)", person, e.bestBets(owner)[person], e.writebackPeople()[person])
 	}
