@@ -26,7 +26,7 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 		"2. Activity", "interesting moments",
 		"3. Writeback", "rows written",
 		"4. Summary", "diagnostics findings", "TEAM_OWNER", "MSI fields written back", "mkt_priority=",
-		"contacts.new_favouritecolour → favouriteColour (value), a custom field", "sync scope:",
+		"contacts.new_favouritecolour → favouriteColour (value), a custom field", "sync scope: accounts where statecode eq 0",
 		"Explore:", "/identity/oauth/token", "Console", "/console/msi/persons/",
 	} {
 		if !strings.Contains(string(out), want) {

@@ -36,9 +36,11 @@ func useMapping(dataDir string) (func(*connector.Config), error) {
 	return func(c *connector.Config) { c.Mapping = path }, nil
 }
 
-// useScope sets the demo's sync scope (MSISYNC_DYNAMICS_FILTER_*, MSISYNC_DYNAMICS_SYNC_COLUMN):
-// the sync scope's part of the demo goes here; printSettings shows whatever it sets.
-func useScope(c *connector.Config) {}
+// useScope sets the demo's sync scope: active accounts only
+// (MSISYNC_DYNAMICS_FILTER_ACCOUNTS="statecode eq 0"), so the org's inactive accounts stay
+// out and their contacts, leads and opportunities come with a finding that says so;
+// printSettings shows it.
+func useScope(c *connector.Config) { c.FilterAccounts = "statecode eq 0" }
 
 // printSettings prints the connector's field mapping (its custom entries) and sync scope.
 func printSettings(out io.Writer, cfg connector.Config) {
