@@ -81,7 +81,7 @@ func DefaultFile() []byte { return slices.Clone(defaultFile) }
 
 // Default is the built-in mapping (MSISYNC_DYNAMICS_MAPPING unset).
 var Default = func() *Spec {
-	s, err := Parse(defaultFile, "default")
+	s, err := parse(defaultFile, "default", nil)
 	if err != nil {
 		panic("mapping: the embedded default.yaml is wrong: " + err.Error())
 	}
@@ -117,10 +117,15 @@ func Load(path string) (*Spec, error) {
 	return s, nil
 }
 
-// Parse reads a mapping file and checks what can be checked without the org: every entry
+// Parse reads a mapping file and checks what can be checked without the org: an object
+// (for leads, an entity set) the file leaves out keeps the built-in entries, one it names
+// gets exactly those listed (an empty list: none); every entry
 // has a column and a field, a known "as", no field twice, no field the connector sets. It
 // reports every wrong entry at once.
-func Parse(b []byte, source string) (*Spec, error) {
+func Parse(b []byte, source string) (*Spec, error) { return parse(b, source, Default) }
+
+// parse is Parse with base's entries for the sets the file leaves out (none when nil).
+func parse(b []byte, source string, base *Spec) (*Spec, error) {
 	var f File
 	d := yaml.NewDecoder(bytes.NewReader(b))
 	d.KnownFields(true)
@@ -132,6 +137,9 @@ func Parse(b []byte, source string) (*Spec, error) {
 	}}
 	var errs []error
 	for _, set := range Mappable {
+		if s.entries[set] == nil && base != nil {
+			s.entries[set] = slices.Clone(base.entries[set]) // left out: the built-in entries
+		}
 		seen := map[string]bool{}
 		for i := range s.entries[set] {
 			e := &s.entries[set][i]

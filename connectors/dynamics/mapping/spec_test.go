@@ -61,11 +61,18 @@ func TestCustomColumnsLabelsAndLookups(t *testing.T) {
 	if _, ok := rec["email"]; ok {
 		t.Errorf("an unmapped column was sent: %v", rec)
 	}
+	if !slices.Equal(s.Entries(Accounts), Default.Entries(Accounts)) || !slices.Equal(s.Entries(Leads), Default.Entries(Leads)) {
+		t.Error("the sets a file leaves out do not keep the built-in entries")
+	}
 	rec, _ = s.Contact(row(t, `{"contactid":"`+contact+`"}`), directory)
 	if rec["favouriteColour"] != "" || rec["tier"] != nil || rec["unsubscribed"] != nil {
 		t.Errorf("empty custom columns must clear: %v", rec)
 	}
-	if s.Fingerprint(Contacts) == Default.Fingerprint(Contacts) || s.Fingerprint(Accounts) == Default.Fingerprint(Accounts) && len(s.Entries(Accounts)) != 0 {
+	if s.Fingerprint(Contacts) == Default.Fingerprint(Contacts) || s.Fingerprint(Accounts) != Default.Fingerprint(Accounts) {
 		t.Error("fingerprints do not tell the mappings apart")
+	}
+	none, err := Parse([]byte(`opportunities: []`), "empty")
+	if err != nil || len(none.Entries(Opportunities)) != 0 || len(none.Entries(Accounts)) == 0 {
+		t.Errorf("an empty list maps nothing: %v %v", none.Entries(Opportunities), err)
 	}
 }
