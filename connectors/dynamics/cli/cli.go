@@ -45,7 +45,10 @@ at MSISYNC_ORCHESTRATOR_ADDR as the API client MSISYNC_CLIENT_ID / MSISYNC_CLIEN
 With --watch, MSISYNC_DYNAMICS_METRICS_ADDR (host:port) serves its Prometheus metrics at
 /metrics, and MSISYNC_ALERT_WEBHOOK_URL (signed with MSISYNC_ALERT_WEBHOOK_SECRET) hears when
 MSISYNC_ALERT_FAILED_CYCLES cycles fail in a row or Dataverse or the orchestrator cannot be
-reached. It logs its effective configuration at start, secrets redacted.
+reached. MSISYNC_DYNAMICS_FILTER_ACCOUNTS (…_CONTACTS, …_LEADS, …_OPPORTUNITIES) and
+MSISYNC_DYNAMICS_SYNC_COLUMN limit what is synced (the sync scope), and MSISYNC_DELETE_MODE=flag
+keeps what Dynamics deleted, flagged, instead of deleting it. It logs its effective
+configuration at start, secrets redacted.
 `
 
 // Run runs the command named by args (the words after "dynamics").

@@ -45,6 +45,13 @@
 //     delete behaviour): the lookups of accounts, contacts, leads and opportunities that
 //     named it are cleared, each a change in the delta feed; owners and an opportunity's
 //     customerid are left as they are. Teams carry an administrator (administratorid).
+//   - $filter: comparisons "column eq|ne literal" joined by and/or, with parentheses; other
+//     operators and functions answer 400. $filter is refused with change tracking, as in
+//     Dataverse.
+//   - accounts, contacts, leads and opportunities have Marketo's sync column new_synctomkto
+//     (Boolean, null on every seeded row; set it with PATCH /_sim/rows/{set}/{id}).
+//   - A deleted row can be restored (Restore, POST /_sim/rows/{set}/{id}/restore): it comes
+//     back with its id and columns and shows in the delta feed as a changed row.
 //   - $batch: change sets run as a plain sequence without rollback (their responses are
 //     nested in a changesetresponse part). Without Prefer: odata.continue-on-error the batch
 //     stops after the first failing operation and answers HTTP 200 with the responses so far,
