@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -116,6 +117,13 @@ func TestDynamicsQualifiedLeadKeepsItsPerson(t *testing.T) {
 	}
 	if byEmail := e.lookup("/rest/v1/leads.json", "email", []string{fmt.Sprint(before["email"])}, []string{"externalPersonId"}); len(byEmail) != 1 {
 		t.Errorf("persons with the lead's email = %v, want one", byEmail)
+	}
+	// The writeback fills in the contact's MSI columns at once (before anything else changes its values).
+	if _, err := e.conn.WritebackOnce(context.Background()); err != nil {
+		t.Fatalf("WritebackOnce: %v", err)
+	}
+	if row, _ := e.sim.Get("contacts", contact); fmt.Sprint(row["mkt_leadscore"]) != "500" || row["mkt_lastinterestingmomentdesc"] != "Asked for a demo" {
+		t.Errorf("MSI columns on the contact = score %v, moment %v; want the lead's", row["mkt_leadscore"], row["mkt_lastinterestingmomentdesc"])
 	}
 	if r := e.suite.call(http.MethodPost, "/v1/scoring/tiers:recompute", e.tok, "", map[string]any{}); r.status != http.StatusOK {
 		t.Fatalf("recomputing the tiers: HTTP %d %s", r.status, r.raw)

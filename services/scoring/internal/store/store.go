@@ -171,7 +171,9 @@ type Recompute struct {
 // lead's derived values is appended to the change feed in the transaction that makes it.
 type Store interface {
 	// SyncLinks creates or replaces up to MaxBatch lead links in one transaction (a lead id
-	// repeated keeps its last link). It never touches scores. Lead ids must be positive.
+	// repeated keeps its last link). It never touches scores. A lead with derived values
+	// whose external person id changes to another non-empty one gets a feed entry with all
+	// its values (so the writeback reaches the new CRM row). Lead ids must be positive.
 	SyncLinks(ctx context.Context, links []Link) error
 	// DeleteLeads forgets up to MaxBatch leads: links, activities and derived values.
 	// Unknown ids are ignored. Feed entries already written stay in the feed.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/platform/sqldb"
+	"github.com/msisync/msisync/services/scoring/internal/model"
 	"github.com/msisync/msisync/services/scoring/internal/store"
 )
 
@@ -36,13 +37,38 @@ func (s *Store) SyncLinks(ctx context.Context, links []store.Link) error {
 	}
 	q := sqldb.InsertRows("leads", linkColumns, len(last)) + " ON CONFLICT (lead_id) DO UPDATE SET " +
 		"external_person_id = excluded.external_person_id, person_key = excluded.person_key, owner_id = excluded.owner_id, owner_key = excluded.owner_key"
-	return s.write(ctx, func(tx *sql.Tx, _ time.Time) error {
+	ids := make([]any, 0, len(last))
+	for id := range last {
+		ids = append(ids, id)
+	}
+	return s.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		before, err := s.leads(ctx, tx, "lead_id", ids)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
 			return fmt.Errorf("storing lead links: %w", err)
 		}
-		return nil
+		// A lead with MSI values that now has another CRM id (a CRM lead qualified into a
+		// contact, say) gets a feed entry with all its values, so that the writeback fills
+		// in the new CRM row at once.
+		var moved []*lead
+		var fields []model.Field
+		for _, l := range before {
+			n := links[last[l.link.LeadID]]
+			if n.PersonKey == l.link.PersonKey || n.PersonKey == "" || l.st.UpdatedAt.IsZero() {
+				continue
+			}
+			l.link = n
+			moved, fields = append(moved, l), append(fields, allFields)
+		}
+		return s.appendChanges(ctx, tx, moved, fields, now)
 	})
 }
+
+// allFields are all the MSI fields a feed entry can list.
+const allFields = model.FieldLeadScore | model.FieldUrgency | model.FieldRelativeScore | model.FieldRelativeUrgency | model.FieldPriority |
+	model.FieldMomentType | model.FieldMomentDate | model.FieldMomentDesc | model.FieldMomentSource
 
 // DeleteLeads implements store.Store.
 func (s *Store) DeleteLeads(ctx context.Context, leadIDs []int32) error {

@@ -66,3 +66,22 @@ func testMerge(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testRelinkFeeds checks that a scored lead whose CRM id changes (a qualified lead) gets a
+// feed entry under its new id, and that a link with the same id, or a lead without values,
+// gets none.
+func testRelinkFeeds(t *testing.T, s store.Store) {
+	syncLinks(t, s, link(1, "lead-1", "rep"), link(2, "lead-2", "rep"))
+	record(t, s, delta(1, 25))
+	seq := lastSeq(t, s)
+	syncLinks(t, s, link(1, "contact-1", "rep"), link(2, "contact-2", "rep"))
+	feed := changes(t, s, seq)
+	if len(feed) != 1 || feed[0].Insight.LeadID != 1 || feed[0].Insight.PersonID != "contact-1" || feed[0].Insight.Score != 25 {
+		t.Fatalf("feed after the CRM id changed = %+v, want one entry for lead 1 under contact-1", feed)
+	}
+	seq = lastSeq(t, s)
+	syncLinks(t, s, link(1, "contact-1", "other-rep"))
+	if feed := changes(t, s, seq); len(feed) != 0 {
+		t.Errorf("an owner change fed %+v", feed)
+	}
+}
