@@ -206,3 +206,51 @@ func TestDynamicsMergedContactsBecomeOne(t *testing.T) {
 		t.Errorf("merging opportunities: HTTP %d %s, want 400 naming the object type", bad.status, bad.raw)
 	}
 }
+
+func TestDynamicsMergedAccountsBecomeOne(t *testing.T) {
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 47, Users: 3, Accounts: 6, Contacts: 12, Leads: 3, Opportunities: 6})
+	e.sync()
+	// The subordinate: a synced account that an opportunity names; the master: another one.
+	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId"})
+	var sub, master, opp string
+	for _, id := range e.sim.IDs("opportunities") {
+		row, _ := e.sim.Get("opportunities", id)
+		if a := fmt.Sprint(row["_parentaccountid_value"]); companies[a] != nil {
+			sub, opp = a, id
+			break
+		}
+	}
+	for id := range companies {
+		if id != sub {
+			master = id
+			break
+		}
+	}
+	if sub == "" || master == "" {
+		t.Fatalf("no two synced accounts, one with an opportunity: %v", companies)
+	}
+	// A person from another source names the subordinate too.
+	r := e.suite.call(http.MethodPost, "/rest/v1/leads.json", e.tok, "", map[string]any{"action": "createOrUpdate", "lookupField": "externalPersonId",
+		"input": []map[string]any{{"externalPersonId": "web-visitor-7", "email": "visitor7@example.com", "externalCompanyId": sub}}})
+	if !strings.Contains(string(r.raw), "created") {
+		t.Fatalf("creating the lead: %s", r.raw)
+	}
+
+	e.simAdmin("/_sim/merge", map[string]any{"entitySet": "accounts", "masterId": master, "subordinateId": sub})
+	if rep := e.sync(); rep.Merges != 1 {
+		t.Errorf("cycle after the merge applied %d merges, want 1", rep.Merges)
+	}
+	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{sub, master}, []string{"externalCompanyId"}); got[sub] != nil || got[master] == nil {
+		t.Errorf("companies after the merge = %v, want only the master %s", got, master)
+	}
+	if l := e.leads([]string{"web-visitor-7"}, "externalCompanyId")["web-visitor-7"]; fmt.Sprint(l["externalCompanyId"]) != master {
+		t.Errorf("the other source's person = %v, want it moved to the master %s", l, master)
+	}
+	if o := e.lookup("/rest/v1/opportunities.json", "externalOpportunityId", []string{opp}, []string{"externalOpportunityId", "externalCompanyId"})[opp]; fmt.Sprint(o["externalCompanyId"]) != master {
+		t.Errorf("opportunity %s = %v, want it on the master %s", opp, o, master)
+	}
+	d := e.suite.call(http.MethodGet, "/v1/diagnostics/companies/"+sub, e.tok, "", nil)
+	if !strings.Contains(string(d.raw), "merged it into company '"+master+"'") {
+		t.Errorf("diagnostics of the subordinate company = %s", d.raw)
+	}
+}
