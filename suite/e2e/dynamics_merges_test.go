@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msisync/msisync/connectors/dynamics/connector"
 	"github.com/msisync/msisync/connectors/dynamics/simulator"
 )
 
@@ -165,8 +166,21 @@ func TestDynamicsMergedContactsBecomeOne(t *testing.T) {
 	e.insight(master, 12, "Visited the docs")
 
 	e.simAdmin("/_sim/merge", map[string]any{"entitySet": "contacts", "masterId": master, "subordinateId": sub})
+	// The cycle stops (as a killed process would) once the merge is applied and the first
+	// records after it (the re-parented roles) are sent; nothing is saved, so the next cycle
+	// sends the merge again, which changes nothing the second time.
+	ctx, cancel := context.WithCancel(context.Background())
+	e.progress = func(ev connector.Event) {
+		if ev.Phase == connector.PhaseSend {
+			cancel()
+		}
+	}
+	if _, err := e.conn.SyncOnce(ctx); err == nil {
+		t.Fatal("the interrupted cycle reported success")
+	}
+	e.progress = nil
 	if rep := e.sync(); rep.Merges != 1 {
-		t.Errorf("cycle after the merge applied %d merges, want 1", rep.Merges)
+		t.Errorf("the repeated cycle after the merge applied %d merges, want 1", rep.Merges)
 	}
 	got := e.leads([]string{sub, master}, "id", "leadScore")
 	if _, ok := got[sub]; ok {
