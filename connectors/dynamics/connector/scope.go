@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/msisync/msisync/connectors/dynamics/dataverse"
 	"github.com/msisync/msisync/connectors/dynamics/mapping"
@@ -71,8 +72,10 @@ type scope struct {
 	columnSets map[string]bool
 	// remove removes a row that leaves the scope from msisync, instead of leaving it.
 	remove bool
-	// checked is true once the scope was checked against the org.
+	// checked is true once the scope was checked against the org; mu guards it and
+	// columnSets while the check runs (every cycle calls checkScope before reading them).
 	checked bool
+	mu      sync.Mutex
 }
 
 // newScope reads the scope settings.
@@ -196,6 +199,8 @@ func filterColumns(expr string) ([]string, error) {
 // Boolean column of at least one scoped table; the sets that have it are remembered.
 func (c *Connector) checkScope(ctx context.Context) error {
 	s := c.scope
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.checked || (len(s.filters) == 0 && s.column == "") {
 		s.checked = true
 		return nil
