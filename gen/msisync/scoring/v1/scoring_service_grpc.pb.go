@@ -48,7 +48,9 @@ const (
 type ScoringServiceClient interface {
 	// SyncLeadLinks creates or replaces up to 300 lead links (lead id → CRM id and owner). The
 	// orchestrator calls it after every successful lead create or update; a changed owner
-	// moves the lead to the new owner's Best Bets at once. It never touches scores.
+	// moves the lead to the new owner's Best Bets at once. It never touches scores; a scored
+	// lead whose CRM id changes (a lead qualified into a contact) gets a change-feed entry
+	// with all its values under the new id, so the writeback fills in the new CRM row.
 	SyncLeadLinks(ctx context.Context, in *SyncLeadLinksRequest, opts ...grpc.CallOption) (*SyncLeadLinksResponse, error)
 	// DeleteLeadLinks forgets up to 300 leads after the person service deleted them: their
 	// links, score changes, interesting moments and derived values. Unknown ids are ignored.
@@ -240,7 +242,9 @@ func (c *scoringServiceClient) ListActivities(ctx context.Context, in *ListActiv
 type ScoringServiceServer interface {
 	// SyncLeadLinks creates or replaces up to 300 lead links (lead id → CRM id and owner). The
 	// orchestrator calls it after every successful lead create or update; a changed owner
-	// moves the lead to the new owner's Best Bets at once. It never touches scores.
+	// moves the lead to the new owner's Best Bets at once. It never touches scores; a scored
+	// lead whose CRM id changes (a lead qualified into a contact) gets a change-feed entry
+	// with all its values under the new id, so the writeback fills in the new CRM row.
 	SyncLeadLinks(context.Context, *SyncLeadLinksRequest) (*SyncLeadLinksResponse, error)
 	// DeleteLeadLinks forgets up to 300 leads after the person service deleted them: their
 	// links, score changes, interesting moments and derived values. Unknown ids are ignored.
