@@ -58,13 +58,27 @@ func TestDynamicsScopeFilterKeepsInactiveAccountsOutWithFindingsOnTheirContacts(
 	if err := e.sim.Update("accounts", account, map[string]any{"statecode": 1}); err != nil {
 		t.Fatal(err)
 	}
+	var owner string
+	for _, id := range e.sim.IDs("systemusers") {
+		if row, _ := e.sim.Get("systemusers", id); row["isdisabled"] == false && row["applicationid"] == nil {
+			owner = id
+			break
+		}
+	}
+	opp, err := e.sim.Upsert("opportunities", map[string]any{"name": "Renewal", "_parentaccountid_value": account, "_ownerid_value": owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opportunity := func() map[string]map[string]any {
+		return e.lookup("/rest/v1/opportunities.json", "externalOpportunityId", []string{opp}, []string{"externalOpportunityId", "externalCompanyId"})
+	}
 
 	// A filter naming a column the org does not have is refused before anything is sent,
 	// naming the setting and the column.
 	e.reconfigure(func(c *connector.Config) { c.FilterAccounts = "statcode eq 0" })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := e.conn.SyncOnce(ctx)
+	_, err = e.conn.SyncOnce(ctx)
 	if err == nil || !strings.Contains(err.Error(), "MSISYNC_DYNAMICS_FILTER_ACCOUNTS") || !strings.Contains(err.Error(), "no column statcode") {
 		t.Fatalf("SyncOnce with an unknown filter column: %v", err)
 	}
@@ -97,6 +111,14 @@ func TestDynamicsScopeFilterKeepsInactiveAccountsOutWithFindingsOnTheirContacts(
 		}
 	}
 
+	// The account's opportunity is held: MSI cannot show it without its company.
+	if got := opportunity(); len(got) != 0 {
+		t.Errorf("the opportunity of the inactive account was synced: %v", got)
+	}
+	if msgs := e.scopeFindings(opp); len(msgs) != 1 || !strings.Contains(msgs[0], "MSI cannot show an opportunity without its company") {
+		t.Errorf("findings of the opportunity = %q", msgs)
+	}
+
 	// The account is activated: the next cycle sends it, links its contacts to it and
 	// resolves their findings.
 	if err := e.sim.Update("accounts", account, map[string]any{"statecode": 0}); err != nil {
@@ -114,6 +136,12 @@ func TestDynamicsScopeFilterKeepsInactiveAccountsOutWithFindingsOnTheirContacts(
 		if msgs := e.scopeFindings(id); len(msgs) != 0 {
 			t.Errorf("contact %s still has scope findings: %q", id, msgs)
 		}
+	}
+	if got := opportunity(); strings.ToLower(fmt.Sprint(got[opp]["externalCompanyId"])) != account {
+		t.Errorf("the opportunity after the activation = %v, want it with company %s", got, account)
+	}
+	if msgs := e.scopeFindings(opp); len(msgs) != 0 {
+		t.Errorf("the opportunity still has scope findings: %q", msgs)
 	}
 }
 
