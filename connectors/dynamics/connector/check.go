@@ -1,6 +1,9 @@
 package connector
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Check checks the connector's configuration against the Dynamics org (its metadata):
 // the sync scope (see scope.go) and the field mapping (see mapping.go, CheckMapping). Every sync cycle calls it first, so a
@@ -15,6 +18,9 @@ func (c *Connector) Check(ctx context.Context) error {
 		return nil
 	}
 	if err := c.CheckMapping(ctx); err != nil {
+		if me := (*MappingError)(nil); !errors.As(err, &me) {
+			return &UncheckedError{Err: err}
+		}
 		return err
 	}
 	c.mapped.Store(true)

@@ -26,6 +26,22 @@ func (e *MappingError) Error() string {
 		e.Source, len(e.Entries), strings.Join(e.Entries, "\n  "))
 }
 
+// UncheckedError is a field mapping that could not be checked because Dataverse or the
+// orchestrator could not be reached. Every sync cycle checks first, so watch mode may start
+// and leave the check to its cycles (and their alerts).
+type UncheckedError struct {
+	// Err is why the check could not be made.
+	Err error
+}
+
+// Error implements error.
+func (e *UncheckedError) Error() string {
+	return "the field mapping (MSISYNC_DYNAMICS_MAPPING) could not be checked yet: " + e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *UncheckedError) Unwrap() error { return e.Err }
+
 // tableOf names the Dataverse table of each mappable entity set.
 var tableOf = map[string]string{
 	mapping.SystemUsers: "systemuser", mapping.Accounts: "account", mapping.Contacts: "contact",
