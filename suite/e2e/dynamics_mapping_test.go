@@ -18,14 +18,15 @@ import (
 var mappingSeed = simulator.SeedOptions{Random: 43, Users: 4, Accounts: 6, Contacts: 20, Leads: 6, Opportunities: 3}
 
 // mappingCustomFields declares the custom Marketo fields the mapping tests map to.
-const mappingCustomFields = "MSISYNC_CUSTOM_FIELDS=leads:favouriteColour:string,leads:tier:integer"
+const mappingCustomFields = "MSISYNC_CUSTOM_FIELDS=leads:favouriteColour:string,leads:tier:integer,leads:segment:string"
 
 // customMapping is the default mapping plus the org's custom columns new_favouritecolour
-// (contacts and leads) and cr123_tier (contacts), mapped to custom Marketo fields.
+// (contacts and leads), cr123_tier and the option set cr123_segment (contacts, by its
+// label), mapped to custom Marketo fields.
 func customMapping(t *testing.T, extra string) string {
 	t.Helper()
 	text := strings.Replace(string(mapping.DefaultFile()), "    - {column: mobilephone, field: mobilePhone}\n",
-		"    - {column: mobilephone, field: mobilePhone}\n    - {column: new_favouritecolour, field: favouriteColour}\n    - {column: cr123_tier, field: tier, as: number}\n", 1)
+		"    - {column: mobilephone, field: mobilePhone}\n    - {column: new_favouritecolour, field: favouriteColour}\n    - {column: cr123_tier, field: tier, as: number}\n    - {column: cr123_segment, field: segment, as: label}\n", 1)
 	text = strings.Replace(text, "    - {column: companyname, field: company}\n",
 		"    - {column: companyname, field: company}\n    - {column: new_favouritecolour, field: favouriteColour}\n", 1)
 	text += extra
@@ -45,9 +46,9 @@ func TestDynamicsCustomColumnsReachCustomFields(t *testing.T) {
 	contacts, leads := e.sim.IDs("contacts"), e.sim.IDs("leads")
 	colour := func(i int) string { return []string{"teal", "amber", ""}[i%3] }
 	for i, id := range contacts {
-		cols := map[string]any{"new_favouritecolour": colour(i), "cr123_tier": i}
+		cols := map[string]any{"new_favouritecolour": colour(i), "cr123_tier": i, "cr123_segment": 100000002}
 		if colour(i) == "" {
-			cols = map[string]any{"new_favouritecolour": nil, "cr123_tier": nil}
+			cols = map[string]any{"new_favouritecolour": nil, "cr123_tier": nil, "cr123_segment": nil}
 		}
 		if err := e.sim.Update("contacts", id, cols); err != nil {
 			t.Fatal(err)
@@ -59,7 +60,7 @@ func TestDynamicsCustomColumnsReachCustomFields(t *testing.T) {
 	path := customMapping(t, "")
 	e.reconfigure(func(c *connector.Config) { c.Mapping = path })
 	e.sync()
-	got := e.leads(contacts, "favouriteColour", "tier")
+	got := e.leads(contacts, "favouriteColour", "tier", "segment")
 	var withColour string
 	for i, id := range contacts {
 		c, ok := got[id]
@@ -72,8 +73,8 @@ func TestDynamicsCustomColumnsReachCustomFields(t *testing.T) {
 			}
 			continue
 		}
-		if c["favouriteColour"] != colour(i) || c["tier"] != float64(i) {
-			t.Errorf("contact %s: %v, want colour %s and tier %d", id, c, colour(i), i)
+		if c["favouriteColour"] != colour(i) || c["tier"] != float64(i) || c["segment"] != "Enterprise" {
+			t.Errorf("contact %s: %v, want colour %s, tier %d and the segment's label Enterprise", id, c, colour(i), i)
 		}
 		withColour = id
 	}

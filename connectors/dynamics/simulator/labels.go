@@ -1,6 +1,7 @@
 package simulator
 
-// picklistLabels are the display labels of the out-of-box option sets the simulator serves,
+// picklistLabels are the display labels of the option sets the simulator serves (the
+// out-of-box ones, and a custom one),
 // by table logical name and column: Dataverse returns them as the column's
 // OData.Community.Display.V1.FormattedValue annotation when annotations are asked for.
 var picklistLabels = map[string]map[string]map[int64]string{
@@ -16,7 +17,10 @@ var picklistLabels = map[string]map[string]map[int64]string{
 			32: "Vehicle Retail", 33: "Wholesale"},
 		"statecode": {0: "Active", 1: "Inactive"},
 	},
-	"contact": {"statecode": {0: "Active", 1: "Inactive"}},
+	"contact": {
+		"statecode":     {0: "Active", 1: "Inactive"},
+		"cr123_segment": {100000000: "SMB", 100000001: "Mid-market", 100000002: "Enterprise"}, // a custom option set
+	},
 	"lead": {
 		"leadsourcecode": {1: "Advertisement", 2: "Employee Referral", 3: "External Referral", 4: "Partner", 5: "Public Relations",
 			6: "Seminar", 7: "Trade Show", 8: "Web", 9: "Word of Mouth", 10: "Other"},

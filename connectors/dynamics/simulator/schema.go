@@ -123,7 +123,7 @@ var tableDefs = []*tableDef{
 		c("telephone1", tString, "String"), c("mobilephone", tString, "String"), c("address1_city", tString, "String"),
 		c("address1_country", tString, "String"), lk("parentcustomerid", "Customer", "account", "contact"),
 		lk("originatingleadid", "Lookup", "lead"), lk("masterid", "Lookup", "contact"), c("merged", tBool, "Boolean"),
-		c("new_favouritecolour", tString, "String"), c("cr123_tier", tInt, "Integer"), // custom columns (an org's own)
+		c("new_favouritecolour", tString, "String"), c("cr123_tier", tInt, "Integer"), c("cr123_segment", tInt, "Picklist"), // custom columns (an org's own)
 		ownerCol, syncCol, stateCol, modifiedCol, versionCol,
 	)},
 	{set: "leads", logical: "lead", primaryID: "leadid", primaryName: "fullname", typeCode: 4, cols: withMkt(
