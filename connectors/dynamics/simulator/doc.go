@@ -34,8 +34,11 @@
 //     rows as $deletedEntity entries. Delta tokens unknown to this instance (e.g. after a
 //     restart) are treated as expired.
 //   - Lookup annotations: lookuplogicalname and FormattedValue (the target's primary name);
-//     FormattedValue of the out-of-box option sets (labels.go); associatednavigationproperty
-//     is not produced.
+//     FormattedValue of the out-of-box option sets and of one custom one (labels.go);
+//     associatednavigationproperty is not produced.
+//   - Custom columns, as an org's own, in the data and the metadata (not seeded):
+//     new_favouritecolour (text) on contacts and leads, cr123_tier (whole number) and the
+//     option set cr123_segment on contacts.
 //   - PATCH bodies may set lookups as "_x_value" (a simulator convenience) or with
 //     "x@odata.bind": "/accounts(<guid>)". fullname is recomputed from firstname/lastname.
 //   - Connections written through the Web API are stored as single rows; the reciprocal pair
