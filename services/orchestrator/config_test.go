@@ -83,3 +83,15 @@ func TestValidateLimitsAndClients(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateCustomFields(t *testing.T) {
+	c := validConfig()
+	c.CustomFields = "leads:favouriteColour:string,leads:tier:integer"
+	if err := c.Validate(); err != nil {
+		t.Errorf("declared custom fields: %v", err)
+	}
+	c.CustomFields = "leads:tier:date,companies:x:string"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MSISYNC_CUSTOM_FIELDS") || !strings.Contains(err.Error(), "leads:tier:date") || !strings.Contains(err.Error(), "only leads") {
+		t.Errorf("bad custom fields: %v", err)
+	}
+}
