@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/connector"
+	"github.com/msisync/msisync/connectors/dynamics/mapping"
 	"github.com/msisync/msisync/connectors/dynamics/simulator"
 )
 
@@ -146,6 +147,24 @@ func TestDynamicsQualifiedLeadKeepsItsPerson(t *testing.T) {
 	}
 	if got := e.leads([]string{lead, contact}, "id"); len(got) != 1 || got[contact]["id"] != before["id"] {
 		t.Errorf("after the lead changed again: %v", got)
+	}
+	// A full resync reads every row again: the lead still stays with its contact.
+	if _, err := e.conn.Resync(context.Background()); err != nil {
+		t.Fatalf("Resync: %v", err)
+	}
+	if got := e.leads([]string{lead, contact}, "id"); len(got) != 1 || got[contact]["id"] != before["id"] {
+		t.Errorf("after a full resync: %v", got)
+	}
+	// Dynamics deletes the qualified lead: nothing of it is left in msisync to delete.
+	if err := e.sim.Delete("leads", lead); err != nil {
+		t.Fatal(err)
+	}
+	rep := e.sync()
+	if o := object(rep, mapping.Lead); o.Deleted != 0 || o.DeletesWaiting != 0 {
+		t.Errorf("deleting the qualified lead deleted %d and left %d waiting; want none", o.Deleted, o.DeletesWaiting)
+	}
+	if got := e.leads([]string{contact}, "id"); got[contact]["id"] != before["id"] {
+		t.Errorf("the contact after its lead was deleted: %v", got)
 	}
 }
 

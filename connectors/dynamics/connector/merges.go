@@ -48,7 +48,8 @@ type mergePlan struct {
 // planMerges finds the merges and qualifications among ch's rows: a subordinate (merged,
 // with a master) or a contact qualified from a lead the connector synced. Each becomes a
 // merge for the orchestrator, sent before the set's records (see sendMerges); the row that
-// went away is taken out of ch and remembered as merged, so that it is never sent again.
+// went away is remembered as merged (p.gone now, its state's facts from then on), so that
+// planSet never sends it again.
 func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes) error {
 	object, ok := mergeObjects[ch.set]
 	if !ok || len(ch.rows) == 0 {
@@ -71,11 +72,14 @@ func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes) error 
 	if err != nil {
 		return err
 	}
-	keep := ch.rows[:0]
 	for i, row := range ch.rows {
 		id := ids[i]
-		if p.gone[ch.set][id] != "" || parseFacts(known[id].Facts).MergedInto != "" {
-			continue // merged before (or qualified this cycle): never sent again
+		if master := parseFacts(known[id].Facts).MergedInto; master != "" {
+			p.markGone(ch.set, id, master) // merged before: never sent again
+			continue
+		}
+		if p.gone[ch.set][id] != "" {
+			continue // qualified this cycle
 		}
 		if merged, _ := row.Bool(mergedColumn); merged {
 			if master := row.GUID(masterColumn); master != "" {
@@ -88,14 +92,12 @@ func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes) error 
 				p.addMerge(mapping.Leads, orchestratorv1.MergeKind_MERGE_KIND_QUALIFY, object, lead, id)
 			}
 		}
-		keep = append(keep, row)
 	}
-	ch.rows = keep
 	return nil
 }
 
-// addMerge plans one merge of set's row sub into master, and remembers that sub went away.
-func (p *plan) addMerge(set string, kind orchestratorv1.MergeKind, object orchestratorv1.SyncObjectType, sub, master string) {
+// markGone remembers that set's row sub went into master: planSet skips it.
+func (p *plan) markGone(set, sub, master string) {
 	if p.gone == nil {
 		p.gone = map[string]map[string]string{}
 	}
@@ -103,6 +105,11 @@ func (p *plan) addMerge(set string, kind orchestratorv1.MergeKind, object orches
 		p.gone[set] = map[string]string{}
 	}
 	p.gone[set][sub] = master
+}
+
+// addMerge plans one merge of set's row sub into master, and remembers that sub went away.
+func (p *plan) addMerge(set string, kind orchestratorv1.MergeKind, object orchestratorv1.SyncObjectType, sub, master string) {
+	p.markGone(set, sub, master)
 	p.merges = append(p.merges, &orchestratorv1.RecordMerge{ObjectType: object, Kind: kind, SubordinateExternalId: sub, MasterExternalId: master})
 	p.commit.Put = append(p.commit.Put, state.Record{EntitySet: set, CRMID: sub, Fingerprint: "merged", Facts: facts{MergedInto: master}.String()})
 }

@@ -198,12 +198,20 @@ func (c *Connector) planSet(ctx context.Context, p *plan, ch *changes) error {
 		return err
 	}
 	for i, row := range ch.rows {
+		if p.gone[ch.set][ids[i]] != "" {
+			continue // merged or qualified into another record (merges.go)
+		}
 		if c.planScope(p, ch, ids[i], known[ids[i]]) {
 			continue // out of the sync scope
 		}
 		c.planRow(p, ch.set, ids[i], row, known[ids[i]], p.directory, p.roles)
 	}
 	for _, id := range ch.deleted {
+		if parseFacts(known[id].Facts).MergedInto != "" {
+			// It went into another record (merges.go): nothing of it is left to delete.
+			p.commit.Delete = append(p.commit.Delete, state.Key{EntitySet: ch.set, CRMID: id})
+			continue
+		}
 		c.planDelete(p, ch.set, id, known)
 	}
 	return nil
