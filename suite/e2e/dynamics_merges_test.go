@@ -287,3 +287,33 @@ func TestDynamicsMergedAccountsBecomeOne(t *testing.T) {
 		t.Errorf("diagnostics of the subordinate company = %s", d.raw)
 	}
 }
+
+func TestDynamicsMergedLeadsBecomeOne(t *testing.T) {
+	start := time.Now().Add(-time.Minute)
+	e := newDynamicsEnv(t, simulator.SeedOptions{Random: 53, Users: 3, Accounts: 3, Contacts: 4, Leads: 6, Opportunities: 1})
+	e.sync()
+	var synced []string
+	for id := range e.leads(e.sim.IDs("leads")) {
+		synced = append(synced, id)
+	}
+	if len(synced) < 2 {
+		t.Fatalf("only %d leads synced", len(synced))
+	}
+	master, sub := synced[0], synced[1]
+	people := e.leads([]string{master}, "id")
+	e.insight(sub, 8, "Downloaded the brochure")
+	e.simAdmin("/_sim/merge", map[string]any{"entitySet": "leads", "masterId": master, "subordinateId": sub})
+	if rep := e.sync(); rep.Merges != 1 {
+		t.Errorf("cycle after the merge applied %d merges, want 1", rep.Merges)
+	}
+	got := e.leads([]string{sub, master}, "id", "leadScore", "msiLastInterestingMomentDesc")
+	if got[sub] != nil || got[master]["leadScore"] != 8.0 || got[master]["msiLastInterestingMomentDesc"] != "Downloaded the brochure" {
+		t.Errorf("after the merge: %v, want only the master %s, with the subordinate's score and moment", got, master)
+	}
+	if m := e.momentsOf(people[master]["id"], start); len(m) != 1 {
+		t.Errorf("the master's moments = %v", m)
+	}
+	if d := e.diagnosis(sub); !strings.Contains(d, "merged it into person '"+master+"'") {
+		t.Errorf("diagnostics of the subordinate lead = %s", d)
+	}
+}
