@@ -50,29 +50,23 @@ const maxMergeRounds = 1000
 // msisync id and everything attached to it (a qualified lead becoming its contact). Each
 // step is idempotent, so a merge repeated after a failure half-way finishes it.
 func (a *Applier) MergePerson(ctx context.Context, sub, master string) (MergeOutcome, error) {
+	// Both persons are locked under both their names (a role may name a lead by its
+	// msisync id), so no write can name the subordinate while its roles move and it goes;
+	// they are looked up again under the lock.
+	s, m, err := a.mergedPersons(ctx, sub, master)
+	if err != nil {
+		return MergeOutcome{}, err
+	}
 	var locks lockSet
-	locks.add(links.Lead, sub)
-	locks.add(links.Lead, master)
+	locks.addLead(s.GetId(), sub)
+	locks.addLead(m.GetId(), master)
 	unlock, err := a.lockDeleted(ctx, locks)
 	if err != nil {
 		return MergeOutcome{}, err
 	}
 	defer unlock()
-	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{
-		Keys:       []*personv1.LeadKey{{Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: sub}}, {Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: master}}},
-		ReadFields: linkFields,
-	})
-	if err != nil {
-		return MergeOutcome{}, errorf("looking up the merged persons", err)
-	}
-	var s, m *personv1.Lead
-	for _, l := range got.GetLeads() {
-		switch extid.Key(l.GetExternalPersonId()) {
-		case extid.Key(sub):
-			s = l
-		case extid.Key(master):
-			m = l
-		}
+	if s, m, err = a.mergedPersons(ctx, sub, master); err != nil {
+		return MergeOutcome{}, err
 	}
 	switch {
 	case s == nil:
@@ -100,6 +94,26 @@ func (a *Applier) MergePerson(ctx context.Context, sub, master string) (MergeOut
 		return MergeOutcome{Result: MergeSkipped, MasterID: m.GetId(), Reason: reasons(r[0])}, nil
 	}
 	return MergeOutcome{Result: Merged, MasterID: m.GetId()}, nil
+}
+
+// mergedPersons looks up the persons with the CRM ids sub and master (nil when missing).
+func (a *Applier) mergedPersons(ctx context.Context, sub, master string) (s, m *personv1.Lead, err error) {
+	got, err := a.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{
+		Keys:       []*personv1.LeadKey{{Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: sub}}, {Key: &personv1.LeadKey_ExternalPersonId{ExternalPersonId: master}}},
+		ReadFields: linkFields,
+	})
+	if err != nil {
+		return nil, nil, errorf("looking up the merged persons", err)
+	}
+	for _, l := range got.GetLeads() {
+		switch extid.Key(l.GetExternalPersonId()) {
+		case extid.Key(sub):
+			s = l
+		case extid.Key(master):
+			m = l
+		}
+	}
+	return s, m, nil
 }
 
 // rekeyPerson gives the person s the CRM id master and tells the scoring service.
