@@ -270,8 +270,8 @@ func TestDynamicsMergedAccountsBecomeOne(t *testing.T) {
 	}
 
 	e.simAdmin("/_sim/merge", map[string]any{"entitySet": "accounts", "masterId": master, "subordinateId": sub})
-	if rep := e.sync(); rep.Merges != 1 {
-		t.Errorf("cycle after the merge applied %d merges, want 1", rep.Merges)
+	if rep := e.sync(); rep.Merges != 1 || !strings.Contains(rep.String(), " 1 merges;") {
+		t.Errorf("cycle after the merge applied %d merges, want 1: %s", rep.Merges, rep)
 	}
 	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{sub, master}, []string{"externalCompanyId"}); got[sub] != nil || got[master] == nil {
 		t.Errorf("companies after the merge = %v, want only the master %s", got, master)

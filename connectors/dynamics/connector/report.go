@@ -132,6 +132,9 @@ func (r *SyncReport) String() string {
 			s = s[:len(s)-1] + fmt.Sprintf(", %d deletes waiting;", o.DeletesWaiting)
 		}
 	}
+	if r.Merges > 0 {
+		s += fmt.Sprintf(" %d merges;", r.Merges)
+	}
 	return s + fmt.Sprintf(" %d findings, %d resolved", r.Findings, r.Resolved)
 }
 
