@@ -41,6 +41,34 @@ func (e *dynamicsEnv) accountWithContacts() (string, []string) {
 	return "", nil
 }
 
+// openOpportunity creates, and syncs, an opportunity owned by an active user on a synced
+// account other than not.
+func (e *dynamicsEnv) openOpportunity(not string) string {
+	e.t.Helper()
+	var owner, account string
+	for _, id := range e.sim.IDs("systemusers") {
+		if row, _ := e.sim.Get("systemusers", id); row["isdisabled"] == false && row["applicationid"] == nil {
+			owner = id
+			break
+		}
+	}
+	for id := range e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId"}) {
+		if id != not {
+			account = id
+			break
+		}
+	}
+	opp, err := e.sim.Upsert("opportunities", map[string]any{"name": "Expansion", "_parentaccountid_value": account, "_ownerid_value": owner})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.sync()
+	if got := e.lookup("/rest/v1/opportunities.json", "externalOpportunityId", []string{opp}, []string{"externalOpportunityId"}); len(got) != 1 {
+		e.t.Fatalf("the new opportunity on account %s (owner %s) is not in msisync", account, owner)
+	}
+	return opp
+}
+
 // scopeFindings returns the messages of the OTHER findings of id that mention the sync scope.
 func (e *dynamicsEnv) scopeFindings(id string) []string {
 	var out []string
@@ -171,6 +199,19 @@ func TestDynamicsSyncColumnNoYesNo(t *testing.T) {
 			if msgs := e.scopeFindings(contacts[1]); len(msgs) != 1 || !strings.Contains(msgs[0], "(new_synctomkto is No)") {
 				t.Errorf("No: findings of contact %s = %q", contacts[1], msgs)
 			}
+			// A stakeholder role of the contact that is out is not sent either, with a finding.
+			opp := e.openOpportunity(account)
+			conn, err := e.sim.Connect(opp, person, "Champion")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.sync()
+			if got := e.roles(opp); got[person+"/Champion"] {
+				t.Errorf("No: the role of the contact out of scope was synced: %v", got)
+			}
+			if msgs := e.scopeFindings(conn); len(msgs) != 1 || !strings.Contains(msgs[0], "its role 'Champion' on opportunity '"+opp+"' is not synced") {
+				t.Errorf("No: findings of the connection %s = %q", conn, msgs)
+			}
 
 			// No → Yes: both are synced in the next cycle, the contacts with their company.
 			for set, id := range map[string]string{"accounts": account, "contacts": person} {
@@ -188,6 +229,12 @@ func TestDynamicsSyncColumnNoYesNo(t *testing.T) {
 			if msgs := e.scopeFindings(contacts[1]); len(msgs) != 0 {
 				t.Errorf("Yes: contact %s keeps its findings %q", contacts[1], msgs)
 			}
+			if got := e.roles(opp); !got[person+"/Champion"] {
+				t.Errorf("Yes: the contact's role is not in msisync: %v", got)
+			}
+			if msgs := e.scopeFindings(conn); len(msgs) != 0 {
+				t.Errorf("Yes: the connection keeps its findings %q", msgs)
+			}
 			title := fmt.Sprint(got[person]["title"])
 
 			// Yes → No (and a change): left as it was, or removed.
@@ -197,8 +244,8 @@ func TestDynamicsSyncColumnNoYesNo(t *testing.T) {
 			e.sync()
 			got = e.leads([]string{person}, "title")
 			switch {
-			case remove && len(got) != 0:
-				t.Errorf("Yes → No with MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE: the contact is still in msisync: %v", got)
+			case remove && (len(got) != 0 || e.roles(opp)[person+"/Champion"]):
+				t.Errorf("Yes → No with MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE: the contact or its role is still in msisync: %v, roles %v", got, e.roles(opp))
 			case !remove && (len(got) != 1 || fmt.Sprint(got[person]["title"]) != title):
 				t.Errorf("Yes → No: the contact = %v, want it left as it was (title %q)", got, title)
 			}

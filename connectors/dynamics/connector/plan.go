@@ -245,7 +245,7 @@ func (c *Connector) planRow(p *plan, set, id string, row dataverse.Row, before s
 	case mapping.Connections:
 		role = mapping.Connection(row, roles)
 	}
-	rec, found = c.scopeParent(p, set, id, row, rec, found)
+	rec, role, found = c.scopeParent(p, set, id, row, rec, role, found)
 	if role != nil {
 		k := mapping.KeyOf(role)
 		now.Role = &k

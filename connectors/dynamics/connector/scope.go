@@ -258,17 +258,22 @@ func (c *Connector) columns(set string) []string {
 	return withMergeColumns(set, c.mapping.Columns(set))
 }
 
-// parentColumns are the lookups by which a child names its account, by entity set.
+// parentColumns are the lookups by which a child names its account, or the contact of its
+// opportunity role, by entity set.
 var parentColumns = map[string][]string{
 	mapping.Contacts:      {"_parentcustomerid_value"},
 	mapping.Leads:         {"_parentaccountid_value"},
 	mapping.Opportunities: {"_parentaccountid_value", "_customerid_value"},
+	mapping.Connections:   {"_record2id_value"},
 }
+
+// isParent reports whether set holds the parents the scope tracks (see plan.parents).
+func isParent(set string) bool { return set == mapping.Accounts || set == mapping.Contacts }
 
 // applyScope marks the rows of ch that are out of scope, with the reason, and learns which
 // of the accounts its rows name are out of scope (see plan.parents).
 func (c *Connector) applyScope(ctx context.Context, p *plan, ch *changes) error {
-	if len(parentColumns[ch.set]) > 0 && c.scope.limits(mapping.Accounts) {
+	if len(parentColumns[ch.set]) > 0 && (c.scope.limits(mapping.Accounts) || c.scope.limits(mapping.Contacts)) {
 		if err := c.loadParents(ctx, p, ch); err != nil {
 			return err
 		}
@@ -336,15 +341,15 @@ func (c *Connector) matching(ctx context.Context, ch *changes) (map[string]bool,
 	return in, nil
 }
 
-// loadParents learns, for the accounts ch's rows name that this cycle has not decided on,
-// whether they are out of scope and not in msisync (from the connector's state).
+// loadParents learns, for the accounts and contacts ch's rows name that this cycle has not
+// decided on, whether they are out of scope and not in msisync (from the connector's state).
 func (c *Connector) loadParents(ctx context.Context, p *plan, ch *changes) error {
 	var ids []string
 	for _, row := range ch.rows {
 		for _, col := range parentColumns[ch.set] {
 			id := row.GUID(col)
-			if id == "" || strings.EqualFold(row.LookupType(col), "contact") {
-				continue // a contact customer is no account
+			if id == "" {
+				continue
 			}
 			if _, ok := p.parents[id]; !ok && !slices.Contains(ids, id) {
 				ids = append(ids, id)
@@ -354,21 +359,26 @@ func (c *Connector) loadParents(ctx context.Context, p *plan, ch *changes) error
 	if len(ids) == 0 {
 		return nil
 	}
-	known, err := c.state.Records(ctx, mapping.Accounts, ids)
-	if err != nil {
-		return err
-	}
 	for _, id := range ids {
 		p.parents[id] = ""
-		if r, ok := known[id]; ok && r.Fingerprint == outFingerprint {
-			p.parents[id] = parseFacts(r.Facts).Scope
+	}
+	for _, set := range []string{mapping.Accounts, mapping.Contacts} {
+		known, err := c.state.Records(ctx, set, ids)
+		if err != nil {
+			return err
+		}
+		for id, r := range known {
+			if r.Fingerprint == outFingerprint {
+				p.parents[id] = parseFacts(r.Facts).Scope
+			}
 		}
 	}
 	return nil
 }
 
-// scopeChildren adds to ch the rows of its set that name an account which entered or left
-// msisync through the scope this cycle (read in full), so that they are re-mapped.
+// scopeChildren adds to ch the rows of its set that name an account or a contact which
+// entered or left msisync through the scope this cycle (read in full), so that they are
+// re-mapped.
 func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) error {
 	cols := parentColumns[ch.set]
 	if len(cols) == 0 || len(p.scopeSwitched) == 0 {
@@ -409,7 +419,7 @@ func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) err
 func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Record) bool {
 	reason, out := ch.out[id]
 	if !out {
-		if ch.set == mapping.Accounts && c.scope.limits(ch.set) {
+		if isParent(ch.set) && c.scope.limits(ch.set) {
 			p.parents[id] = ""
 			if before.Fingerprint == outFingerprint {
 				p.scopeSwitched = append(p.scopeSwitched, id)
@@ -421,7 +431,7 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 	inMsisync := before.Fingerprint != "" && before.Fingerprint != outFingerprint
 	if inMsisync && !c.scope.remove {
 		// Left as it is: msisync keeps what it was last sent.
-		if ch.set == mapping.Accounts {
+		if isParent(ch.set) {
 			p.parents[id] = ""
 		}
 		if before.Fingerprint == keptFingerprint {
@@ -432,7 +442,7 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 		p.commit.Put = append(p.commit.Put, state.Record{EntitySet: ch.set, CRMID: id, Fingerprint: keptFingerprint, Facts: old.String()})
 		return true
 	}
-	if ch.set == mapping.Accounts {
+	if isParent(ch.set) {
 		p.parents[id] = reason
 	}
 	if before.Fingerprint == outFingerprint && old.Scope == reason {
@@ -446,7 +456,7 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 		if old.Role != nil {
 			p.roleDeletes = append(p.roleDeletes, *old.Role)
 		}
-		if ch.set == mapping.Accounts {
+		if isParent(ch.set) {
 			p.scopeSwitched = append(p.scopeSwitched, id)
 		}
 	}
@@ -459,7 +469,41 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 
 // scopeParent keeps a child away from an account that is out of scope: a contact or lead is
 // sent without its company, an opportunity is held, each with a finding naming the account.
-func (c *Connector) scopeParent(p *plan, set, id string, row dataverse.Row, rec mapping.Record, found []mapping.Finding) (mapping.Record, []mapping.Finding) {
+// The opportunity role of a contact out of scope (and not in msisync) is not sent either,
+// with a finding on the opportunity (its customer) or on the connection (a stakeholder).
+func (c *Connector) scopeParent(p *plan, set, id string, row dataverse.Row, rec, role mapping.Record, found []mapping.Finding) (mapping.Record, mapping.Record, []mapping.Finding) {
+	rec, found = scopeAccount(p, set, id, row, rec, found)
+	role, found = scopeRole(p, set, id, role, found)
+	return rec, role, found
+}
+
+// scopeRole drops a role whose contact is out of scope, with a finding.
+func scopeRole(p *plan, set, id string, role mapping.Record, found []mapping.Finding) (mapping.Record, []mapping.Finding) {
+	if role == nil {
+		return nil, found
+	}
+	person, _ := role["externalPersonId"].(string)
+	reason := p.parents[strings.ToLower(person)]
+	if person == "" || reason == "" {
+		return role, found
+	}
+	name, _ := role["role"].(string)
+	opp, _ := role["externalOpportunityId"].(string)
+	msg := "contact '" + person + "' is outside the sync scope (" + reason + "): its role '" + name + "' on opportunity '" + opp + "' is not synced; bring the contact into the sync scope"
+	if set == mapping.Connections {
+		return nil, append(found, mapping.Finding{Object: mapping.OpportunityRole, ExternalID: id, Kind: outOfScope, Message: msg})
+	}
+	for i := range found { // one finding of a kind per record: join the account's
+		if found[i].Kind == outOfScope {
+			found[i].Message += "; " + msg
+			return nil, found
+		}
+	}
+	return nil, append(found, mapping.Finding{Object: mapping.Opportunity, ExternalID: id, Kind: outOfScope, Message: msg})
+}
+
+// scopeAccount keeps a record away from an account out of scope (see scopeParent).
+func scopeAccount(p *plan, set, id string, row dataverse.Row, rec mapping.Record, found []mapping.Finding) (mapping.Record, []mapping.Finding) {
 	if rec == nil || len(parentColumns[set]) == 0 {
 		return rec, found
 	}
