@@ -286,6 +286,25 @@ func TestDynamicsMergedAccountsBecomeOne(t *testing.T) {
 	if !strings.Contains(string(d.raw), "merged it into company '"+master+"'") {
 		t.Errorf("diagnostics of the subordinate company = %s", d.raw)
 	}
+
+	// A master new in Dynamics, merged into in the same cycle: the merge waits until the
+	// cycle's records (the new master among them) are applied.
+	row, _ := e.sim.Get("accounts", master)
+	newer, err := e.sim.Upsert("accounts", map[string]any{"name": "Acme Holdings", "_ownerid_value": row["_ownerid_value"],
+		"_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": e.sim.LookupTarget("accounts", master, "_ownerid_value")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.simAdmin("/_sim/merge", map[string]any{"entitySet": "accounts", "masterId": newer, "subordinateId": master})
+	if rep := e.sync(); rep.Merges != 1 {
+		t.Errorf("cycle merging into a new master applied %d merges, want 1", rep.Merges)
+	}
+	if got := e.lookup("/rest/v1/companies.json", "externalCompanyId", []string{master, newer}, []string{"externalCompanyId"}); got[master] != nil || got[newer] == nil {
+		t.Errorf("companies after merging into a new master = %v, want only %s", got, newer)
+	}
+	if l := e.leads([]string{"web-visitor-7"}, "externalCompanyId")["web-visitor-7"]; fmt.Sprint(l["externalCompanyId"]) != newer {
+		t.Errorf("the other source's person = %v, want it on the new master %s", l, newer)
+	}
 }
 
 func TestDynamicsMergedLeadsBecomeOne(t *testing.T) {

@@ -43,6 +43,9 @@ type mergePlan struct {
 	merges []*orchestratorv1.RecordMerge
 	// gone are the rows they took away, by entity set: id → the master's id.
 	gone map[string]map[string]string
+	// late are the merges the orchestrator skipped before the records were applied (a
+	// company whose master arrives in the same cycle): sent again once they are.
+	late []*orchestratorv1.RecordMerge
 }
 
 // planMerges finds the merges and qualifications among ch's rows: a subordinate (merged,
@@ -116,28 +119,51 @@ func (p *plan) addMerge(set string, kind orchestratorv1.MergeKind, object orches
 
 // sendMerges has the orchestrator apply the merges planned so far, 300 per call, before the
 // records that follow them are sent. A merge the orchestrator skipped (a company whose
-// master is not synced) is logged. A cycle repeated after a crash sends its merges again,
-// which the orchestrator applies once.
+// master is not synced yet) waits for sendLateMerges. A cycle repeated after a crash sends
+// its merges again, which the orchestrator applies once.
 func (c *Connector) sendMerges(ctx context.Context, p *plan, rep *SyncReport) error {
-	for len(p.merges) > 0 {
-		part := p.merges[:min(batch, len(p.merges))]
+	skipped, err := c.merge(ctx, p.merges, rep)
+	p.merges, p.late = nil, append(p.late, skipped...)
+	return err
+}
+
+// sendLateMerges sends the skipped merges again once the cycle's records are applied (the
+// master may have arrived with them). One still skipped is logged: msisync keeps its
+// subordinate as it is.
+func (c *Connector) sendLateMerges(ctx context.Context, p *plan, rep *SyncReport) error {
+	skipped, err := c.merge(ctx, p.late, rep)
+	if err != nil {
+		return err
+	}
+	for _, m := range skipped {
+		c.log.WarnContext(ctx, "a Dynamics merge was not applied: msisync keeps the subordinate as it is and no longer updates it; apply it by hand (POST /v1/merges) once the master is synced",
+			"subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId())
+	}
+	p.late = nil
+	return nil
+}
+
+// merge sends merges, 300 per call, and returns those the orchestrator skipped.
+func (c *Connector) merge(ctx context.Context, merges []*orchestratorv1.RecordMerge, rep *SyncReport) ([]*orchestratorv1.RecordMerge, error) {
+	var skipped []*orchestratorv1.RecordMerge
+	for start := 0; start < len(merges); start += batch {
+		part := merges[start:min(start+batch, len(merges))]
 		resp, err := call(ctx, c.orch, "merging records", func(ctx context.Context) (*orchestratorv1.MergeRecordsResponse, error) {
 			return c.orch.runs.MergeRecords(ctx, &orchestratorv1.MergeRecordsRequest{Merges: part})
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, r := range resp.GetResults() {
 			m := part[i]
 			if r.GetOutcome() == orchestratorv1.MergeOutcome_MERGE_OUTCOME_SKIPPED {
-				c.log.WarnContext(ctx, "a Dynamics merge was not applied: msisync keeps the subordinate as it is and no longer updates it; apply it by hand (POST /v1/merges) once the master is synced",
-					"subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId(), "reason", r.GetReason())
+				c.log.InfoContext(ctx, "a Dynamics merge was skipped", "subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId(), "reason", r.GetReason())
+				skipped = append(skipped, m)
 				continue
 			}
 			rep.Merges++
 			c.log.InfoContext(ctx, "Dynamics merge applied", "kind", m.GetKind().String(), "subordinate", m.GetSubordinateExternalId(), "master", m.GetMasterExternalId(), "outcome", r.GetOutcome().String())
 		}
-		p.merges = p.merges[len(part):]
 	}
-	return nil
+	return skipped, nil
 }

@@ -156,6 +156,9 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		return nil, err
 	}
 	rep.Apply, mark = time.Since(mark), time.Now()
+	if err := c.sendLateMerges(ctx, p, rep); err != nil {
+		return nil, err
+	}
 	if err := c.applyDeletes(ctx, p, rep); err != nil {
 		return nil, err
 	}
