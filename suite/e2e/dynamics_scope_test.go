@@ -252,3 +252,51 @@ func TestDynamicsSyncColumnNoYesNo(t *testing.T) {
 		})
 	}
 }
+
+func TestDynamicsOpportunityLeavingTheScopeTakesItsRolesAlong(t *testing.T) {
+	e := newDynamicsEnv(t, scopeSeed)
+	e.reconfigure(func(c *connector.Config) {
+		c.FilterOpportunities = "statecode eq 0"
+		c.SyncColumnRemove = true
+	})
+	e.sync()
+	var person string
+	for id := range e.syncedContacts() {
+		person = id
+		break
+	}
+	opp := e.openOpportunity("")
+	conn, err := e.sim.Connect(opp, person, "Champion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if !e.roles(opp)[person+"/Champion"] {
+		t.Fatalf("the stakeholder role is not in msisync: %v", e.roles(opp))
+	}
+
+	// The opportunity is closed, so it leaves the scope and is removed: its role goes first,
+	// with a finding on the connection.
+	if err := e.sim.Update("opportunities", opp, map[string]any{"statecode": 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if got := e.lookup("/rest/v1/opportunities.json", "externalOpportunityId", []string{opp}, []string{"externalOpportunityId"}); len(got) != 0 {
+		t.Errorf("the closed opportunity is still in msisync: %v", got)
+	}
+	if msgs := e.scopeFindings(conn); len(msgs) != 1 || !strings.Contains(msgs[0], "opportunity '"+opp+"' is outside the sync scope (statecode eq 0)") {
+		t.Errorf("findings of the connection = %q", msgs)
+	}
+
+	// Reopened, it comes back with its role.
+	if err := e.sim.Update("opportunities", opp, map[string]any{"statecode": 0}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if !e.roles(opp)[person+"/Champion"] {
+		t.Errorf("the reopened opportunity's role is not back: %v", e.roles(opp))
+	}
+	if msgs := e.scopeFindings(conn); len(msgs) != 0 {
+		t.Errorf("the connection keeps its findings %q", msgs)
+	}
+}

@@ -94,12 +94,14 @@ type plan struct {
 	// whose administrator's status changed. The records they own are read again and
 	// re-mapped.
 	switched []string
-	// parents are the accounts whose scope is known this cycle: the reason an account is out
-	// of the sync scope and not in msisync, "" when it is not (see scope.go).
+	// parents are the accounts, contacts and opportunities whose scope is known this cycle:
+	// the reason one is out of the sync scope and not in msisync, "" when it is not (see
+	// scope.go).
 	parents map[string]string
-	// scopeSwitched are the accounts that entered or left msisync through the sync scope
-	// this cycle: their contacts, leads and opportunities are read again and re-mapped.
-	scopeSwitched []string
+	// scopeSwitched are the accounts, contacts and opportunities that entered or left
+	// msisync through the sync scope this cycle: the records under them are read again and
+	// re-mapped (see scopeChildren).
+	scopeSwitched []switched
 }
 
 // userDirectory answers mapping.Users from the stored users plus this cycle's, the teams'

@@ -30,8 +30,9 @@ import (
 // row that comes into scope is sent in that cycle. A contact, lead or opportunity whose
 // account is out of scope (and not in msisync) gets a CRM finding that names the account and
 // the scope: a contact or lead is sent without its company; an opportunity, which MSI cannot
-// show without its company, is held. When an account enters or leaves msisync that way, its
-// contacts, leads and opportunities are read again and re-mapped.
+// show without its company, is held. An opportunity role whose contact or opportunity is out
+// of scope is not sent, with a finding. When an account, contact or opportunity enters or
+// leaves msisync that way, the records under it are read again and re-mapped.
 
 // scopedSets are the entity sets a scope can limit.
 var scopedSets = []string{mapping.Accounts, mapping.Contacts, mapping.Leads, mapping.Opportunities}
@@ -264,16 +265,18 @@ var parentColumns = map[string][]string{
 	mapping.Contacts:      {"_parentcustomerid_value"},
 	mapping.Leads:         {"_parentaccountid_value"},
 	mapping.Opportunities: {"_parentaccountid_value", "_customerid_value"},
-	mapping.Connections:   {"_record2id_value"},
+	mapping.Connections:   {"_record1id_value", "_record2id_value"},
 }
 
 // isParent reports whether set holds the parents the scope tracks (see plan.parents).
-func isParent(set string) bool { return set == mapping.Accounts || set == mapping.Contacts }
+func isParent(set string) bool {
+	return set == mapping.Accounts || set == mapping.Contacts || set == mapping.Opportunities
+}
 
 // applyScope marks the rows of ch that are out of scope, with the reason, and learns which
 // of the accounts its rows name are out of scope (see plan.parents).
 func (c *Connector) applyScope(ctx context.Context, p *plan, ch *changes) error {
-	if len(parentColumns[ch.set]) > 0 && (c.scope.limits(mapping.Accounts) || c.scope.limits(mapping.Contacts)) {
+	if len(parentColumns[ch.set]) > 0 && (c.scope.limits(mapping.Accounts) || c.scope.limits(mapping.Contacts) || c.scope.limits(mapping.Opportunities)) {
 		if err := c.loadParents(ctx, p, ch); err != nil {
 			return err
 		}
@@ -362,7 +365,7 @@ func (c *Connector) loadParents(ctx context.Context, p *plan, ch *changes) error
 	for _, id := range ids {
 		p.parents[id] = ""
 	}
-	for _, set := range []string{mapping.Accounts, mapping.Contacts} {
+	for _, set := range []string{mapping.Accounts, mapping.Contacts, mapping.Opportunities} {
 		known, err := c.state.Records(ctx, set, ids)
 		if err != nil {
 			return err
@@ -376,12 +379,26 @@ func (c *Connector) loadParents(ctx context.Context, p *plan, ch *changes) error
 	return nil
 }
 
-// scopeChildren adds to ch the rows of its set that name an account or a contact which
-// entered or left msisync through the scope this cycle (read in full), so that they are
-// re-mapped.
+// childColumns are, by child entity set and then by parent entity set, the lookups by which
+// a child row names a parent the scope tracks.
+var childColumns = map[string]map[string][]string{
+	mapping.Contacts:      {mapping.Accounts: {"_parentcustomerid_value"}},
+	mapping.Leads:         {mapping.Accounts: {"_parentaccountid_value"}},
+	mapping.Opportunities: {mapping.Accounts: {"_parentaccountid_value", "_customerid_value"}, mapping.Contacts: {"_customerid_value"}},
+	mapping.Connections:   {mapping.Contacts: {"_record2id_value"}, mapping.Opportunities: {"_record1id_value"}},
+}
+
+// scopeChildren adds to ch the rows of its set that name an account, contact or opportunity
+// which entered or left msisync through the scope this cycle (read in full, 40 comparisons
+// a query), so that they are re-mapped.
 func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) error {
-	cols := parentColumns[ch.set]
-	if len(cols) == 0 || len(p.scopeSwitched) == 0 {
+	var terms []string
+	for _, sw := range p.scopeSwitched {
+		for _, col := range childColumns[ch.set][sw.set] {
+			terms = append(terms, col+" eq "+sw.id)
+		}
+	}
+	if len(terms) == 0 {
 		return nil
 	}
 	idCol := mapping.IDColumn[ch.set]
@@ -389,15 +406,12 @@ func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) err
 	for _, row := range ch.rows {
 		seen[row.GUID(idCol)] = true
 	}
-	for _, account := range p.scopeSwitched {
-		terms := make([]string, len(cols))
-		for i, col := range cols {
-			terms[i] = col + " eq " + account
-		}
-		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: strings.Join(terms, " or ")})
+	for start := 0; start < len(terms); start += scopeIDsPerQuery {
+		filter := strings.Join(terms[start:min(start+scopeIDsPerQuery, len(terms))], " or ")
+		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: filter})
 		for {
 			if err != nil {
-				return fmt.Errorf("reading the %s of account %s: %w", ch.set, account, err)
+				return fmt.Errorf("reading the %s under records that entered or left the sync scope: %w", ch.set, err)
 			}
 			for _, row := range page.Rows {
 				if id := row.GUID(idCol); id != "" && !seen[id] {
@@ -414,6 +428,11 @@ func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) err
 	return nil
 }
 
+// switched is a record that entered or left msisync through the scope.
+type switched struct {
+	set, id string
+}
+
 // planScope handles a row of a scoped set before it is mapped: it reports true when the row
 // is out of scope (and plans what that means), false when the row is to be mapped.
 func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Record) bool {
@@ -422,7 +441,7 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 		if isParent(ch.set) && c.scope.limits(ch.set) {
 			p.parents[id] = ""
 			if before.Fingerprint == outFingerprint {
-				p.scopeSwitched = append(p.scopeSwitched, id)
+				p.scopeSwitched = append(p.scopeSwitched, switched{ch.set, id})
 			}
 		}
 		return false
@@ -457,7 +476,7 @@ func (c *Connector) planScope(p *plan, ch *changes, id string, before state.Reco
 			p.roleDeletes = append(p.roleDeletes, *old.Role)
 		}
 		if isParent(ch.set) {
-			p.scopeSwitched = append(p.scopeSwitched, id)
+			p.scopeSwitched = append(p.scopeSwitched, switched{ch.set, id})
 		}
 	}
 	for _, k := range old.Findings {
@@ -483,13 +502,16 @@ func scopeRole(p *plan, set, id string, role mapping.Record, found []mapping.Fin
 		return nil, found
 	}
 	person, _ := role["externalPersonId"].(string)
-	reason := p.parents[strings.ToLower(person)]
-	if person == "" || reason == "" {
-		return role, found
-	}
 	name, _ := role["role"].(string)
 	opp, _ := role["externalOpportunityId"].(string)
-	msg := "contact '" + person + "' is outside the sync scope (" + reason + "): its role '" + name + "' on opportunity '" + opp + "' is not synced; bring the contact into the sync scope"
+	var msg string
+	if reason := p.parents[strings.ToLower(person)]; person != "" && reason != "" {
+		msg = "contact '" + person + "' is outside the sync scope (" + reason + "): its role '" + name + "' on opportunity '" + opp + "' is not synced; bring the contact into the sync scope"
+	} else if reason := p.parents[strings.ToLower(opp)]; opp != "" && reason != "" && set == mapping.Connections {
+		msg = "opportunity '" + opp + "' is outside the sync scope (" + reason + "): the role '" + name + "' of contact '" + person + "' on it is not synced; bring the opportunity into the sync scope"
+	} else {
+		return role, found
+	}
 	if set == mapping.Connections {
 		return nil, append(found, mapping.Finding{Object: mapping.OpportunityRole, ExternalID: id, Kind: outOfScope, Message: msg})
 	}
