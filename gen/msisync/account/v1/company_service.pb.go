@@ -602,6 +602,89 @@ func (x *CountCompanyReferencesResponse) GetSalesPersons() []*v1.ReferenceCount 
 	return nil
 }
 
+// CountCompaniesRequest takes no parameters.
+type CountCompaniesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountCompaniesRequest) Reset() {
+	*x = CountCompaniesRequest{}
+	mi := &file_msisync_account_v1_company_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountCompaniesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountCompaniesRequest) ProtoMessage() {}
+
+func (x *CountCompaniesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_account_v1_company_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountCompaniesRequest.ProtoReflect.Descriptor instead.
+func (*CountCompaniesRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_account_v1_company_service_proto_rawDescGZIP(), []int{10}
+}
+
+// CountCompaniesResponse holds the count.
+type CountCompaniesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many companies are stored.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountCompaniesResponse) Reset() {
+	*x = CountCompaniesResponse{}
+	mi := &file_msisync_account_v1_company_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountCompaniesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountCompaniesResponse) ProtoMessage() {}
+
+func (x *CountCompaniesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_account_v1_company_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountCompaniesResponse.ProtoReflect.Descriptor instead.
+func (*CountCompaniesResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_account_v1_company_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountCompaniesResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_msisync_account_v1_company_service_proto protoreflect.FileDescriptor
 
 const file_msisync_account_v1_company_service_proto_rawDesc = "" +
@@ -633,19 +716,23 @@ const file_msisync_account_v1_company_service_proto_rawDesc = "" +
 	"\x1dCountCompanyReferencesRequest\x129\n" +
 	"\x19external_sales_person_ids\x18\x01 \x03(\tR\x16externalSalesPersonIds\"h\n" +
 	"\x1eCountCompanyReferencesResponse\x12F\n" +
-	"\rsales_persons\x18\x01 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons*\xb1\x01\n" +
+	"\rsales_persons\x18\x01 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons\"\x17\n" +
+	"\x15CountCompaniesRequest\".\n" +
+	"\x16CountCompaniesResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count*\xb1\x01\n" +
 	"\fCompanyField\x12\x1d\n" +
 	"\x19COMPANY_FIELD_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10COMPANY_FIELD_ID\x10\x01\x12%\n" +
 	"!COMPANY_FIELD_EXTERNAL_COMPANY_ID\x10\x02\x12\x19\n" +
 	"\x15COMPANY_FIELD_COMPANY\x10\x03\x12*\n" +
-	"&COMPANY_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x042\xcb\x04\n" +
+	"&COMPANY_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x042\xb9\x05\n" +
 	"\x0eCompanyService\x12d\n" +
 	"\rSyncCompanies\x12(.msisync.account.v1.SyncCompaniesRequest\x1a).msisync.account.v1.SyncCompaniesResponse\x12i\n" +
 	"\rListCompanies\x12(.msisync.account.v1.ListCompaniesRequest\x1a).msisync.account.v1.ListCompaniesResponse\"\x03\x90\x02\x01\x12u\n" +
 	"\x11BatchGetCompanies\x12,.msisync.account.v1.BatchGetCompaniesRequest\x1a-.msisync.account.v1.BatchGetCompaniesResponse\"\x03\x90\x02\x01\x12j\n" +
 	"\x0fDeleteCompanies\x12*.msisync.account.v1.DeleteCompaniesRequest\x1a+.msisync.account.v1.DeleteCompaniesResponse\x12\x84\x01\n" +
-	"\x16CountCompanyReferences\x121.msisync.account.v1.CountCompanyReferencesRequest\x1a2.msisync.account.v1.CountCompanyReferencesResponse\"\x03\x90\x02\x01B\xd4\x01\n" +
+	"\x16CountCompanyReferences\x121.msisync.account.v1.CountCompanyReferencesRequest\x1a2.msisync.account.v1.CountCompanyReferencesResponse\"\x03\x90\x02\x01\x12l\n" +
+	"\x0eCountCompanies\x12).msisync.account.v1.CountCompaniesRequest\x1a*.msisync.account.v1.CountCompaniesResponse\"\x03\x90\x02\x01B\xd4\x01\n" +
 	"\x16com.msisync.account.v1B\x13CompanyServiceProtoP\x01Z;github.com/msisync/msisync/gen/msisync/account/v1;accountv1\xa2\x02\x03MAX\xaa\x02\x12Msisync.Account.V1\xca\x02\x12Msisync\\Account\\V1\xe2\x02\x1eMsisync\\Account\\V1\\GPBMetadata\xea\x02\x14Msisync::Account::V1b\x06proto3"
 
 var (
@@ -661,7 +748,7 @@ func file_msisync_account_v1_company_service_proto_rawDescGZIP() []byte {
 }
 
 var file_msisync_account_v1_company_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_msisync_account_v1_company_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_msisync_account_v1_company_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_msisync_account_v1_company_service_proto_goTypes = []any{
 	(CompanyField)(0),                      // 0: msisync.account.v1.CompanyField
 	(*SyncCompaniesRequest)(nil),           // 1: msisync.account.v1.SyncCompaniesRequest
@@ -674,38 +761,42 @@ var file_msisync_account_v1_company_service_proto_goTypes = []any{
 	(*DeleteCompaniesResponse)(nil),        // 8: msisync.account.v1.DeleteCompaniesResponse
 	(*CountCompanyReferencesRequest)(nil),  // 9: msisync.account.v1.CountCompanyReferencesRequest
 	(*CountCompanyReferencesResponse)(nil), // 10: msisync.account.v1.CountCompanyReferencesResponse
-	(v1.SyncAction)(0),                     // 11: msisync.common.v1.SyncAction
-	(v1.DedupeBy)(0),                       // 12: msisync.common.v1.DedupeBy
-	(*CompanyInput)(nil),                   // 13: msisync.account.v1.CompanyInput
-	(*v1.RecordResult)(nil),                // 14: msisync.common.v1.RecordResult
-	(*Company)(nil),                        // 15: msisync.account.v1.Company
-	(*CompanyKey)(nil),                     // 16: msisync.account.v1.CompanyKey
-	(*v1.ReferenceCount)(nil),              // 17: msisync.common.v1.ReferenceCount
+	(*CountCompaniesRequest)(nil),          // 11: msisync.account.v1.CountCompaniesRequest
+	(*CountCompaniesResponse)(nil),         // 12: msisync.account.v1.CountCompaniesResponse
+	(v1.SyncAction)(0),                     // 13: msisync.common.v1.SyncAction
+	(v1.DedupeBy)(0),                       // 14: msisync.common.v1.DedupeBy
+	(*CompanyInput)(nil),                   // 15: msisync.account.v1.CompanyInput
+	(*v1.RecordResult)(nil),                // 16: msisync.common.v1.RecordResult
+	(*Company)(nil),                        // 17: msisync.account.v1.Company
+	(*CompanyKey)(nil),                     // 18: msisync.account.v1.CompanyKey
+	(*v1.ReferenceCount)(nil),              // 19: msisync.common.v1.ReferenceCount
 }
 var file_msisync_account_v1_company_service_proto_depIdxs = []int32{
-	11, // 0: msisync.account.v1.SyncCompaniesRequest.action:type_name -> msisync.common.v1.SyncAction
-	12, // 1: msisync.account.v1.SyncCompaniesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
-	13, // 2: msisync.account.v1.SyncCompaniesRequest.input:type_name -> msisync.account.v1.CompanyInput
-	14, // 3: msisync.account.v1.SyncCompaniesResponse.results:type_name -> msisync.common.v1.RecordResult
+	13, // 0: msisync.account.v1.SyncCompaniesRequest.action:type_name -> msisync.common.v1.SyncAction
+	14, // 1: msisync.account.v1.SyncCompaniesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
+	15, // 2: msisync.account.v1.SyncCompaniesRequest.input:type_name -> msisync.account.v1.CompanyInput
+	16, // 3: msisync.account.v1.SyncCompaniesResponse.results:type_name -> msisync.common.v1.RecordResult
 	0,  // 4: msisync.account.v1.ListCompaniesRequest.filter_field:type_name -> msisync.account.v1.CompanyField
-	15, // 5: msisync.account.v1.ListCompaniesResponse.companies:type_name -> msisync.account.v1.Company
-	16, // 6: msisync.account.v1.BatchGetCompaniesRequest.keys:type_name -> msisync.account.v1.CompanyKey
-	15, // 7: msisync.account.v1.BatchGetCompaniesResponse.companies:type_name -> msisync.account.v1.Company
-	16, // 8: msisync.account.v1.DeleteCompaniesRequest.keys:type_name -> msisync.account.v1.CompanyKey
-	14, // 9: msisync.account.v1.DeleteCompaniesResponse.results:type_name -> msisync.common.v1.RecordResult
-	17, // 10: msisync.account.v1.CountCompanyReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
+	17, // 5: msisync.account.v1.ListCompaniesResponse.companies:type_name -> msisync.account.v1.Company
+	18, // 6: msisync.account.v1.BatchGetCompaniesRequest.keys:type_name -> msisync.account.v1.CompanyKey
+	17, // 7: msisync.account.v1.BatchGetCompaniesResponse.companies:type_name -> msisync.account.v1.Company
+	18, // 8: msisync.account.v1.DeleteCompaniesRequest.keys:type_name -> msisync.account.v1.CompanyKey
+	16, // 9: msisync.account.v1.DeleteCompaniesResponse.results:type_name -> msisync.common.v1.RecordResult
+	19, // 10: msisync.account.v1.CountCompanyReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
 	1,  // 11: msisync.account.v1.CompanyService.SyncCompanies:input_type -> msisync.account.v1.SyncCompaniesRequest
 	3,  // 12: msisync.account.v1.CompanyService.ListCompanies:input_type -> msisync.account.v1.ListCompaniesRequest
 	5,  // 13: msisync.account.v1.CompanyService.BatchGetCompanies:input_type -> msisync.account.v1.BatchGetCompaniesRequest
 	7,  // 14: msisync.account.v1.CompanyService.DeleteCompanies:input_type -> msisync.account.v1.DeleteCompaniesRequest
 	9,  // 15: msisync.account.v1.CompanyService.CountCompanyReferences:input_type -> msisync.account.v1.CountCompanyReferencesRequest
-	2,  // 16: msisync.account.v1.CompanyService.SyncCompanies:output_type -> msisync.account.v1.SyncCompaniesResponse
-	4,  // 17: msisync.account.v1.CompanyService.ListCompanies:output_type -> msisync.account.v1.ListCompaniesResponse
-	6,  // 18: msisync.account.v1.CompanyService.BatchGetCompanies:output_type -> msisync.account.v1.BatchGetCompaniesResponse
-	8,  // 19: msisync.account.v1.CompanyService.DeleteCompanies:output_type -> msisync.account.v1.DeleteCompaniesResponse
-	10, // 20: msisync.account.v1.CompanyService.CountCompanyReferences:output_type -> msisync.account.v1.CountCompanyReferencesResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
+	11, // 16: msisync.account.v1.CompanyService.CountCompanies:input_type -> msisync.account.v1.CountCompaniesRequest
+	2,  // 17: msisync.account.v1.CompanyService.SyncCompanies:output_type -> msisync.account.v1.SyncCompaniesResponse
+	4,  // 18: msisync.account.v1.CompanyService.ListCompanies:output_type -> msisync.account.v1.ListCompaniesResponse
+	6,  // 19: msisync.account.v1.CompanyService.BatchGetCompanies:output_type -> msisync.account.v1.BatchGetCompaniesResponse
+	8,  // 20: msisync.account.v1.CompanyService.DeleteCompanies:output_type -> msisync.account.v1.DeleteCompaniesResponse
+	10, // 21: msisync.account.v1.CompanyService.CountCompanyReferences:output_type -> msisync.account.v1.CountCompanyReferencesResponse
+	12, // 22: msisync.account.v1.CompanyService.CountCompanies:output_type -> msisync.account.v1.CountCompaniesResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -723,7 +814,7 @@ func file_msisync_account_v1_company_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_account_v1_company_service_proto_rawDesc), len(file_msisync_account_v1_company_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	CompanyService_BatchGetCompanies_FullMethodName      = "/msisync.account.v1.CompanyService/BatchGetCompanies"
 	CompanyService_DeleteCompanies_FullMethodName        = "/msisync.account.v1.CompanyService/DeleteCompanies"
 	CompanyService_CountCompanyReferences_FullMethodName = "/msisync.account.v1.CompanyService/CountCompanyReferences"
+	CompanyService_CountCompanies_FullMethodName         = "/msisync.account.v1.CompanyService/CountCompanies"
 )
 
 // CompanyServiceClient is the client API for CompanyService service.
@@ -57,6 +58,9 @@ type CompanyServiceClient interface {
 	// how many: the orchestrator's check before deleting sales persons (1022 for each one
 	// still in use).
 	CountCompanyReferences(ctx context.Context, in *CountCompanyReferencesRequest, opts ...grpc.CallOption) (*CountCompanyReferencesResponse, error)
+	// CountCompanies returns how many companies are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountCompanies(ctx context.Context, in *CountCompaniesRequest, opts ...grpc.CallOption) (*CountCompaniesResponse, error)
 }
 
 type companyServiceClient struct {
@@ -117,6 +121,16 @@ func (c *companyServiceClient) CountCompanyReferences(ctx context.Context, in *C
 	return out, nil
 }
 
+func (c *companyServiceClient) CountCompanies(ctx context.Context, in *CountCompaniesRequest, opts ...grpc.CallOption) (*CountCompaniesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountCompaniesResponse)
+	err := c.cc.Invoke(ctx, CompanyService_CountCompanies_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CompanyServiceServer is the server API for CompanyService service.
 // All implementations must embed UnimplementedCompanyServiceServer
 // for forward compatibility.
@@ -148,6 +162,9 @@ type CompanyServiceServer interface {
 	// how many: the orchestrator's check before deleting sales persons (1022 for each one
 	// still in use).
 	CountCompanyReferences(context.Context, *CountCompanyReferencesRequest) (*CountCompanyReferencesResponse, error)
+	// CountCompanies returns how many companies are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountCompanies(context.Context, *CountCompaniesRequest) (*CountCompaniesResponse, error)
 	mustEmbedUnimplementedCompanyServiceServer()
 }
 
@@ -172,6 +189,9 @@ func (UnimplementedCompanyServiceServer) DeleteCompanies(context.Context, *Delet
 }
 func (UnimplementedCompanyServiceServer) CountCompanyReferences(context.Context, *CountCompanyReferencesRequest) (*CountCompanyReferencesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountCompanyReferences not implemented")
+}
+func (UnimplementedCompanyServiceServer) CountCompanies(context.Context, *CountCompaniesRequest) (*CountCompaniesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountCompanies not implemented")
 }
 func (UnimplementedCompanyServiceServer) mustEmbedUnimplementedCompanyServiceServer() {}
 func (UnimplementedCompanyServiceServer) testEmbeddedByValue()                        {}
@@ -284,6 +304,24 @@ func _CompanyService_CountCompanyReferences_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CompanyService_CountCompanies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountCompaniesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CompanyServiceServer).CountCompanies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CompanyService_CountCompanies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CompanyServiceServer).CountCompanies(ctx, req.(*CountCompaniesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CompanyService_ServiceDesc is the grpc.ServiceDesc for CompanyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -310,6 +348,10 @@ var CompanyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountCompanyReferences",
 			Handler:    _CompanyService_CountCompanyReferences_Handler,
+		},
+		{
+			MethodName: "CountCompanies",
+			Handler:    _CompanyService_CountCompanies_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -503,6 +503,89 @@ func (x *DeleteSalesPersonsResponse) GetResults() []*v1.RecordResult {
 	return nil
 }
 
+// CountSalesPersonsRequest takes no parameters.
+type CountSalesPersonsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountSalesPersonsRequest) Reset() {
+	*x = CountSalesPersonsRequest{}
+	mi := &file_msisync_identity_v1_sales_person_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountSalesPersonsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountSalesPersonsRequest) ProtoMessage() {}
+
+func (x *CountSalesPersonsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_identity_v1_sales_person_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountSalesPersonsRequest.ProtoReflect.Descriptor instead.
+func (*CountSalesPersonsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_identity_v1_sales_person_service_proto_rawDescGZIP(), []int{8}
+}
+
+// CountSalesPersonsResponse holds the count.
+type CountSalesPersonsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many sales persons are stored.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountSalesPersonsResponse) Reset() {
+	*x = CountSalesPersonsResponse{}
+	mi := &file_msisync_identity_v1_sales_person_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountSalesPersonsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountSalesPersonsResponse) ProtoMessage() {}
+
+func (x *CountSalesPersonsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_identity_v1_sales_person_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountSalesPersonsResponse.ProtoReflect.Descriptor instead.
+func (*CountSalesPersonsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_identity_v1_sales_person_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CountSalesPersonsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_msisync_identity_v1_sales_person_service_proto protoreflect.FileDescriptor
 
 const file_msisync_identity_v1_sales_person_service_proto_rawDesc = "" +
@@ -530,17 +613,21 @@ const file_msisync_identity_v1_sales_person_service_proto_rawDesc = "" +
 	"\x19DeleteSalesPersonsRequest\x127\n" +
 	"\x04keys\x18\x01 \x03(\v2#.msisync.identity.v1.SalesPersonKeyR\x04keys\"W\n" +
 	"\x1aDeleteSalesPersonsResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults*\xa0\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults\"\x1a\n" +
+	"\x18CountSalesPersonsRequest\"1\n" +
+	"\x19CountSalesPersonsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count*\xa0\x01\n" +
 	"\x10SalesPersonField\x12\"\n" +
 	"\x1eSALES_PERSON_FIELD_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SALES_PERSON_FIELD_ID\x10\x01\x12/\n" +
 	"+SALES_PERSON_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x02\x12\x1c\n" +
-	"\x18SALES_PERSON_FIELD_EMAIL\x10\x032\xf5\x03\n" +
+	"\x18SALES_PERSON_FIELD_EMAIL\x10\x032\xee\x04\n" +
 	"\x12SalesPersonService\x12o\n" +
 	"\x10SyncSalesPersons\x12,.msisync.identity.v1.SyncSalesPersonsRequest\x1a-.msisync.identity.v1.SyncSalesPersonsResponse\x12t\n" +
 	"\x10ListSalesPersons\x12,.msisync.identity.v1.ListSalesPersonsRequest\x1a-.msisync.identity.v1.ListSalesPersonsResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x14BatchGetSalesPersons\x120.msisync.identity.v1.BatchGetSalesPersonsRequest\x1a1.msisync.identity.v1.BatchGetSalesPersonsResponse\"\x03\x90\x02\x01\x12u\n" +
-	"\x12DeleteSalesPersons\x12..msisync.identity.v1.DeleteSalesPersonsRequest\x1a/.msisync.identity.v1.DeleteSalesPersonsResponseB\xdf\x01\n" +
+	"\x12DeleteSalesPersons\x12..msisync.identity.v1.DeleteSalesPersonsRequest\x1a/.msisync.identity.v1.DeleteSalesPersonsResponse\x12w\n" +
+	"\x11CountSalesPersons\x12-.msisync.identity.v1.CountSalesPersonsRequest\x1a..msisync.identity.v1.CountSalesPersonsResponse\"\x03\x90\x02\x01B\xdf\x01\n" +
 	"\x17com.msisync.identity.v1B\x17SalesPersonServiceProtoP\x01Z=github.com/msisync/msisync/gen/msisync/identity/v1;identityv1\xa2\x02\x03MIX\xaa\x02\x13Msisync.Identity.V1\xca\x02\x13Msisync\\Identity\\V1\xe2\x02\x1fMsisync\\Identity\\V1\\GPBMetadata\xea\x02\x15Msisync::Identity::V1b\x06proto3"
 
 var (
@@ -556,7 +643,7 @@ func file_msisync_identity_v1_sales_person_service_proto_rawDescGZIP() []byte {
 }
 
 var file_msisync_identity_v1_sales_person_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_msisync_identity_v1_sales_person_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_msisync_identity_v1_sales_person_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_msisync_identity_v1_sales_person_service_proto_goTypes = []any{
 	(SalesPersonField)(0),                // 0: msisync.identity.v1.SalesPersonField
 	(*SyncSalesPersonsRequest)(nil),      // 1: msisync.identity.v1.SyncSalesPersonsRequest
@@ -567,34 +654,38 @@ var file_msisync_identity_v1_sales_person_service_proto_goTypes = []any{
 	(*BatchGetSalesPersonsResponse)(nil), // 6: msisync.identity.v1.BatchGetSalesPersonsResponse
 	(*DeleteSalesPersonsRequest)(nil),    // 7: msisync.identity.v1.DeleteSalesPersonsRequest
 	(*DeleteSalesPersonsResponse)(nil),   // 8: msisync.identity.v1.DeleteSalesPersonsResponse
-	(v1.SyncAction)(0),                   // 9: msisync.common.v1.SyncAction
-	(v1.DedupeBy)(0),                     // 10: msisync.common.v1.DedupeBy
-	(*SalesPersonInput)(nil),             // 11: msisync.identity.v1.SalesPersonInput
-	(*v1.RecordResult)(nil),              // 12: msisync.common.v1.RecordResult
-	(*SalesPerson)(nil),                  // 13: msisync.identity.v1.SalesPerson
-	(*SalesPersonKey)(nil),               // 14: msisync.identity.v1.SalesPersonKey
+	(*CountSalesPersonsRequest)(nil),     // 9: msisync.identity.v1.CountSalesPersonsRequest
+	(*CountSalesPersonsResponse)(nil),    // 10: msisync.identity.v1.CountSalesPersonsResponse
+	(v1.SyncAction)(0),                   // 11: msisync.common.v1.SyncAction
+	(v1.DedupeBy)(0),                     // 12: msisync.common.v1.DedupeBy
+	(*SalesPersonInput)(nil),             // 13: msisync.identity.v1.SalesPersonInput
+	(*v1.RecordResult)(nil),              // 14: msisync.common.v1.RecordResult
+	(*SalesPerson)(nil),                  // 15: msisync.identity.v1.SalesPerson
+	(*SalesPersonKey)(nil),               // 16: msisync.identity.v1.SalesPersonKey
 }
 var file_msisync_identity_v1_sales_person_service_proto_depIdxs = []int32{
-	9,  // 0: msisync.identity.v1.SyncSalesPersonsRequest.action:type_name -> msisync.common.v1.SyncAction
-	10, // 1: msisync.identity.v1.SyncSalesPersonsRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
-	11, // 2: msisync.identity.v1.SyncSalesPersonsRequest.input:type_name -> msisync.identity.v1.SalesPersonInput
-	12, // 3: msisync.identity.v1.SyncSalesPersonsResponse.results:type_name -> msisync.common.v1.RecordResult
+	11, // 0: msisync.identity.v1.SyncSalesPersonsRequest.action:type_name -> msisync.common.v1.SyncAction
+	12, // 1: msisync.identity.v1.SyncSalesPersonsRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
+	13, // 2: msisync.identity.v1.SyncSalesPersonsRequest.input:type_name -> msisync.identity.v1.SalesPersonInput
+	14, // 3: msisync.identity.v1.SyncSalesPersonsResponse.results:type_name -> msisync.common.v1.RecordResult
 	0,  // 4: msisync.identity.v1.ListSalesPersonsRequest.filter_field:type_name -> msisync.identity.v1.SalesPersonField
-	13, // 5: msisync.identity.v1.ListSalesPersonsResponse.sales_persons:type_name -> msisync.identity.v1.SalesPerson
-	14, // 6: msisync.identity.v1.BatchGetSalesPersonsRequest.keys:type_name -> msisync.identity.v1.SalesPersonKey
-	13, // 7: msisync.identity.v1.BatchGetSalesPersonsResponse.sales_persons:type_name -> msisync.identity.v1.SalesPerson
-	14, // 8: msisync.identity.v1.DeleteSalesPersonsRequest.keys:type_name -> msisync.identity.v1.SalesPersonKey
-	12, // 9: msisync.identity.v1.DeleteSalesPersonsResponse.results:type_name -> msisync.common.v1.RecordResult
+	15, // 5: msisync.identity.v1.ListSalesPersonsResponse.sales_persons:type_name -> msisync.identity.v1.SalesPerson
+	16, // 6: msisync.identity.v1.BatchGetSalesPersonsRequest.keys:type_name -> msisync.identity.v1.SalesPersonKey
+	15, // 7: msisync.identity.v1.BatchGetSalesPersonsResponse.sales_persons:type_name -> msisync.identity.v1.SalesPerson
+	16, // 8: msisync.identity.v1.DeleteSalesPersonsRequest.keys:type_name -> msisync.identity.v1.SalesPersonKey
+	14, // 9: msisync.identity.v1.DeleteSalesPersonsResponse.results:type_name -> msisync.common.v1.RecordResult
 	1,  // 10: msisync.identity.v1.SalesPersonService.SyncSalesPersons:input_type -> msisync.identity.v1.SyncSalesPersonsRequest
 	3,  // 11: msisync.identity.v1.SalesPersonService.ListSalesPersons:input_type -> msisync.identity.v1.ListSalesPersonsRequest
 	5,  // 12: msisync.identity.v1.SalesPersonService.BatchGetSalesPersons:input_type -> msisync.identity.v1.BatchGetSalesPersonsRequest
 	7,  // 13: msisync.identity.v1.SalesPersonService.DeleteSalesPersons:input_type -> msisync.identity.v1.DeleteSalesPersonsRequest
-	2,  // 14: msisync.identity.v1.SalesPersonService.SyncSalesPersons:output_type -> msisync.identity.v1.SyncSalesPersonsResponse
-	4,  // 15: msisync.identity.v1.SalesPersonService.ListSalesPersons:output_type -> msisync.identity.v1.ListSalesPersonsResponse
-	6,  // 16: msisync.identity.v1.SalesPersonService.BatchGetSalesPersons:output_type -> msisync.identity.v1.BatchGetSalesPersonsResponse
-	8,  // 17: msisync.identity.v1.SalesPersonService.DeleteSalesPersons:output_type -> msisync.identity.v1.DeleteSalesPersonsResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
+	9,  // 14: msisync.identity.v1.SalesPersonService.CountSalesPersons:input_type -> msisync.identity.v1.CountSalesPersonsRequest
+	2,  // 15: msisync.identity.v1.SalesPersonService.SyncSalesPersons:output_type -> msisync.identity.v1.SyncSalesPersonsResponse
+	4,  // 16: msisync.identity.v1.SalesPersonService.ListSalesPersons:output_type -> msisync.identity.v1.ListSalesPersonsResponse
+	6,  // 17: msisync.identity.v1.SalesPersonService.BatchGetSalesPersons:output_type -> msisync.identity.v1.BatchGetSalesPersonsResponse
+	8,  // 18: msisync.identity.v1.SalesPersonService.DeleteSalesPersons:output_type -> msisync.identity.v1.DeleteSalesPersonsResponse
+	10, // 19: msisync.identity.v1.SalesPersonService.CountSalesPersons:output_type -> msisync.identity.v1.CountSalesPersonsResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -612,7 +703,7 @@ func file_msisync_identity_v1_sales_person_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_identity_v1_sales_person_service_proto_rawDesc), len(file_msisync_identity_v1_sales_person_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	SalesPersonService_ListSalesPersons_FullMethodName     = "/msisync.identity.v1.SalesPersonService/ListSalesPersons"
 	SalesPersonService_BatchGetSalesPersons_FullMethodName = "/msisync.identity.v1.SalesPersonService/BatchGetSalesPersons"
 	SalesPersonService_DeleteSalesPersons_FullMethodName   = "/msisync.identity.v1.SalesPersonService/DeleteSalesPersons"
+	SalesPersonService_CountSalesPersons_FullMethodName    = "/msisync.identity.v1.SalesPersonService/CountSalesPersons"
 )
 
 // SalesPersonServiceClient is the client API for SalesPersonService service.
@@ -48,6 +49,9 @@ type SalesPersonServiceClient interface {
 	// DeleteSalesPersons deletes up to 300 sales persons in one transaction. A missing record
 	// is skipped (1013). The caller checks first that no child still references them.
 	DeleteSalesPersons(ctx context.Context, in *DeleteSalesPersonsRequest, opts ...grpc.CallOption) (*DeleteSalesPersonsResponse, error)
+	// CountSalesPersons returns how many sales persons are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountSalesPersons(ctx context.Context, in *CountSalesPersonsRequest, opts ...grpc.CallOption) (*CountSalesPersonsResponse, error)
 }
 
 type salesPersonServiceClient struct {
@@ -98,6 +102,16 @@ func (c *salesPersonServiceClient) DeleteSalesPersons(ctx context.Context, in *D
 	return out, nil
 }
 
+func (c *salesPersonServiceClient) CountSalesPersons(ctx context.Context, in *CountSalesPersonsRequest, opts ...grpc.CallOption) (*CountSalesPersonsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountSalesPersonsResponse)
+	err := c.cc.Invoke(ctx, SalesPersonService_CountSalesPersons_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SalesPersonServiceServer is the server API for SalesPersonService service.
 // All implementations must embed UnimplementedSalesPersonServiceServer
 // for forward compatibility.
@@ -121,6 +135,9 @@ type SalesPersonServiceServer interface {
 	// DeleteSalesPersons deletes up to 300 sales persons in one transaction. A missing record
 	// is skipped (1013). The caller checks first that no child still references them.
 	DeleteSalesPersons(context.Context, *DeleteSalesPersonsRequest) (*DeleteSalesPersonsResponse, error)
+	// CountSalesPersons returns how many sales persons are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountSalesPersons(context.Context, *CountSalesPersonsRequest) (*CountSalesPersonsResponse, error)
 	mustEmbedUnimplementedSalesPersonServiceServer()
 }
 
@@ -142,6 +159,9 @@ func (UnimplementedSalesPersonServiceServer) BatchGetSalesPersons(context.Contex
 }
 func (UnimplementedSalesPersonServiceServer) DeleteSalesPersons(context.Context, *DeleteSalesPersonsRequest) (*DeleteSalesPersonsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteSalesPersons not implemented")
+}
+func (UnimplementedSalesPersonServiceServer) CountSalesPersons(context.Context, *CountSalesPersonsRequest) (*CountSalesPersonsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountSalesPersons not implemented")
 }
 func (UnimplementedSalesPersonServiceServer) mustEmbedUnimplementedSalesPersonServiceServer() {}
 func (UnimplementedSalesPersonServiceServer) testEmbeddedByValue()                            {}
@@ -236,6 +256,24 @@ func _SalesPersonService_DeleteSalesPersons_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SalesPersonService_CountSalesPersons_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountSalesPersonsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SalesPersonServiceServer).CountSalesPersons(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SalesPersonService_CountSalesPersons_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SalesPersonServiceServer).CountSalesPersons(ctx, req.(*CountSalesPersonsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SalesPersonService_ServiceDesc is the grpc.ServiceDesc for SalesPersonService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -258,6 +296,10 @@ var SalesPersonService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteSalesPersons",
 			Handler:    _SalesPersonService_DeleteSalesPersons_Handler,
+		},
+		{
+			MethodName: "CountSalesPersons",
+			Handler:    _SalesPersonService_CountSalesPersons_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -616,6 +616,89 @@ func (x *CountOpportunityRoleReferencesResponse) GetLeads() []*v1.ReferenceCount
 	return nil
 }
 
+// CountOpportunityRolesRequest takes no parameters.
+type CountOpportunityRolesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountOpportunityRolesRequest) Reset() {
+	*x = CountOpportunityRolesRequest{}
+	mi := &file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountOpportunityRolesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountOpportunityRolesRequest) ProtoMessage() {}
+
+func (x *CountOpportunityRolesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountOpportunityRolesRequest.ProtoReflect.Descriptor instead.
+func (*CountOpportunityRolesRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_opportunity_v1_opportunity_role_service_proto_rawDescGZIP(), []int{10}
+}
+
+// CountOpportunityRolesResponse holds the count.
+type CountOpportunityRolesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many opportunity roles are stored.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountOpportunityRolesResponse) Reset() {
+	*x = CountOpportunityRolesResponse{}
+	mi := &file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountOpportunityRolesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountOpportunityRolesResponse) ProtoMessage() {}
+
+func (x *CountOpportunityRolesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountOpportunityRolesResponse.ProtoReflect.Descriptor instead.
+func (*CountOpportunityRolesResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_opportunity_v1_opportunity_role_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountOpportunityRolesResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_msisync_opportunity_v1_opportunity_role_service_proto protoreflect.FileDescriptor
 
 const file_msisync_opportunity_v1_opportunity_role_service_proto_rawDesc = "" +
@@ -649,18 +732,22 @@ const file_msisync_opportunity_v1_opportunity_role_service_proto_rawDesc = "" +
 	"\blead_ids\x18\x02 \x03(\x05R\aleadIds\"\xaa\x01\n" +
 	"&CountOpportunityRoleReferencesResponse\x12G\n" +
 	"\ropportunities\x18\x01 \x03(\v2!.msisync.common.v1.ReferenceCountR\ropportunities\x127\n" +
-	"\x05leads\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\x05leads*\xbf\x01\n" +
+	"\x05leads\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\x05leads\"\x1e\n" +
+	"\x1cCountOpportunityRolesRequest\"5\n" +
+	"\x1dCountOpportunityRolesResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count*\xbf\x01\n" +
 	"\x14OpportunityRoleField\x12&\n" +
 	"\"OPPORTUNITY_ROLE_FIELD_UNSPECIFIED\x10\x00\x12'\n" +
 	"#OPPORTUNITY_ROLE_FIELD_MARKETO_GUID\x10\x01\x122\n" +
 	".OPPORTUNITY_ROLE_FIELD_EXTERNAL_OPPORTUNITY_ID\x10\x02\x12\"\n" +
-	"\x1eOPPORTUNITY_ROLE_FIELD_LEAD_ID\x10\x032\xeb\x05\n" +
+	"\x1eOPPORTUNITY_ROLE_FIELD_LEAD_ID\x10\x032\xf7\x06\n" +
 	"\x16OpportunityRoleService\x12\x81\x01\n" +
 	"\x14SyncOpportunityRoles\x123.msisync.opportunity.v1.SyncOpportunityRolesRequest\x1a4.msisync.opportunity.v1.SyncOpportunityRolesResponse\x12\x86\x01\n" +
 	"\x14ListOpportunityRoles\x123.msisync.opportunity.v1.ListOpportunityRolesRequest\x1a4.msisync.opportunity.v1.ListOpportunityRolesResponse\"\x03\x90\x02\x01\x12\x92\x01\n" +
 	"\x18BatchGetOpportunityRoles\x127.msisync.opportunity.v1.BatchGetOpportunityRolesRequest\x1a8.msisync.opportunity.v1.BatchGetOpportunityRolesResponse\"\x03\x90\x02\x01\x12\x87\x01\n" +
 	"\x16DeleteOpportunityRoles\x125.msisync.opportunity.v1.DeleteOpportunityRolesRequest\x1a6.msisync.opportunity.v1.DeleteOpportunityRolesResponse\x12\xa4\x01\n" +
-	"\x1eCountOpportunityRoleReferences\x12=.msisync.opportunity.v1.CountOpportunityRoleReferencesRequest\x1a>.msisync.opportunity.v1.CountOpportunityRoleReferencesResponse\"\x03\x90\x02\x01B\xf8\x01\n" +
+	"\x1eCountOpportunityRoleReferences\x12=.msisync.opportunity.v1.CountOpportunityRoleReferencesRequest\x1a>.msisync.opportunity.v1.CountOpportunityRoleReferencesResponse\"\x03\x90\x02\x01\x12\x89\x01\n" +
+	"\x15CountOpportunityRoles\x124.msisync.opportunity.v1.CountOpportunityRolesRequest\x1a5.msisync.opportunity.v1.CountOpportunityRolesResponse\"\x03\x90\x02\x01B\xf8\x01\n" +
 	"\x1acom.msisync.opportunity.v1B\x1bOpportunityRoleServiceProtoP\x01ZCgithub.com/msisync/msisync/gen/msisync/opportunity/v1;opportunityv1\xa2\x02\x03MOX\xaa\x02\x16Msisync.Opportunity.V1\xca\x02\x16Msisync\\Opportunity\\V1\xe2\x02\"Msisync\\Opportunity\\V1\\GPBMetadata\xea\x02\x18Msisync::Opportunity::V1b\x06proto3"
 
 var (
@@ -676,7 +763,7 @@ func file_msisync_opportunity_v1_opportunity_role_service_proto_rawDescGZIP() []
 }
 
 var file_msisync_opportunity_v1_opportunity_role_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_msisync_opportunity_v1_opportunity_role_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_msisync_opportunity_v1_opportunity_role_service_proto_goTypes = []any{
 	(OpportunityRoleField)(0),                      // 0: msisync.opportunity.v1.OpportunityRoleField
 	(*SyncOpportunityRolesRequest)(nil),            // 1: msisync.opportunity.v1.SyncOpportunityRolesRequest
@@ -689,39 +776,43 @@ var file_msisync_opportunity_v1_opportunity_role_service_proto_goTypes = []any{
 	(*DeleteOpportunityRolesResponse)(nil),         // 8: msisync.opportunity.v1.DeleteOpportunityRolesResponse
 	(*CountOpportunityRoleReferencesRequest)(nil),  // 9: msisync.opportunity.v1.CountOpportunityRoleReferencesRequest
 	(*CountOpportunityRoleReferencesResponse)(nil), // 10: msisync.opportunity.v1.CountOpportunityRoleReferencesResponse
-	(v1.SyncAction)(0),                             // 11: msisync.common.v1.SyncAction
-	(v1.DedupeBy)(0),                               // 12: msisync.common.v1.DedupeBy
-	(*OpportunityRoleInput)(nil),                   // 13: msisync.opportunity.v1.OpportunityRoleInput
-	(*v1.RecordResult)(nil),                        // 14: msisync.common.v1.RecordResult
-	(*OpportunityRole)(nil),                        // 15: msisync.opportunity.v1.OpportunityRole
-	(*OpportunityRoleKey)(nil),                     // 16: msisync.opportunity.v1.OpportunityRoleKey
-	(*v1.ReferenceCount)(nil),                      // 17: msisync.common.v1.ReferenceCount
+	(*CountOpportunityRolesRequest)(nil),           // 11: msisync.opportunity.v1.CountOpportunityRolesRequest
+	(*CountOpportunityRolesResponse)(nil),          // 12: msisync.opportunity.v1.CountOpportunityRolesResponse
+	(v1.SyncAction)(0),                             // 13: msisync.common.v1.SyncAction
+	(v1.DedupeBy)(0),                               // 14: msisync.common.v1.DedupeBy
+	(*OpportunityRoleInput)(nil),                   // 15: msisync.opportunity.v1.OpportunityRoleInput
+	(*v1.RecordResult)(nil),                        // 16: msisync.common.v1.RecordResult
+	(*OpportunityRole)(nil),                        // 17: msisync.opportunity.v1.OpportunityRole
+	(*OpportunityRoleKey)(nil),                     // 18: msisync.opportunity.v1.OpportunityRoleKey
+	(*v1.ReferenceCount)(nil),                      // 19: msisync.common.v1.ReferenceCount
 }
 var file_msisync_opportunity_v1_opportunity_role_service_proto_depIdxs = []int32{
-	11, // 0: msisync.opportunity.v1.SyncOpportunityRolesRequest.action:type_name -> msisync.common.v1.SyncAction
-	12, // 1: msisync.opportunity.v1.SyncOpportunityRolesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
-	13, // 2: msisync.opportunity.v1.SyncOpportunityRolesRequest.input:type_name -> msisync.opportunity.v1.OpportunityRoleInput
-	14, // 3: msisync.opportunity.v1.SyncOpportunityRolesResponse.results:type_name -> msisync.common.v1.RecordResult
+	13, // 0: msisync.opportunity.v1.SyncOpportunityRolesRequest.action:type_name -> msisync.common.v1.SyncAction
+	14, // 1: msisync.opportunity.v1.SyncOpportunityRolesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
+	15, // 2: msisync.opportunity.v1.SyncOpportunityRolesRequest.input:type_name -> msisync.opportunity.v1.OpportunityRoleInput
+	16, // 3: msisync.opportunity.v1.SyncOpportunityRolesResponse.results:type_name -> msisync.common.v1.RecordResult
 	0,  // 4: msisync.opportunity.v1.ListOpportunityRolesRequest.filter_field:type_name -> msisync.opportunity.v1.OpportunityRoleField
-	15, // 5: msisync.opportunity.v1.ListOpportunityRolesResponse.opportunity_roles:type_name -> msisync.opportunity.v1.OpportunityRole
-	16, // 6: msisync.opportunity.v1.BatchGetOpportunityRolesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityRoleKey
-	15, // 7: msisync.opportunity.v1.BatchGetOpportunityRolesResponse.opportunity_roles:type_name -> msisync.opportunity.v1.OpportunityRole
-	16, // 8: msisync.opportunity.v1.DeleteOpportunityRolesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityRoleKey
-	14, // 9: msisync.opportunity.v1.DeleteOpportunityRolesResponse.results:type_name -> msisync.common.v1.RecordResult
-	17, // 10: msisync.opportunity.v1.CountOpportunityRoleReferencesResponse.opportunities:type_name -> msisync.common.v1.ReferenceCount
-	17, // 11: msisync.opportunity.v1.CountOpportunityRoleReferencesResponse.leads:type_name -> msisync.common.v1.ReferenceCount
+	17, // 5: msisync.opportunity.v1.ListOpportunityRolesResponse.opportunity_roles:type_name -> msisync.opportunity.v1.OpportunityRole
+	18, // 6: msisync.opportunity.v1.BatchGetOpportunityRolesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityRoleKey
+	17, // 7: msisync.opportunity.v1.BatchGetOpportunityRolesResponse.opportunity_roles:type_name -> msisync.opportunity.v1.OpportunityRole
+	18, // 8: msisync.opportunity.v1.DeleteOpportunityRolesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityRoleKey
+	16, // 9: msisync.opportunity.v1.DeleteOpportunityRolesResponse.results:type_name -> msisync.common.v1.RecordResult
+	19, // 10: msisync.opportunity.v1.CountOpportunityRoleReferencesResponse.opportunities:type_name -> msisync.common.v1.ReferenceCount
+	19, // 11: msisync.opportunity.v1.CountOpportunityRoleReferencesResponse.leads:type_name -> msisync.common.v1.ReferenceCount
 	1,  // 12: msisync.opportunity.v1.OpportunityRoleService.SyncOpportunityRoles:input_type -> msisync.opportunity.v1.SyncOpportunityRolesRequest
 	3,  // 13: msisync.opportunity.v1.OpportunityRoleService.ListOpportunityRoles:input_type -> msisync.opportunity.v1.ListOpportunityRolesRequest
 	5,  // 14: msisync.opportunity.v1.OpportunityRoleService.BatchGetOpportunityRoles:input_type -> msisync.opportunity.v1.BatchGetOpportunityRolesRequest
 	7,  // 15: msisync.opportunity.v1.OpportunityRoleService.DeleteOpportunityRoles:input_type -> msisync.opportunity.v1.DeleteOpportunityRolesRequest
 	9,  // 16: msisync.opportunity.v1.OpportunityRoleService.CountOpportunityRoleReferences:input_type -> msisync.opportunity.v1.CountOpportunityRoleReferencesRequest
-	2,  // 17: msisync.opportunity.v1.OpportunityRoleService.SyncOpportunityRoles:output_type -> msisync.opportunity.v1.SyncOpportunityRolesResponse
-	4,  // 18: msisync.opportunity.v1.OpportunityRoleService.ListOpportunityRoles:output_type -> msisync.opportunity.v1.ListOpportunityRolesResponse
-	6,  // 19: msisync.opportunity.v1.OpportunityRoleService.BatchGetOpportunityRoles:output_type -> msisync.opportunity.v1.BatchGetOpportunityRolesResponse
-	8,  // 20: msisync.opportunity.v1.OpportunityRoleService.DeleteOpportunityRoles:output_type -> msisync.opportunity.v1.DeleteOpportunityRolesResponse
-	10, // 21: msisync.opportunity.v1.OpportunityRoleService.CountOpportunityRoleReferences:output_type -> msisync.opportunity.v1.CountOpportunityRoleReferencesResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
+	11, // 17: msisync.opportunity.v1.OpportunityRoleService.CountOpportunityRoles:input_type -> msisync.opportunity.v1.CountOpportunityRolesRequest
+	2,  // 18: msisync.opportunity.v1.OpportunityRoleService.SyncOpportunityRoles:output_type -> msisync.opportunity.v1.SyncOpportunityRolesResponse
+	4,  // 19: msisync.opportunity.v1.OpportunityRoleService.ListOpportunityRoles:output_type -> msisync.opportunity.v1.ListOpportunityRolesResponse
+	6,  // 20: msisync.opportunity.v1.OpportunityRoleService.BatchGetOpportunityRoles:output_type -> msisync.opportunity.v1.BatchGetOpportunityRolesResponse
+	8,  // 21: msisync.opportunity.v1.OpportunityRoleService.DeleteOpportunityRoles:output_type -> msisync.opportunity.v1.DeleteOpportunityRolesResponse
+	10, // 22: msisync.opportunity.v1.OpportunityRoleService.CountOpportunityRoleReferences:output_type -> msisync.opportunity.v1.CountOpportunityRoleReferencesResponse
+	12, // 23: msisync.opportunity.v1.OpportunityRoleService.CountOpportunityRoles:output_type -> msisync.opportunity.v1.CountOpportunityRolesResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -739,7 +830,7 @@ func file_msisync_opportunity_v1_opportunity_role_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_opportunity_v1_opportunity_role_service_proto_rawDesc), len(file_msisync_opportunity_v1_opportunity_role_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

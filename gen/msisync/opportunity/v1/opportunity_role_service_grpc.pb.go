@@ -24,6 +24,7 @@ const (
 	OpportunityRoleService_BatchGetOpportunityRoles_FullMethodName       = "/msisync.opportunity.v1.OpportunityRoleService/BatchGetOpportunityRoles"
 	OpportunityRoleService_DeleteOpportunityRoles_FullMethodName         = "/msisync.opportunity.v1.OpportunityRoleService/DeleteOpportunityRoles"
 	OpportunityRoleService_CountOpportunityRoleReferences_FullMethodName = "/msisync.opportunity.v1.OpportunityRoleService/CountOpportunityRoleReferences"
+	OpportunityRoleService_CountOpportunityRoles_FullMethodName          = "/msisync.opportunity.v1.OpportunityRoleService/CountOpportunityRoles"
 )
 
 // OpportunityRoleServiceClient is the client API for OpportunityRoleService service.
@@ -57,6 +58,9 @@ type OpportunityRoleServiceClient interface {
 	// are still referenced by roles, and by how many: the orchestrator's check before deleting
 	// opportunities or leads (1022 for each one still in use).
 	CountOpportunityRoleReferences(ctx context.Context, in *CountOpportunityRoleReferencesRequest, opts ...grpc.CallOption) (*CountOpportunityRoleReferencesResponse, error)
+	// CountOpportunityRoles returns how many opportunity roles are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountOpportunityRoles(ctx context.Context, in *CountOpportunityRolesRequest, opts ...grpc.CallOption) (*CountOpportunityRolesResponse, error)
 }
 
 type opportunityRoleServiceClient struct {
@@ -117,6 +121,16 @@ func (c *opportunityRoleServiceClient) CountOpportunityRoleReferences(ctx contex
 	return out, nil
 }
 
+func (c *opportunityRoleServiceClient) CountOpportunityRoles(ctx context.Context, in *CountOpportunityRolesRequest, opts ...grpc.CallOption) (*CountOpportunityRolesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountOpportunityRolesResponse)
+	err := c.cc.Invoke(ctx, OpportunityRoleService_CountOpportunityRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OpportunityRoleServiceServer is the server API for OpportunityRoleService service.
 // All implementations must embed UnimplementedOpportunityRoleServiceServer
 // for forward compatibility.
@@ -148,6 +162,9 @@ type OpportunityRoleServiceServer interface {
 	// are still referenced by roles, and by how many: the orchestrator's check before deleting
 	// opportunities or leads (1022 for each one still in use).
 	CountOpportunityRoleReferences(context.Context, *CountOpportunityRoleReferencesRequest) (*CountOpportunityRoleReferencesResponse, error)
+	// CountOpportunityRoles returns how many opportunity roles are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountOpportunityRoles(context.Context, *CountOpportunityRolesRequest) (*CountOpportunityRolesResponse, error)
 	mustEmbedUnimplementedOpportunityRoleServiceServer()
 }
 
@@ -172,6 +189,9 @@ func (UnimplementedOpportunityRoleServiceServer) DeleteOpportunityRoles(context.
 }
 func (UnimplementedOpportunityRoleServiceServer) CountOpportunityRoleReferences(context.Context, *CountOpportunityRoleReferencesRequest) (*CountOpportunityRoleReferencesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountOpportunityRoleReferences not implemented")
+}
+func (UnimplementedOpportunityRoleServiceServer) CountOpportunityRoles(context.Context, *CountOpportunityRolesRequest) (*CountOpportunityRolesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountOpportunityRoles not implemented")
 }
 func (UnimplementedOpportunityRoleServiceServer) mustEmbedUnimplementedOpportunityRoleServiceServer() {
 }
@@ -285,6 +305,24 @@ func _OpportunityRoleService_CountOpportunityRoleReferences_Handler(srv interfac
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OpportunityRoleService_CountOpportunityRoles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountOpportunityRolesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OpportunityRoleServiceServer).CountOpportunityRoles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OpportunityRoleService_CountOpportunityRoles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OpportunityRoleServiceServer).CountOpportunityRoles(ctx, req.(*CountOpportunityRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OpportunityRoleService_ServiceDesc is the grpc.ServiceDesc for OpportunityRoleService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -311,6 +349,10 @@ var OpportunityRoleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountOpportunityRoleReferences",
 			Handler:    _OpportunityRoleService_CountOpportunityRoleReferences_Handler,
+		},
+		{
+			MethodName: "CountOpportunityRoles",
+			Handler:    _OpportunityRoleService_CountOpportunityRoles_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

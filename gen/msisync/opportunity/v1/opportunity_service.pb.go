@@ -622,6 +622,89 @@ func (x *CountOpportunityReferencesResponse) GetSalesPersons() []*v1.ReferenceCo
 	return nil
 }
 
+// CountOpportunitiesRequest takes no parameters.
+type CountOpportunitiesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountOpportunitiesRequest) Reset() {
+	*x = CountOpportunitiesRequest{}
+	mi := &file_msisync_opportunity_v1_opportunity_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountOpportunitiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountOpportunitiesRequest) ProtoMessage() {}
+
+func (x *CountOpportunitiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_opportunity_v1_opportunity_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountOpportunitiesRequest.ProtoReflect.Descriptor instead.
+func (*CountOpportunitiesRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_opportunity_v1_opportunity_service_proto_rawDescGZIP(), []int{10}
+}
+
+// CountOpportunitiesResponse holds the count.
+type CountOpportunitiesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many opportunities are stored.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountOpportunitiesResponse) Reset() {
+	*x = CountOpportunitiesResponse{}
+	mi := &file_msisync_opportunity_v1_opportunity_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountOpportunitiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountOpportunitiesResponse) ProtoMessage() {}
+
+func (x *CountOpportunitiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_opportunity_v1_opportunity_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountOpportunitiesResponse.ProtoReflect.Descriptor instead.
+func (*CountOpportunitiesResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_opportunity_v1_opportunity_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountOpportunitiesResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_msisync_opportunity_v1_opportunity_service_proto protoreflect.FileDescriptor
 
 const file_msisync_opportunity_v1_opportunity_service_proto_rawDesc = "" +
@@ -655,19 +738,23 @@ const file_msisync_opportunity_v1_opportunity_service_proto_rawDesc = "" +
 	"\x19external_sales_person_ids\x18\x02 \x03(\tR\x16externalSalesPersonIds\"\xad\x01\n" +
 	"\"CountOpportunityReferencesResponse\x12?\n" +
 	"\tcompanies\x18\x01 \x03(\v2!.msisync.common.v1.ReferenceCountR\tcompanies\x12F\n" +
-	"\rsales_persons\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons*\xe3\x01\n" +
+	"\rsales_persons\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons\"\x1b\n" +
+	"\x19CountOpportunitiesRequest\"2\n" +
+	"\x1aCountOpportunitiesResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count*\xe3\x01\n" +
 	"\x10OpportunityField\x12!\n" +
 	"\x1dOPPORTUNITY_FIELD_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eOPPORTUNITY_FIELD_MARKETO_GUID\x10\x01\x12-\n" +
 	")OPPORTUNITY_FIELD_EXTERNAL_OPPORTUNITY_ID\x10\x02\x12)\n" +
 	"%OPPORTUNITY_FIELD_EXTERNAL_COMPANY_ID\x10\x03\x12.\n" +
-	"*OPPORTUNITY_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x042\xb4\x05\n" +
+	"*OPPORTUNITY_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x042\xb7\x06\n" +
 	"\x12OpportunityService\x12x\n" +
 	"\x11SyncOpportunities\x120.msisync.opportunity.v1.SyncOpportunitiesRequest\x1a1.msisync.opportunity.v1.SyncOpportunitiesResponse\x12}\n" +
 	"\x11ListOpportunities\x120.msisync.opportunity.v1.ListOpportunitiesRequest\x1a1.msisync.opportunity.v1.ListOpportunitiesResponse\"\x03\x90\x02\x01\x12\x89\x01\n" +
 	"\x15BatchGetOpportunities\x124.msisync.opportunity.v1.BatchGetOpportunitiesRequest\x1a5.msisync.opportunity.v1.BatchGetOpportunitiesResponse\"\x03\x90\x02\x01\x12~\n" +
 	"\x13DeleteOpportunities\x122.msisync.opportunity.v1.DeleteOpportunitiesRequest\x1a3.msisync.opportunity.v1.DeleteOpportunitiesResponse\x12\x98\x01\n" +
-	"\x1aCountOpportunityReferences\x129.msisync.opportunity.v1.CountOpportunityReferencesRequest\x1a:.msisync.opportunity.v1.CountOpportunityReferencesResponse\"\x03\x90\x02\x01B\xf4\x01\n" +
+	"\x1aCountOpportunityReferences\x129.msisync.opportunity.v1.CountOpportunityReferencesRequest\x1a:.msisync.opportunity.v1.CountOpportunityReferencesResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
+	"\x12CountOpportunities\x121.msisync.opportunity.v1.CountOpportunitiesRequest\x1a2.msisync.opportunity.v1.CountOpportunitiesResponse\"\x03\x90\x02\x01B\xf4\x01\n" +
 	"\x1acom.msisync.opportunity.v1B\x17OpportunityServiceProtoP\x01ZCgithub.com/msisync/msisync/gen/msisync/opportunity/v1;opportunityv1\xa2\x02\x03MOX\xaa\x02\x16Msisync.Opportunity.V1\xca\x02\x16Msisync\\Opportunity\\V1\xe2\x02\"Msisync\\Opportunity\\V1\\GPBMetadata\xea\x02\x18Msisync::Opportunity::V1b\x06proto3"
 
 var (
@@ -683,7 +770,7 @@ func file_msisync_opportunity_v1_opportunity_service_proto_rawDescGZIP() []byte 
 }
 
 var file_msisync_opportunity_v1_opportunity_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_msisync_opportunity_v1_opportunity_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_msisync_opportunity_v1_opportunity_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_msisync_opportunity_v1_opportunity_service_proto_goTypes = []any{
 	(OpportunityField)(0),                      // 0: msisync.opportunity.v1.OpportunityField
 	(*SyncOpportunitiesRequest)(nil),           // 1: msisync.opportunity.v1.SyncOpportunitiesRequest
@@ -696,39 +783,43 @@ var file_msisync_opportunity_v1_opportunity_service_proto_goTypes = []any{
 	(*DeleteOpportunitiesResponse)(nil),        // 8: msisync.opportunity.v1.DeleteOpportunitiesResponse
 	(*CountOpportunityReferencesRequest)(nil),  // 9: msisync.opportunity.v1.CountOpportunityReferencesRequest
 	(*CountOpportunityReferencesResponse)(nil), // 10: msisync.opportunity.v1.CountOpportunityReferencesResponse
-	(v1.SyncAction)(0),                         // 11: msisync.common.v1.SyncAction
-	(v1.DedupeBy)(0),                           // 12: msisync.common.v1.DedupeBy
-	(*OpportunityInput)(nil),                   // 13: msisync.opportunity.v1.OpportunityInput
-	(*v1.RecordResult)(nil),                    // 14: msisync.common.v1.RecordResult
-	(*Opportunity)(nil),                        // 15: msisync.opportunity.v1.Opportunity
-	(*OpportunityKey)(nil),                     // 16: msisync.opportunity.v1.OpportunityKey
-	(*v1.ReferenceCount)(nil),                  // 17: msisync.common.v1.ReferenceCount
+	(*CountOpportunitiesRequest)(nil),          // 11: msisync.opportunity.v1.CountOpportunitiesRequest
+	(*CountOpportunitiesResponse)(nil),         // 12: msisync.opportunity.v1.CountOpportunitiesResponse
+	(v1.SyncAction)(0),                         // 13: msisync.common.v1.SyncAction
+	(v1.DedupeBy)(0),                           // 14: msisync.common.v1.DedupeBy
+	(*OpportunityInput)(nil),                   // 15: msisync.opportunity.v1.OpportunityInput
+	(*v1.RecordResult)(nil),                    // 16: msisync.common.v1.RecordResult
+	(*Opportunity)(nil),                        // 17: msisync.opportunity.v1.Opportunity
+	(*OpportunityKey)(nil),                     // 18: msisync.opportunity.v1.OpportunityKey
+	(*v1.ReferenceCount)(nil),                  // 19: msisync.common.v1.ReferenceCount
 }
 var file_msisync_opportunity_v1_opportunity_service_proto_depIdxs = []int32{
-	11, // 0: msisync.opportunity.v1.SyncOpportunitiesRequest.action:type_name -> msisync.common.v1.SyncAction
-	12, // 1: msisync.opportunity.v1.SyncOpportunitiesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
-	13, // 2: msisync.opportunity.v1.SyncOpportunitiesRequest.input:type_name -> msisync.opportunity.v1.OpportunityInput
-	14, // 3: msisync.opportunity.v1.SyncOpportunitiesResponse.results:type_name -> msisync.common.v1.RecordResult
+	13, // 0: msisync.opportunity.v1.SyncOpportunitiesRequest.action:type_name -> msisync.common.v1.SyncAction
+	14, // 1: msisync.opportunity.v1.SyncOpportunitiesRequest.dedupe_by:type_name -> msisync.common.v1.DedupeBy
+	15, // 2: msisync.opportunity.v1.SyncOpportunitiesRequest.input:type_name -> msisync.opportunity.v1.OpportunityInput
+	16, // 3: msisync.opportunity.v1.SyncOpportunitiesResponse.results:type_name -> msisync.common.v1.RecordResult
 	0,  // 4: msisync.opportunity.v1.ListOpportunitiesRequest.filter_field:type_name -> msisync.opportunity.v1.OpportunityField
-	15, // 5: msisync.opportunity.v1.ListOpportunitiesResponse.opportunities:type_name -> msisync.opportunity.v1.Opportunity
-	16, // 6: msisync.opportunity.v1.BatchGetOpportunitiesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityKey
-	15, // 7: msisync.opportunity.v1.BatchGetOpportunitiesResponse.opportunities:type_name -> msisync.opportunity.v1.Opportunity
-	16, // 8: msisync.opportunity.v1.DeleteOpportunitiesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityKey
-	14, // 9: msisync.opportunity.v1.DeleteOpportunitiesResponse.results:type_name -> msisync.common.v1.RecordResult
-	17, // 10: msisync.opportunity.v1.CountOpportunityReferencesResponse.companies:type_name -> msisync.common.v1.ReferenceCount
-	17, // 11: msisync.opportunity.v1.CountOpportunityReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
+	17, // 5: msisync.opportunity.v1.ListOpportunitiesResponse.opportunities:type_name -> msisync.opportunity.v1.Opportunity
+	18, // 6: msisync.opportunity.v1.BatchGetOpportunitiesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityKey
+	17, // 7: msisync.opportunity.v1.BatchGetOpportunitiesResponse.opportunities:type_name -> msisync.opportunity.v1.Opportunity
+	18, // 8: msisync.opportunity.v1.DeleteOpportunitiesRequest.keys:type_name -> msisync.opportunity.v1.OpportunityKey
+	16, // 9: msisync.opportunity.v1.DeleteOpportunitiesResponse.results:type_name -> msisync.common.v1.RecordResult
+	19, // 10: msisync.opportunity.v1.CountOpportunityReferencesResponse.companies:type_name -> msisync.common.v1.ReferenceCount
+	19, // 11: msisync.opportunity.v1.CountOpportunityReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
 	1,  // 12: msisync.opportunity.v1.OpportunityService.SyncOpportunities:input_type -> msisync.opportunity.v1.SyncOpportunitiesRequest
 	3,  // 13: msisync.opportunity.v1.OpportunityService.ListOpportunities:input_type -> msisync.opportunity.v1.ListOpportunitiesRequest
 	5,  // 14: msisync.opportunity.v1.OpportunityService.BatchGetOpportunities:input_type -> msisync.opportunity.v1.BatchGetOpportunitiesRequest
 	7,  // 15: msisync.opportunity.v1.OpportunityService.DeleteOpportunities:input_type -> msisync.opportunity.v1.DeleteOpportunitiesRequest
 	9,  // 16: msisync.opportunity.v1.OpportunityService.CountOpportunityReferences:input_type -> msisync.opportunity.v1.CountOpportunityReferencesRequest
-	2,  // 17: msisync.opportunity.v1.OpportunityService.SyncOpportunities:output_type -> msisync.opportunity.v1.SyncOpportunitiesResponse
-	4,  // 18: msisync.opportunity.v1.OpportunityService.ListOpportunities:output_type -> msisync.opportunity.v1.ListOpportunitiesResponse
-	6,  // 19: msisync.opportunity.v1.OpportunityService.BatchGetOpportunities:output_type -> msisync.opportunity.v1.BatchGetOpportunitiesResponse
-	8,  // 20: msisync.opportunity.v1.OpportunityService.DeleteOpportunities:output_type -> msisync.opportunity.v1.DeleteOpportunitiesResponse
-	10, // 21: msisync.opportunity.v1.OpportunityService.CountOpportunityReferences:output_type -> msisync.opportunity.v1.CountOpportunityReferencesResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
+	11, // 17: msisync.opportunity.v1.OpportunityService.CountOpportunities:input_type -> msisync.opportunity.v1.CountOpportunitiesRequest
+	2,  // 18: msisync.opportunity.v1.OpportunityService.SyncOpportunities:output_type -> msisync.opportunity.v1.SyncOpportunitiesResponse
+	4,  // 19: msisync.opportunity.v1.OpportunityService.ListOpportunities:output_type -> msisync.opportunity.v1.ListOpportunitiesResponse
+	6,  // 20: msisync.opportunity.v1.OpportunityService.BatchGetOpportunities:output_type -> msisync.opportunity.v1.BatchGetOpportunitiesResponse
+	8,  // 21: msisync.opportunity.v1.OpportunityService.DeleteOpportunities:output_type -> msisync.opportunity.v1.DeleteOpportunitiesResponse
+	10, // 22: msisync.opportunity.v1.OpportunityService.CountOpportunityReferences:output_type -> msisync.opportunity.v1.CountOpportunityReferencesResponse
+	12, // 23: msisync.opportunity.v1.OpportunityService.CountOpportunities:output_type -> msisync.opportunity.v1.CountOpportunitiesResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -746,7 +837,7 @@ func file_msisync_opportunity_v1_opportunity_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_opportunity_v1_opportunity_service_proto_rawDesc), len(file_msisync_opportunity_v1_opportunity_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

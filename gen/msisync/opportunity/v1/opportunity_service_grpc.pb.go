@@ -24,6 +24,7 @@ const (
 	OpportunityService_BatchGetOpportunities_FullMethodName      = "/msisync.opportunity.v1.OpportunityService/BatchGetOpportunities"
 	OpportunityService_DeleteOpportunities_FullMethodName        = "/msisync.opportunity.v1.OpportunityService/DeleteOpportunities"
 	OpportunityService_CountOpportunityReferences_FullMethodName = "/msisync.opportunity.v1.OpportunityService/CountOpportunityReferences"
+	OpportunityService_CountOpportunities_FullMethodName         = "/msisync.opportunity.v1.OpportunityService/CountOpportunities"
 )
 
 // OpportunityServiceClient is the client API for OpportunityService service.
@@ -58,6 +59,9 @@ type OpportunityServiceClient interface {
 	// are still referenced by opportunities, and by how many: the orchestrator's check before
 	// deleting companies or sales persons (1022 for each one still in use).
 	CountOpportunityReferences(ctx context.Context, in *CountOpportunityReferencesRequest, opts ...grpc.CallOption) (*CountOpportunityReferencesResponse, error)
+	// CountOpportunities returns how many opportunities are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountOpportunities(ctx context.Context, in *CountOpportunitiesRequest, opts ...grpc.CallOption) (*CountOpportunitiesResponse, error)
 }
 
 type opportunityServiceClient struct {
@@ -118,6 +122,16 @@ func (c *opportunityServiceClient) CountOpportunityReferences(ctx context.Contex
 	return out, nil
 }
 
+func (c *opportunityServiceClient) CountOpportunities(ctx context.Context, in *CountOpportunitiesRequest, opts ...grpc.CallOption) (*CountOpportunitiesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountOpportunitiesResponse)
+	err := c.cc.Invoke(ctx, OpportunityService_CountOpportunities_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OpportunityServiceServer is the server API for OpportunityService service.
 // All implementations must embed UnimplementedOpportunityServiceServer
 // for forward compatibility.
@@ -150,6 +164,9 @@ type OpportunityServiceServer interface {
 	// are still referenced by opportunities, and by how many: the orchestrator's check before
 	// deleting companies or sales persons (1022 for each one still in use).
 	CountOpportunityReferences(context.Context, *CountOpportunityReferencesRequest) (*CountOpportunityReferencesResponse, error)
+	// CountOpportunities returns how many opportunities are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountOpportunities(context.Context, *CountOpportunitiesRequest) (*CountOpportunitiesResponse, error)
 	mustEmbedUnimplementedOpportunityServiceServer()
 }
 
@@ -174,6 +191,9 @@ func (UnimplementedOpportunityServiceServer) DeleteOpportunities(context.Context
 }
 func (UnimplementedOpportunityServiceServer) CountOpportunityReferences(context.Context, *CountOpportunityReferencesRequest) (*CountOpportunityReferencesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountOpportunityReferences not implemented")
+}
+func (UnimplementedOpportunityServiceServer) CountOpportunities(context.Context, *CountOpportunitiesRequest) (*CountOpportunitiesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountOpportunities not implemented")
 }
 func (UnimplementedOpportunityServiceServer) mustEmbedUnimplementedOpportunityServiceServer() {}
 func (UnimplementedOpportunityServiceServer) testEmbeddedByValue()                            {}
@@ -286,6 +306,24 @@ func _OpportunityService_CountOpportunityReferences_Handler(srv interface{}, ctx
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OpportunityService_CountOpportunities_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountOpportunitiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OpportunityServiceServer).CountOpportunities(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OpportunityService_CountOpportunities_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OpportunityServiceServer).CountOpportunities(ctx, req.(*CountOpportunitiesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OpportunityService_ServiceDesc is the grpc.ServiceDesc for OpportunityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -312,6 +350,10 @@ var OpportunityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountOpportunityReferences",
 			Handler:    _OpportunityService_CountOpportunityReferences_Handler,
+		},
+		{
+			MethodName: "CountOpportunities",
+			Handler:    _OpportunityService_CountOpportunities_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

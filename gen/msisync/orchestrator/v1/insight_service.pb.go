@@ -1323,11 +1323,296 @@ func (x *ListCrmFindingsResponse) GetTotalSize() int32 {
 	return 0
 }
 
+// GetRecordCountsRequest takes no parameters.
+type GetRecordCountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecordCountsRequest) Reset() {
+	*x = GetRecordCountsRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecordCountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecordCountsRequest) ProtoMessage() {}
+
+func (x *GetRecordCountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecordCountsRequest.ProtoReflect.Descriptor instead.
+func (*GetRecordCountsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{24}
+}
+
+// GetRecordCountsResponse holds how many records of each type msisync holds.
+type GetRecordCountsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many sales persons are stored.
+	SalesPersons int64 `protobuf:"varint,1,opt,name=sales_persons,json=salesPersons,proto3" json:"sales_persons,omitempty"`
+	// How many companies are stored.
+	Companies int64 `protobuf:"varint,2,opt,name=companies,proto3" json:"companies,omitempty"`
+	// How many leads (people) are stored.
+	Leads int64 `protobuf:"varint,3,opt,name=leads,proto3" json:"leads,omitempty"`
+	// How many opportunities are stored.
+	Opportunities int64 `protobuf:"varint,4,opt,name=opportunities,proto3" json:"opportunities,omitempty"`
+	// How many opportunity roles are stored.
+	OpportunityRoles int64 `protobuf:"varint,5,opt,name=opportunity_roles,json=opportunityRoles,proto3" json:"opportunity_roles,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GetRecordCountsResponse) Reset() {
+	*x = GetRecordCountsResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecordCountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecordCountsResponse) ProtoMessage() {}
+
+func (x *GetRecordCountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecordCountsResponse.ProtoReflect.Descriptor instead.
+func (*GetRecordCountsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetRecordCountsResponse) GetSalesPersons() int64 {
+	if x != nil {
+		return x.SalesPersons
+	}
+	return 0
+}
+
+func (x *GetRecordCountsResponse) GetCompanies() int64 {
+	if x != nil {
+		return x.Companies
+	}
+	return 0
+}
+
+func (x *GetRecordCountsResponse) GetLeads() int64 {
+	if x != nil {
+		return x.Leads
+	}
+	return 0
+}
+
+func (x *GetRecordCountsResponse) GetOpportunities() int64 {
+	if x != nil {
+		return x.Opportunities
+	}
+	return 0
+}
+
+func (x *GetRecordCountsResponse) GetOpportunityRoles() int64 {
+	if x != nil {
+		return x.OpportunityRoles
+	}
+	return 0
+}
+
+// ReportConnectorCycleRequest is one CRM connector's cycle summary.
+type ReportConnectorCycleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cycle; required.
+	Cycle         *ConnectorCycle `protobuf:"bytes,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportConnectorCycleRequest) Reset() {
+	*x = ReportConnectorCycleRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportConnectorCycleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportConnectorCycleRequest) ProtoMessage() {}
+
+func (x *ReportConnectorCycleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportConnectorCycleRequest.ProtoReflect.Descriptor instead.
+func (*ReportConnectorCycleRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ReportConnectorCycleRequest) GetCycle() *ConnectorCycle {
+	if x != nil {
+		return x.Cycle
+	}
+	return nil
+}
+
+// ReportConnectorCycleResponse acknowledges a stored cycle.
+type ReportConnectorCycleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportConnectorCycleResponse) Reset() {
+	*x = ReportConnectorCycleResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportConnectorCycleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportConnectorCycleResponse) ProtoMessage() {}
+
+func (x *ReportConnectorCycleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportConnectorCycleResponse.ProtoReflect.Descriptor instead.
+func (*ReportConnectorCycleResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{27}
+}
+
+// ListConnectorCyclesRequest takes no parameters.
+type ListConnectorCyclesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectorCyclesRequest) Reset() {
+	*x = ListConnectorCyclesRequest{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectorCyclesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectorCyclesRequest) ProtoMessage() {}
+
+func (x *ListConnectorCyclesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectorCyclesRequest.ProtoReflect.Descriptor instead.
+func (*ListConnectorCyclesRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{28}
+}
+
+// ListConnectorCyclesResponse holds the last cycle of each CRM connector that reported one.
+type ListConnectorCyclesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cycles, one per source, ordered by source.
+	Cycles        []*ConnectorCycle `protobuf:"bytes,1,rep,name=cycles,proto3" json:"cycles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectorCyclesResponse) Reset() {
+	*x = ListConnectorCyclesResponse{}
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectorCyclesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectorCyclesResponse) ProtoMessage() {}
+
+func (x *ListConnectorCyclesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_orchestrator_v1_insight_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectorCyclesResponse.ProtoReflect.Descriptor instead.
+func (*ListConnectorCyclesResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListConnectorCyclesResponse) GetCycles() []*ConnectorCycle {
+	if x != nil {
+		return x.Cycles
+	}
+	return nil
+}
+
 var File_msisync_orchestrator_v1_insight_service_proto protoreflect.FileDescriptor
 
 const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\n" +
-	"-msisync/orchestrator/v1/insight_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1emsisync/common/v1/record.proto\x1a)msisync/orchestrator/v1/crm_finding.proto\x1a%msisync/orchestrator/v1/insight.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"l\n" +
+	"-msisync/orchestrator/v1/insight_service.proto\x12\x17msisync.orchestrator.v1\x1a\x1emsisync/common/v1/record.proto\x1a-msisync/orchestrator/v1/connector_cycle.proto\x1a)msisync/orchestrator/v1/crm_finding.proto\x1a%msisync/orchestrator/v1/insight.proto\x1a&msisync/orchestrator/v1/sync_run.proto\"l\n" +
 	"\x1fRecordInterestingMomentsRequest\x12I\n" +
 	"\amoments\x18\x01 \x03(\v2/.msisync.orchestrator.v1.InterestingMomentInputR\amoments\"\x9f\x01\n" +
 	" RecordInterestingMomentsResponse\x129\n" +
@@ -1405,7 +1690,20 @@ const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\bfindings\x18\x01 \x03(\v2#.msisync.orchestrator.v1.CrmFindingR\bfindings\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x05R\ttotalSize2\xb9\f\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\x18\n" +
+	"\x16GetRecordCountsRequest\"\xc5\x01\n" +
+	"\x17GetRecordCountsResponse\x12#\n" +
+	"\rsales_persons\x18\x01 \x01(\x03R\fsalesPersons\x12\x1c\n" +
+	"\tcompanies\x18\x02 \x01(\x03R\tcompanies\x12\x14\n" +
+	"\x05leads\x18\x03 \x01(\x03R\x05leads\x12$\n" +
+	"\ropportunities\x18\x04 \x01(\x03R\ropportunities\x12+\n" +
+	"\x11opportunity_roles\x18\x05 \x01(\x03R\x10opportunityRoles\"\\\n" +
+	"\x1bReportConnectorCycleRequest\x12=\n" +
+	"\x05cycle\x18\x01 \x01(\v2'.msisync.orchestrator.v1.ConnectorCycleR\x05cycle\"\x1e\n" +
+	"\x1cReportConnectorCycleResponse\"\x1c\n" +
+	"\x1aListConnectorCyclesRequest\"^\n" +
+	"\x1bListConnectorCyclesResponse\x12?\n" +
+	"\x06cycles\x18\x01 \x03(\v2'.msisync.orchestrator.v1.ConnectorCycleR\x06cycles2\xc7\x0f\n" +
 	"\x0eInsightService\x12\x8f\x01\n" +
 	"\x18RecordInterestingMoments\x128.msisync.orchestrator.v1.RecordInterestingMomentsRequest\x1a9.msisync.orchestrator.v1.RecordInterestingMomentsResponse\x12}\n" +
 	"\x12RecordScoreChanges\x122.msisync.orchestrator.v1.RecordScoreChangesRequest\x1a3.msisync.orchestrator.v1.RecordScoreChangesResponse\x12q\n" +
@@ -1418,7 +1716,10 @@ const file_msisync_orchestrator_v1_insight_service_proto_rawDesc = "" +
 	"\x14ListWritebackChanges\x124.msisync.orchestrator.v1.ListWritebackChangesRequest\x1a5.msisync.orchestrator.v1.ListWritebackChangesResponse\"\x03\x90\x02\x01\x12v\n" +
 	"\x0eReportCrmUsers\x12..msisync.orchestrator.v1.ReportCrmUsersRequest\x1a/.msisync.orchestrator.v1.ReportCrmUsersResponse\"\x03\x90\x02\x02\x12\x7f\n" +
 	"\x11ReportCrmFindings\x121.msisync.orchestrator.v1.ReportCrmFindingsRequest\x1a2.msisync.orchestrator.v1.ReportCrmFindingsResponse\"\x03\x90\x02\x02\x12y\n" +
-	"\x0fListCrmFindings\x12/.msisync.orchestrator.v1.ListCrmFindingsRequest\x1a0.msisync.orchestrator.v1.ListCrmFindingsResponse\"\x03\x90\x02\x01B\xf7\x01\n" +
+	"\x0fListCrmFindings\x12/.msisync.orchestrator.v1.ListCrmFindingsRequest\x1a0.msisync.orchestrator.v1.ListCrmFindingsResponse\"\x03\x90\x02\x01\x12y\n" +
+	"\x0fGetRecordCounts\x12/.msisync.orchestrator.v1.GetRecordCountsRequest\x1a0.msisync.orchestrator.v1.GetRecordCountsResponse\"\x03\x90\x02\x01\x12\x88\x01\n" +
+	"\x14ReportConnectorCycle\x124.msisync.orchestrator.v1.ReportConnectorCycleRequest\x1a5.msisync.orchestrator.v1.ReportConnectorCycleResponse\"\x03\x90\x02\x02\x12\x85\x01\n" +
+	"\x13ListConnectorCycles\x123.msisync.orchestrator.v1.ListConnectorCyclesRequest\x1a4.msisync.orchestrator.v1.ListConnectorCyclesResponse\"\x03\x90\x02\x01B\xf7\x01\n" +
 	"\x1bcom.msisync.orchestrator.v1B\x13InsightServiceProtoP\x01ZEgithub.com/msisync/msisync/gen/msisync/orchestrator/v1;orchestratorv1\xa2\x02\x03MOX\xaa\x02\x17Msisync.Orchestrator.V1\xca\x02\x17Msisync\\Orchestrator\\V1\xe2\x02#Msisync\\Orchestrator\\V1\\GPBMetadata\xea\x02\x19Msisync::Orchestrator::V1b\x06proto3"
 
 var (
@@ -1433,7 +1734,7 @@ func file_msisync_orchestrator_v1_insight_service_proto_rawDescGZIP() []byte {
 	return file_msisync_orchestrator_v1_insight_service_proto_rawDescData
 }
 
-var file_msisync_orchestrator_v1_insight_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_msisync_orchestrator_v1_insight_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_msisync_orchestrator_v1_insight_service_proto_goTypes = []any{
 	(*RecordInterestingMomentsRequest)(nil),   // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest
 	(*RecordInterestingMomentsResponse)(nil),  // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse
@@ -1459,69 +1760,84 @@ var file_msisync_orchestrator_v1_insight_service_proto_goTypes = []any{
 	(*ReportCrmFindingsResponse)(nil),         // 21: msisync.orchestrator.v1.ReportCrmFindingsResponse
 	(*ListCrmFindingsRequest)(nil),            // 22: msisync.orchestrator.v1.ListCrmFindingsRequest
 	(*ListCrmFindingsResponse)(nil),           // 23: msisync.orchestrator.v1.ListCrmFindingsResponse
-	(*InterestingMomentInput)(nil),            // 24: msisync.orchestrator.v1.InterestingMomentInput
-	(*v1.RecordResult)(nil),                   // 25: msisync.common.v1.RecordResult
-	(*LeadInsight)(nil),                       // 26: msisync.orchestrator.v1.LeadInsight
-	(*ScoreChangeInput)(nil),                  // 27: msisync.orchestrator.v1.ScoreChangeInput
-	(*TierBoundaries)(nil),                    // 28: msisync.orchestrator.v1.TierBoundaries
-	(*BestBet)(nil),                           // 29: msisync.orchestrator.v1.BestBet
-	(*DiagnosticCheck)(nil),                   // 30: msisync.orchestrator.v1.DiagnosticCheck
-	(*WritebackChange)(nil),                   // 31: msisync.orchestrator.v1.WritebackChange
-	(*CrmUser)(nil),                           // 32: msisync.orchestrator.v1.CrmUser
-	(*CrmFinding)(nil),                        // 33: msisync.orchestrator.v1.CrmFinding
-	(*CrmFindingKey)(nil),                     // 34: msisync.orchestrator.v1.CrmFindingKey
-	(CrmFindingKind)(0),                       // 35: msisync.orchestrator.v1.CrmFindingKind
-	(SyncObjectType)(0),                       // 36: msisync.orchestrator.v1.SyncObjectType
+	(*GetRecordCountsRequest)(nil),            // 24: msisync.orchestrator.v1.GetRecordCountsRequest
+	(*GetRecordCountsResponse)(nil),           // 25: msisync.orchestrator.v1.GetRecordCountsResponse
+	(*ReportConnectorCycleRequest)(nil),       // 26: msisync.orchestrator.v1.ReportConnectorCycleRequest
+	(*ReportConnectorCycleResponse)(nil),      // 27: msisync.orchestrator.v1.ReportConnectorCycleResponse
+	(*ListConnectorCyclesRequest)(nil),        // 28: msisync.orchestrator.v1.ListConnectorCyclesRequest
+	(*ListConnectorCyclesResponse)(nil),       // 29: msisync.orchestrator.v1.ListConnectorCyclesResponse
+	(*InterestingMomentInput)(nil),            // 30: msisync.orchestrator.v1.InterestingMomentInput
+	(*v1.RecordResult)(nil),                   // 31: msisync.common.v1.RecordResult
+	(*LeadInsight)(nil),                       // 32: msisync.orchestrator.v1.LeadInsight
+	(*ScoreChangeInput)(nil),                  // 33: msisync.orchestrator.v1.ScoreChangeInput
+	(*TierBoundaries)(nil),                    // 34: msisync.orchestrator.v1.TierBoundaries
+	(*BestBet)(nil),                           // 35: msisync.orchestrator.v1.BestBet
+	(*DiagnosticCheck)(nil),                   // 36: msisync.orchestrator.v1.DiagnosticCheck
+	(*WritebackChange)(nil),                   // 37: msisync.orchestrator.v1.WritebackChange
+	(*CrmUser)(nil),                           // 38: msisync.orchestrator.v1.CrmUser
+	(*CrmFinding)(nil),                        // 39: msisync.orchestrator.v1.CrmFinding
+	(*CrmFindingKey)(nil),                     // 40: msisync.orchestrator.v1.CrmFindingKey
+	(CrmFindingKind)(0),                       // 41: msisync.orchestrator.v1.CrmFindingKind
+	(SyncObjectType)(0),                       // 42: msisync.orchestrator.v1.SyncObjectType
+	(*ConnectorCycle)(nil),                    // 43: msisync.orchestrator.v1.ConnectorCycle
 }
 var file_msisync_orchestrator_v1_insight_service_proto_depIdxs = []int32{
-	24, // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.orchestrator.v1.InterestingMomentInput
-	25, // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
-	26, // 2: msisync.orchestrator.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
-	27, // 3: msisync.orchestrator.v1.RecordScoreChangesRequest.changes:type_name -> msisync.orchestrator.v1.ScoreChangeInput
-	25, // 4: msisync.orchestrator.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
-	26, // 5: msisync.orchestrator.v1.RecordScoreChangesResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
-	28, // 6: msisync.orchestrator.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
-	28, // 7: msisync.orchestrator.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
-	29, // 8: msisync.orchestrator.v1.ListBestBetsResponse.best_bets:type_name -> msisync.orchestrator.v1.BestBet
-	30, // 9: msisync.orchestrator.v1.GetPersonDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	30, // 10: msisync.orchestrator.v1.GetCompanyDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	30, // 11: msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
-	31, // 12: msisync.orchestrator.v1.ListWritebackChangesResponse.changes:type_name -> msisync.orchestrator.v1.WritebackChange
-	32, // 13: msisync.orchestrator.v1.ReportCrmUsersRequest.users:type_name -> msisync.orchestrator.v1.CrmUser
-	33, // 14: msisync.orchestrator.v1.ReportCrmFindingsRequest.findings:type_name -> msisync.orchestrator.v1.CrmFinding
-	34, // 15: msisync.orchestrator.v1.ReportCrmFindingsRequest.resolved:type_name -> msisync.orchestrator.v1.CrmFindingKey
-	35, // 16: msisync.orchestrator.v1.ListCrmFindingsRequest.kind:type_name -> msisync.orchestrator.v1.CrmFindingKind
-	36, // 17: msisync.orchestrator.v1.ListCrmFindingsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
-	33, // 18: msisync.orchestrator.v1.ListCrmFindingsResponse.findings:type_name -> msisync.orchestrator.v1.CrmFinding
-	0,  // 19: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:input_type -> msisync.orchestrator.v1.RecordInterestingMomentsRequest
-	2,  // 20: msisync.orchestrator.v1.InsightService.RecordScoreChanges:input_type -> msisync.orchestrator.v1.RecordScoreChangesRequest
-	4,  // 21: msisync.orchestrator.v1.InsightService.RecomputeTiers:input_type -> msisync.orchestrator.v1.RecomputeTiersRequest
-	6,  // 22: msisync.orchestrator.v1.InsightService.GetTierBoundaries:input_type -> msisync.orchestrator.v1.GetTierBoundariesRequest
-	8,  // 23: msisync.orchestrator.v1.InsightService.ListBestBets:input_type -> msisync.orchestrator.v1.ListBestBetsRequest
-	10, // 24: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:input_type -> msisync.orchestrator.v1.GetPersonDiagnosticsRequest
-	12, // 25: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:input_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsRequest
-	14, // 26: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:input_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsRequest
-	16, // 27: msisync.orchestrator.v1.InsightService.ListWritebackChanges:input_type -> msisync.orchestrator.v1.ListWritebackChangesRequest
-	18, // 28: msisync.orchestrator.v1.InsightService.ReportCrmUsers:input_type -> msisync.orchestrator.v1.ReportCrmUsersRequest
-	20, // 29: msisync.orchestrator.v1.InsightService.ReportCrmFindings:input_type -> msisync.orchestrator.v1.ReportCrmFindingsRequest
-	22, // 30: msisync.orchestrator.v1.InsightService.ListCrmFindings:input_type -> msisync.orchestrator.v1.ListCrmFindingsRequest
-	1,  // 31: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:output_type -> msisync.orchestrator.v1.RecordInterestingMomentsResponse
-	3,  // 32: msisync.orchestrator.v1.InsightService.RecordScoreChanges:output_type -> msisync.orchestrator.v1.RecordScoreChangesResponse
-	5,  // 33: msisync.orchestrator.v1.InsightService.RecomputeTiers:output_type -> msisync.orchestrator.v1.RecomputeTiersResponse
-	7,  // 34: msisync.orchestrator.v1.InsightService.GetTierBoundaries:output_type -> msisync.orchestrator.v1.GetTierBoundariesResponse
-	9,  // 35: msisync.orchestrator.v1.InsightService.ListBestBets:output_type -> msisync.orchestrator.v1.ListBestBetsResponse
-	11, // 36: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:output_type -> msisync.orchestrator.v1.GetPersonDiagnosticsResponse
-	13, // 37: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:output_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsResponse
-	15, // 38: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:output_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse
-	17, // 39: msisync.orchestrator.v1.InsightService.ListWritebackChanges:output_type -> msisync.orchestrator.v1.ListWritebackChangesResponse
-	19, // 40: msisync.orchestrator.v1.InsightService.ReportCrmUsers:output_type -> msisync.orchestrator.v1.ReportCrmUsersResponse
-	21, // 41: msisync.orchestrator.v1.InsightService.ReportCrmFindings:output_type -> msisync.orchestrator.v1.ReportCrmFindingsResponse
-	23, // 42: msisync.orchestrator.v1.InsightService.ListCrmFindings:output_type -> msisync.orchestrator.v1.ListCrmFindingsResponse
-	31, // [31:43] is the sub-list for method output_type
-	19, // [19:31] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	30, // 0: msisync.orchestrator.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.orchestrator.v1.InterestingMomentInput
+	31, // 1: msisync.orchestrator.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
+	32, // 2: msisync.orchestrator.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
+	33, // 3: msisync.orchestrator.v1.RecordScoreChangesRequest.changes:type_name -> msisync.orchestrator.v1.ScoreChangeInput
+	31, // 4: msisync.orchestrator.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
+	32, // 5: msisync.orchestrator.v1.RecordScoreChangesResponse.insights:type_name -> msisync.orchestrator.v1.LeadInsight
+	34, // 6: msisync.orchestrator.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
+	34, // 7: msisync.orchestrator.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.orchestrator.v1.TierBoundaries
+	35, // 8: msisync.orchestrator.v1.ListBestBetsResponse.best_bets:type_name -> msisync.orchestrator.v1.BestBet
+	36, // 9: msisync.orchestrator.v1.GetPersonDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	36, // 10: msisync.orchestrator.v1.GetCompanyDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	36, // 11: msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse.checks:type_name -> msisync.orchestrator.v1.DiagnosticCheck
+	37, // 12: msisync.orchestrator.v1.ListWritebackChangesResponse.changes:type_name -> msisync.orchestrator.v1.WritebackChange
+	38, // 13: msisync.orchestrator.v1.ReportCrmUsersRequest.users:type_name -> msisync.orchestrator.v1.CrmUser
+	39, // 14: msisync.orchestrator.v1.ReportCrmFindingsRequest.findings:type_name -> msisync.orchestrator.v1.CrmFinding
+	40, // 15: msisync.orchestrator.v1.ReportCrmFindingsRequest.resolved:type_name -> msisync.orchestrator.v1.CrmFindingKey
+	41, // 16: msisync.orchestrator.v1.ListCrmFindingsRequest.kind:type_name -> msisync.orchestrator.v1.CrmFindingKind
+	42, // 17: msisync.orchestrator.v1.ListCrmFindingsRequest.object_type:type_name -> msisync.orchestrator.v1.SyncObjectType
+	39, // 18: msisync.orchestrator.v1.ListCrmFindingsResponse.findings:type_name -> msisync.orchestrator.v1.CrmFinding
+	43, // 19: msisync.orchestrator.v1.ReportConnectorCycleRequest.cycle:type_name -> msisync.orchestrator.v1.ConnectorCycle
+	43, // 20: msisync.orchestrator.v1.ListConnectorCyclesResponse.cycles:type_name -> msisync.orchestrator.v1.ConnectorCycle
+	0,  // 21: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:input_type -> msisync.orchestrator.v1.RecordInterestingMomentsRequest
+	2,  // 22: msisync.orchestrator.v1.InsightService.RecordScoreChanges:input_type -> msisync.orchestrator.v1.RecordScoreChangesRequest
+	4,  // 23: msisync.orchestrator.v1.InsightService.RecomputeTiers:input_type -> msisync.orchestrator.v1.RecomputeTiersRequest
+	6,  // 24: msisync.orchestrator.v1.InsightService.GetTierBoundaries:input_type -> msisync.orchestrator.v1.GetTierBoundariesRequest
+	8,  // 25: msisync.orchestrator.v1.InsightService.ListBestBets:input_type -> msisync.orchestrator.v1.ListBestBetsRequest
+	10, // 26: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:input_type -> msisync.orchestrator.v1.GetPersonDiagnosticsRequest
+	12, // 27: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:input_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsRequest
+	14, // 28: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:input_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsRequest
+	16, // 29: msisync.orchestrator.v1.InsightService.ListWritebackChanges:input_type -> msisync.orchestrator.v1.ListWritebackChangesRequest
+	18, // 30: msisync.orchestrator.v1.InsightService.ReportCrmUsers:input_type -> msisync.orchestrator.v1.ReportCrmUsersRequest
+	20, // 31: msisync.orchestrator.v1.InsightService.ReportCrmFindings:input_type -> msisync.orchestrator.v1.ReportCrmFindingsRequest
+	22, // 32: msisync.orchestrator.v1.InsightService.ListCrmFindings:input_type -> msisync.orchestrator.v1.ListCrmFindingsRequest
+	24, // 33: msisync.orchestrator.v1.InsightService.GetRecordCounts:input_type -> msisync.orchestrator.v1.GetRecordCountsRequest
+	26, // 34: msisync.orchestrator.v1.InsightService.ReportConnectorCycle:input_type -> msisync.orchestrator.v1.ReportConnectorCycleRequest
+	28, // 35: msisync.orchestrator.v1.InsightService.ListConnectorCycles:input_type -> msisync.orchestrator.v1.ListConnectorCyclesRequest
+	1,  // 36: msisync.orchestrator.v1.InsightService.RecordInterestingMoments:output_type -> msisync.orchestrator.v1.RecordInterestingMomentsResponse
+	3,  // 37: msisync.orchestrator.v1.InsightService.RecordScoreChanges:output_type -> msisync.orchestrator.v1.RecordScoreChangesResponse
+	5,  // 38: msisync.orchestrator.v1.InsightService.RecomputeTiers:output_type -> msisync.orchestrator.v1.RecomputeTiersResponse
+	7,  // 39: msisync.orchestrator.v1.InsightService.GetTierBoundaries:output_type -> msisync.orchestrator.v1.GetTierBoundariesResponse
+	9,  // 40: msisync.orchestrator.v1.InsightService.ListBestBets:output_type -> msisync.orchestrator.v1.ListBestBetsResponse
+	11, // 41: msisync.orchestrator.v1.InsightService.GetPersonDiagnostics:output_type -> msisync.orchestrator.v1.GetPersonDiagnosticsResponse
+	13, // 42: msisync.orchestrator.v1.InsightService.GetCompanyDiagnostics:output_type -> msisync.orchestrator.v1.GetCompanyDiagnosticsResponse
+	15, // 43: msisync.orchestrator.v1.InsightService.GetOpportunityDiagnostics:output_type -> msisync.orchestrator.v1.GetOpportunityDiagnosticsResponse
+	17, // 44: msisync.orchestrator.v1.InsightService.ListWritebackChanges:output_type -> msisync.orchestrator.v1.ListWritebackChangesResponse
+	19, // 45: msisync.orchestrator.v1.InsightService.ReportCrmUsers:output_type -> msisync.orchestrator.v1.ReportCrmUsersResponse
+	21, // 46: msisync.orchestrator.v1.InsightService.ReportCrmFindings:output_type -> msisync.orchestrator.v1.ReportCrmFindingsResponse
+	23, // 47: msisync.orchestrator.v1.InsightService.ListCrmFindings:output_type -> msisync.orchestrator.v1.ListCrmFindingsResponse
+	25, // 48: msisync.orchestrator.v1.InsightService.GetRecordCounts:output_type -> msisync.orchestrator.v1.GetRecordCountsResponse
+	27, // 49: msisync.orchestrator.v1.InsightService.ReportConnectorCycle:output_type -> msisync.orchestrator.v1.ReportConnectorCycleResponse
+	29, // 50: msisync.orchestrator.v1.InsightService.ListConnectorCycles:output_type -> msisync.orchestrator.v1.ListConnectorCyclesResponse
+	36, // [36:51] is the sub-list for method output_type
+	21, // [21:36] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_msisync_orchestrator_v1_insight_service_proto_init() }
@@ -1529,6 +1845,7 @@ func file_msisync_orchestrator_v1_insight_service_proto_init() {
 	if File_msisync_orchestrator_v1_insight_service_proto != nil {
 		return
 	}
+	file_msisync_orchestrator_v1_connector_cycle_proto_init()
 	file_msisync_orchestrator_v1_crm_finding_proto_init()
 	file_msisync_orchestrator_v1_insight_proto_init()
 	file_msisync_orchestrator_v1_sync_run_proto_init()
@@ -1538,7 +1855,7 @@ func file_msisync_orchestrator_v1_insight_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_orchestrator_v1_insight_service_proto_rawDesc), len(file_msisync_orchestrator_v1_insight_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,9 @@ const (
 	InsightService_ReportCrmUsers_FullMethodName            = "/msisync.orchestrator.v1.InsightService/ReportCrmUsers"
 	InsightService_ReportCrmFindings_FullMethodName         = "/msisync.orchestrator.v1.InsightService/ReportCrmFindings"
 	InsightService_ListCrmFindings_FullMethodName           = "/msisync.orchestrator.v1.InsightService/ListCrmFindings"
+	InsightService_GetRecordCounts_FullMethodName           = "/msisync.orchestrator.v1.InsightService/GetRecordCounts"
+	InsightService_ReportConnectorCycle_FullMethodName      = "/msisync.orchestrator.v1.InsightService/ReportConnectorCycle"
+	InsightService_ListConnectorCycles_FullMethodName       = "/msisync.orchestrator.v1.InsightService/ListConnectorCycles"
 )
 
 // InsightServiceClient is the client API for InsightService service.
@@ -100,6 +103,18 @@ type InsightServiceClient interface {
 	// SALES_PERSON_EMAIL_MISMATCH ones (GET /v1/crm/findings), ordered by object type,
 	// external id (case-folded) and kind: for a person fixing the CRM or the sync.
 	ListCrmFindings(ctx context.Context, in *ListCrmFindingsRequest, opts ...grpc.CallOption) (*ListCrmFindingsResponse, error)
+	// GetRecordCounts returns how many sales persons, companies, leads, opportunities and
+	// opportunity roles msisync holds (GET /v1/counts), asking each entity service for its
+	// count: the operations console's overview.
+	GetRecordCounts(ctx context.Context, in *GetRecordCountsRequest, opts ...grpc.CallOption) (*GetRecordCountsResponse, error)
+	// ReportConnectorCycle stores the summary of a CRM connector's sync cycle
+	// (POST /v1/connector/cycles), replacing the one its source reported before; a CRM
+	// connector calls it at the end of each cycle, failed or not. Invalid input is refused
+	// (INVALID_ARGUMENT) and nothing is stored.
+	ReportConnectorCycle(ctx context.Context, in *ReportConnectorCycleRequest, opts ...grpc.CallOption) (*ReportConnectorCycleResponse, error)
+	// ListConnectorCycles returns the last cycle each CRM connector reported
+	// (GET /v1/connector/cycles), ordered by source; empty when none reported.
+	ListConnectorCycles(ctx context.Context, in *ListConnectorCyclesRequest, opts ...grpc.CallOption) (*ListConnectorCyclesResponse, error)
 }
 
 type insightServiceClient struct {
@@ -230,6 +245,36 @@ func (c *insightServiceClient) ListCrmFindings(ctx context.Context, in *ListCrmF
 	return out, nil
 }
 
+func (c *insightServiceClient) GetRecordCounts(ctx context.Context, in *GetRecordCountsRequest, opts ...grpc.CallOption) (*GetRecordCountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRecordCountsResponse)
+	err := c.cc.Invoke(ctx, InsightService_GetRecordCounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *insightServiceClient) ReportConnectorCycle(ctx context.Context, in *ReportConnectorCycleRequest, opts ...grpc.CallOption) (*ReportConnectorCycleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportConnectorCycleResponse)
+	err := c.cc.Invoke(ctx, InsightService_ReportConnectorCycle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *insightServiceClient) ListConnectorCycles(ctx context.Context, in *ListConnectorCyclesRequest, opts ...grpc.CallOption) (*ListConnectorCyclesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConnectorCyclesResponse)
+	err := c.cc.Invoke(ctx, InsightService_ListConnectorCycles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InsightServiceServer is the server API for InsightService service.
 // All implementations must embed UnimplementedInsightServiceServer
 // for forward compatibility.
@@ -297,6 +342,18 @@ type InsightServiceServer interface {
 	// SALES_PERSON_EMAIL_MISMATCH ones (GET /v1/crm/findings), ordered by object type,
 	// external id (case-folded) and kind: for a person fixing the CRM or the sync.
 	ListCrmFindings(context.Context, *ListCrmFindingsRequest) (*ListCrmFindingsResponse, error)
+	// GetRecordCounts returns how many sales persons, companies, leads, opportunities and
+	// opportunity roles msisync holds (GET /v1/counts), asking each entity service for its
+	// count: the operations console's overview.
+	GetRecordCounts(context.Context, *GetRecordCountsRequest) (*GetRecordCountsResponse, error)
+	// ReportConnectorCycle stores the summary of a CRM connector's sync cycle
+	// (POST /v1/connector/cycles), replacing the one its source reported before; a CRM
+	// connector calls it at the end of each cycle, failed or not. Invalid input is refused
+	// (INVALID_ARGUMENT) and nothing is stored.
+	ReportConnectorCycle(context.Context, *ReportConnectorCycleRequest) (*ReportConnectorCycleResponse, error)
+	// ListConnectorCycles returns the last cycle each CRM connector reported
+	// (GET /v1/connector/cycles), ordered by source; empty when none reported.
+	ListConnectorCycles(context.Context, *ListConnectorCyclesRequest) (*ListConnectorCyclesResponse, error)
 	mustEmbedUnimplementedInsightServiceServer()
 }
 
@@ -342,6 +399,15 @@ func (UnimplementedInsightServiceServer) ReportCrmFindings(context.Context, *Rep
 }
 func (UnimplementedInsightServiceServer) ListCrmFindings(context.Context, *ListCrmFindingsRequest) (*ListCrmFindingsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCrmFindings not implemented")
+}
+func (UnimplementedInsightServiceServer) GetRecordCounts(context.Context, *GetRecordCountsRequest) (*GetRecordCountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRecordCounts not implemented")
+}
+func (UnimplementedInsightServiceServer) ReportConnectorCycle(context.Context, *ReportConnectorCycleRequest) (*ReportConnectorCycleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportConnectorCycle not implemented")
+}
+func (UnimplementedInsightServiceServer) ListConnectorCycles(context.Context, *ListConnectorCyclesRequest) (*ListConnectorCyclesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConnectorCycles not implemented")
 }
 func (UnimplementedInsightServiceServer) mustEmbedUnimplementedInsightServiceServer() {}
 func (UnimplementedInsightServiceServer) testEmbeddedByValue()                        {}
@@ -580,6 +646,60 @@ func _InsightService_ListCrmFindings_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InsightService_GetRecordCounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRecordCountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).GetRecordCounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_GetRecordCounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).GetRecordCounts(ctx, req.(*GetRecordCountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InsightService_ReportConnectorCycle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportConnectorCycleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).ReportConnectorCycle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_ReportConnectorCycle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).ReportConnectorCycle(ctx, req.(*ReportConnectorCycleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InsightService_ListConnectorCycles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConnectorCyclesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsightServiceServer).ListConnectorCycles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsightService_ListConnectorCycles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsightServiceServer).ListConnectorCycles(ctx, req.(*ListConnectorCyclesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InsightService_ServiceDesc is the grpc.ServiceDesc for InsightService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -634,6 +754,18 @@ var InsightService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCrmFindings",
 			Handler:    _InsightService_ListCrmFindings_Handler,
+		},
+		{
+			MethodName: "GetRecordCounts",
+			Handler:    _InsightService_GetRecordCounts_Handler,
+		},
+		{
+			MethodName: "ReportConnectorCycle",
+			Handler:    _InsightService_ReportConnectorCycle_Handler,
+		},
+		{
+			MethodName: "ListConnectorCycles",
+			Handler:    _InsightService_ListConnectorCycles_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

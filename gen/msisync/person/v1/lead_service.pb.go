@@ -725,6 +725,89 @@ func (x *CountLeadReferencesResponse) GetSalesPersons() []*v1.ReferenceCount {
 	return nil
 }
 
+// CountLeadsRequest takes no parameters.
+type CountLeadsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountLeadsRequest) Reset() {
+	*x = CountLeadsRequest{}
+	mi := &file_msisync_person_v1_lead_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountLeadsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountLeadsRequest) ProtoMessage() {}
+
+func (x *CountLeadsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_person_v1_lead_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountLeadsRequest.ProtoReflect.Descriptor instead.
+func (*CountLeadsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_person_v1_lead_service_proto_rawDescGZIP(), []int{10}
+}
+
+// CountLeadsResponse holds the count.
+type CountLeadsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many leads (people) are stored.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountLeadsResponse) Reset() {
+	*x = CountLeadsResponse{}
+	mi := &file_msisync_person_v1_lead_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountLeadsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountLeadsResponse) ProtoMessage() {}
+
+func (x *CountLeadsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_person_v1_lead_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountLeadsResponse.ProtoReflect.Descriptor instead.
+func (*CountLeadsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_person_v1_lead_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountLeadsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_msisync_person_v1_lead_service_proto protoreflect.FileDescriptor
 
 const file_msisync_person_v1_lead_service_proto_rawDesc = "" +
@@ -765,7 +848,10 @@ const file_msisync_person_v1_lead_service_proto_rawDesc = "" +
 	"\x19external_sales_person_ids\x18\x02 \x03(\tR\x16externalSalesPersonIds\"\xa6\x01\n" +
 	"\x1bCountLeadReferencesResponse\x12?\n" +
 	"\tcompanies\x18\x01 \x03(\v2!.msisync.common.v1.ReferenceCountR\tcompanies\x12F\n" +
-	"\rsales_persons\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons*\x95\x01\n" +
+	"\rsales_persons\x18\x02 \x03(\v2!.msisync.common.v1.ReferenceCountR\fsalesPersons\"\x13\n" +
+	"\x11CountLeadsRequest\"*\n" +
+	"\x12CountLeadsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count*\x95\x01\n" +
 	"\x0fLeadLookupField\x12!\n" +
 	"\x1dLEAD_LOOKUP_FIELD_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17LEAD_LOOKUP_FIELD_EMAIL\x10\x01\x12(\n" +
@@ -777,13 +863,15 @@ const file_msisync_person_v1_lead_service_proto_rawDesc = "" +
 	"\x10LEAD_FIELD_EMAIL\x10\x02\x12!\n" +
 	"\x1dLEAD_FIELD_EXTERNAL_PERSON_ID\x10\x03\x12\"\n" +
 	"\x1eLEAD_FIELD_EXTERNAL_COMPANY_ID\x10\x04\x12'\n" +
-	"#LEAD_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x052\x84\x04\n" +
+	"#LEAD_FIELD_EXTERNAL_SALES_PERSON_ID\x10\x052\xe4\x04\n" +
 	"\vLeadService\x12V\n" +
 	"\tSyncLeads\x12#.msisync.person.v1.SyncLeadsRequest\x1a$.msisync.person.v1.SyncLeadsResponse\x12[\n" +
 	"\tListLeads\x12#.msisync.person.v1.ListLeadsRequest\x1a$.msisync.person.v1.ListLeadsResponse\"\x03\x90\x02\x01\x12g\n" +
 	"\rBatchGetLeads\x12'.msisync.person.v1.BatchGetLeadsRequest\x1a(.msisync.person.v1.BatchGetLeadsResponse\"\x03\x90\x02\x01\x12\\\n" +
 	"\vDeleteLeads\x12%.msisync.person.v1.DeleteLeadsRequest\x1a&.msisync.person.v1.DeleteLeadsResponse\x12y\n" +
-	"\x13CountLeadReferences\x12-.msisync.person.v1.CountLeadReferencesRequest\x1a..msisync.person.v1.CountLeadReferencesResponse\"\x03\x90\x02\x01B\xca\x01\n" +
+	"\x13CountLeadReferences\x12-.msisync.person.v1.CountLeadReferencesRequest\x1a..msisync.person.v1.CountLeadReferencesResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\n" +
+	"CountLeads\x12$.msisync.person.v1.CountLeadsRequest\x1a%.msisync.person.v1.CountLeadsResponse\"\x03\x90\x02\x01B\xca\x01\n" +
 	"\x15com.msisync.person.v1B\x10LeadServiceProtoP\x01Z9github.com/msisync/msisync/gen/msisync/person/v1;personv1\xa2\x02\x03MPX\xaa\x02\x11Msisync.Person.V1\xca\x02\x11Msisync\\Person\\V1\xe2\x02\x1dMsisync\\Person\\V1\\GPBMetadata\xea\x02\x13Msisync::Person::V1b\x06proto3"
 
 var (
@@ -799,7 +887,7 @@ func file_msisync_person_v1_lead_service_proto_rawDescGZIP() []byte {
 }
 
 var file_msisync_person_v1_lead_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_msisync_person_v1_lead_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_msisync_person_v1_lead_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_msisync_person_v1_lead_service_proto_goTypes = []any{
 	(LeadLookupField)(0),                // 0: msisync.person.v1.LeadLookupField
 	(LeadField)(0),                      // 1: msisync.person.v1.LeadField
@@ -813,38 +901,42 @@ var file_msisync_person_v1_lead_service_proto_goTypes = []any{
 	(*DeleteLeadsResponse)(nil),         // 9: msisync.person.v1.DeleteLeadsResponse
 	(*CountLeadReferencesRequest)(nil),  // 10: msisync.person.v1.CountLeadReferencesRequest
 	(*CountLeadReferencesResponse)(nil), // 11: msisync.person.v1.CountLeadReferencesResponse
-	(v1.SyncAction)(0),                  // 12: msisync.common.v1.SyncAction
-	(*LeadInput)(nil),                   // 13: msisync.person.v1.LeadInput
-	(*v1.RecordResult)(nil),             // 14: msisync.common.v1.RecordResult
-	(*Lead)(nil),                        // 15: msisync.person.v1.Lead
-	(*LeadKey)(nil),                     // 16: msisync.person.v1.LeadKey
-	(*v1.ReferenceCount)(nil),           // 17: msisync.common.v1.ReferenceCount
+	(*CountLeadsRequest)(nil),           // 12: msisync.person.v1.CountLeadsRequest
+	(*CountLeadsResponse)(nil),          // 13: msisync.person.v1.CountLeadsResponse
+	(v1.SyncAction)(0),                  // 14: msisync.common.v1.SyncAction
+	(*LeadInput)(nil),                   // 15: msisync.person.v1.LeadInput
+	(*v1.RecordResult)(nil),             // 16: msisync.common.v1.RecordResult
+	(*Lead)(nil),                        // 17: msisync.person.v1.Lead
+	(*LeadKey)(nil),                     // 18: msisync.person.v1.LeadKey
+	(*v1.ReferenceCount)(nil),           // 19: msisync.common.v1.ReferenceCount
 }
 var file_msisync_person_v1_lead_service_proto_depIdxs = []int32{
-	12, // 0: msisync.person.v1.SyncLeadsRequest.action:type_name -> msisync.common.v1.SyncAction
+	14, // 0: msisync.person.v1.SyncLeadsRequest.action:type_name -> msisync.common.v1.SyncAction
 	0,  // 1: msisync.person.v1.SyncLeadsRequest.lookup_field:type_name -> msisync.person.v1.LeadLookupField
-	13, // 2: msisync.person.v1.SyncLeadsRequest.input:type_name -> msisync.person.v1.LeadInput
-	14, // 3: msisync.person.v1.SyncLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
+	15, // 2: msisync.person.v1.SyncLeadsRequest.input:type_name -> msisync.person.v1.LeadInput
+	16, // 3: msisync.person.v1.SyncLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
 	1,  // 4: msisync.person.v1.ListLeadsRequest.filter_field:type_name -> msisync.person.v1.LeadField
-	15, // 5: msisync.person.v1.ListLeadsResponse.leads:type_name -> msisync.person.v1.Lead
-	16, // 6: msisync.person.v1.BatchGetLeadsRequest.keys:type_name -> msisync.person.v1.LeadKey
-	15, // 7: msisync.person.v1.BatchGetLeadsResponse.leads:type_name -> msisync.person.v1.Lead
-	16, // 8: msisync.person.v1.DeleteLeadsRequest.keys:type_name -> msisync.person.v1.LeadKey
-	14, // 9: msisync.person.v1.DeleteLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
-	17, // 10: msisync.person.v1.CountLeadReferencesResponse.companies:type_name -> msisync.common.v1.ReferenceCount
-	17, // 11: msisync.person.v1.CountLeadReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
+	17, // 5: msisync.person.v1.ListLeadsResponse.leads:type_name -> msisync.person.v1.Lead
+	18, // 6: msisync.person.v1.BatchGetLeadsRequest.keys:type_name -> msisync.person.v1.LeadKey
+	17, // 7: msisync.person.v1.BatchGetLeadsResponse.leads:type_name -> msisync.person.v1.Lead
+	18, // 8: msisync.person.v1.DeleteLeadsRequest.keys:type_name -> msisync.person.v1.LeadKey
+	16, // 9: msisync.person.v1.DeleteLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
+	19, // 10: msisync.person.v1.CountLeadReferencesResponse.companies:type_name -> msisync.common.v1.ReferenceCount
+	19, // 11: msisync.person.v1.CountLeadReferencesResponse.sales_persons:type_name -> msisync.common.v1.ReferenceCount
 	2,  // 12: msisync.person.v1.LeadService.SyncLeads:input_type -> msisync.person.v1.SyncLeadsRequest
 	4,  // 13: msisync.person.v1.LeadService.ListLeads:input_type -> msisync.person.v1.ListLeadsRequest
 	6,  // 14: msisync.person.v1.LeadService.BatchGetLeads:input_type -> msisync.person.v1.BatchGetLeadsRequest
 	8,  // 15: msisync.person.v1.LeadService.DeleteLeads:input_type -> msisync.person.v1.DeleteLeadsRequest
 	10, // 16: msisync.person.v1.LeadService.CountLeadReferences:input_type -> msisync.person.v1.CountLeadReferencesRequest
-	3,  // 17: msisync.person.v1.LeadService.SyncLeads:output_type -> msisync.person.v1.SyncLeadsResponse
-	5,  // 18: msisync.person.v1.LeadService.ListLeads:output_type -> msisync.person.v1.ListLeadsResponse
-	7,  // 19: msisync.person.v1.LeadService.BatchGetLeads:output_type -> msisync.person.v1.BatchGetLeadsResponse
-	9,  // 20: msisync.person.v1.LeadService.DeleteLeads:output_type -> msisync.person.v1.DeleteLeadsResponse
-	11, // 21: msisync.person.v1.LeadService.CountLeadReferences:output_type -> msisync.person.v1.CountLeadReferencesResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
+	12, // 17: msisync.person.v1.LeadService.CountLeads:input_type -> msisync.person.v1.CountLeadsRequest
+	3,  // 18: msisync.person.v1.LeadService.SyncLeads:output_type -> msisync.person.v1.SyncLeadsResponse
+	5,  // 19: msisync.person.v1.LeadService.ListLeads:output_type -> msisync.person.v1.ListLeadsResponse
+	7,  // 20: msisync.person.v1.LeadService.BatchGetLeads:output_type -> msisync.person.v1.BatchGetLeadsResponse
+	9,  // 21: msisync.person.v1.LeadService.DeleteLeads:output_type -> msisync.person.v1.DeleteLeadsResponse
+	11, // 22: msisync.person.v1.LeadService.CountLeadReferences:output_type -> msisync.person.v1.CountLeadReferencesResponse
+	13, // 23: msisync.person.v1.LeadService.CountLeads:output_type -> msisync.person.v1.CountLeadsResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -862,7 +954,7 @@ func file_msisync_person_v1_lead_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_person_v1_lead_service_proto_rawDesc), len(file_msisync_person_v1_lead_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

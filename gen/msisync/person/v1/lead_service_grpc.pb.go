@@ -24,6 +24,7 @@ const (
 	LeadService_BatchGetLeads_FullMethodName       = "/msisync.person.v1.LeadService/BatchGetLeads"
 	LeadService_DeleteLeads_FullMethodName         = "/msisync.person.v1.LeadService/DeleteLeads"
 	LeadService_CountLeadReferences_FullMethodName = "/msisync.person.v1.LeadService/CountLeadReferences"
+	LeadService_CountLeads_FullMethodName          = "/msisync.person.v1.LeadService/CountLeads"
 )
 
 // LeadServiceClient is the client API for LeadService service.
@@ -58,6 +59,9 @@ type LeadServiceClient interface {
 	// still referenced by leads, and by how many: the orchestrator's check before deleting
 	// companies or sales persons (1022 for each one still in use).
 	CountLeadReferences(ctx context.Context, in *CountLeadReferencesRequest, opts ...grpc.CallOption) (*CountLeadReferencesResponse, error)
+	// CountLeads returns how many leads (people) are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountLeads(ctx context.Context, in *CountLeadsRequest, opts ...grpc.CallOption) (*CountLeadsResponse, error)
 }
 
 type leadServiceClient struct {
@@ -118,6 +122,16 @@ func (c *leadServiceClient) CountLeadReferences(ctx context.Context, in *CountLe
 	return out, nil
 }
 
+func (c *leadServiceClient) CountLeads(ctx context.Context, in *CountLeadsRequest, opts ...grpc.CallOption) (*CountLeadsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountLeadsResponse)
+	err := c.cc.Invoke(ctx, LeadService_CountLeads_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LeadServiceServer is the server API for LeadService service.
 // All implementations must embed UnimplementedLeadServiceServer
 // for forward compatibility.
@@ -150,6 +164,9 @@ type LeadServiceServer interface {
 	// still referenced by leads, and by how many: the orchestrator's check before deleting
 	// companies or sales persons (1022 for each one still in use).
 	CountLeadReferences(context.Context, *CountLeadReferencesRequest) (*CountLeadReferencesResponse, error)
+	// CountLeads returns how many leads (people) are stored, for the
+	// operations console's overview; it is a cheap count.
+	CountLeads(context.Context, *CountLeadsRequest) (*CountLeadsResponse, error)
 	mustEmbedUnimplementedLeadServiceServer()
 }
 
@@ -174,6 +191,9 @@ func (UnimplementedLeadServiceServer) DeleteLeads(context.Context, *DeleteLeadsR
 }
 func (UnimplementedLeadServiceServer) CountLeadReferences(context.Context, *CountLeadReferencesRequest) (*CountLeadReferencesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountLeadReferences not implemented")
+}
+func (UnimplementedLeadServiceServer) CountLeads(context.Context, *CountLeadsRequest) (*CountLeadsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountLeads not implemented")
 }
 func (UnimplementedLeadServiceServer) mustEmbedUnimplementedLeadServiceServer() {}
 func (UnimplementedLeadServiceServer) testEmbeddedByValue()                     {}
@@ -286,6 +306,24 @@ func _LeadService_CountLeadReferences_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LeadService_CountLeads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountLeadsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LeadServiceServer).CountLeads(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LeadService_CountLeads_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LeadServiceServer).CountLeads(ctx, req.(*CountLeadsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LeadService_ServiceDesc is the grpc.ServiceDesc for LeadService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -312,6 +350,10 @@ var LeadService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountLeadReferences",
 			Handler:    _LeadService_CountLeadReferences_Handler,
+		},
+		{
+			MethodName: "CountLeads",
+			Handler:    _LeadService_CountLeads_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -32,6 +32,7 @@ var writeMethods = map[string]bool{
 	ov1.InsightService_RecomputeTiers_FullMethodName:                        true,
 	ov1.InsightService_ReportCrmUsers_FullMethodName:                        true,
 	ov1.InsightService_ReportCrmFindings_FullMethodName:                     true,
+	ov1.InsightService_ReportConnectorCycle_FullMethodName:                  true,
 }
 
 // readMethods are the RPCs that only read: any authenticated client may call them.
@@ -63,6 +64,8 @@ var readMethods = map[string]bool{
 	ov1.InsightService_GetOpportunityDiagnostics_FullMethodName:               true,
 	ov1.InsightService_ListWritebackChanges_FullMethodName:                    true,
 	ov1.InsightService_ListCrmFindings_FullMethodName:                         true,
+	ov1.InsightService_GetRecordCounts_FullMethodName:                         true,
+	ov1.InsightService_ListConnectorCycles_FullMethodName:                     true,
 }
 
 // authorize refuses, with 603, a call p may not make: a write by a client that is neither
