@@ -117,7 +117,11 @@ func TestDynamicsScopeFilterKeepsInactiveAccountsOutWithFindingsOnTheirContacts(
 	// Active accounts only: the inactive account is not sent; its contacts are, without a
 	// company, each with a finding that names the account and the filter.
 	e.reconfigure(func(c *connector.Config) { c.FilterAccounts = "statecode eq 0" })
-	e.sync()
+	for _, s := range e.sync().Sets {
+		if s.EntitySet == "accounts" && s.OutOfScope < 1 {
+			t.Errorf("the report counts %d accounts out of the sync scope, want at least the inactive one", s.OutOfScope)
+		}
+	}
 	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId"})
 	if _, ok := companies[account]; ok || len(companies) == 0 {
 		t.Fatalf("companies synced: %d of %d, inactive account %s among them: %v", len(companies), len(e.sim.IDs("accounts")), account, ok)

@@ -186,6 +186,9 @@ func PrintSync(out io.Writer, rep *connector.SyncReport) {
 		if s.Full {
 			how = "full read"
 		}
+		if s.OutOfScope > 0 {
+			how += fmt.Sprintf(", %d out of the sync scope", s.OutOfScope)
+		}
 		fmt.Fprintf(out, "  %-14s %7d rows, %5d deleted, %7d unchanged (%s)\n", s.EntitySet, s.Rows, s.Deleted, s.Unchanged, how)
 	}
 	fmt.Fprintf(out, "  %-17s %7s %7s %7s %8s %7s\n", "object", "sent", "applied", "parked", "rejected", "deleted")

@@ -43,6 +43,9 @@ type SetReport struct {
 	Rows, Deleted int
 	// Unchanged counts rows whose mapping equals what was sent before (not sent again).
 	Unchanged int
+	// OutOfScope counts the rows read that are out of the sync scope (never sent; see
+	// scope.go).
+	OutOfScope int
 	// Full is true when the whole set was read (first load, or an expired delta token).
 	Full bool
 }

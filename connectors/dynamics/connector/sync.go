@@ -134,7 +134,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		if fb := p.directory.fallback; set == mapping.SystemUsers && fb != "" && p.directory.Fallback() == "" {
 			c.log.WarnContext(ctx, "MSISYNC_DYNAMICS_FALLBACK_OWNER names no enabled, regular Dynamics user: accounts and opportunities without an active owner are held; set it to the systemuserid of an enabled user", "user", fb)
 		}
-		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full, Unchanged: p.unchanged[set]})
+		rep.Sets = append(rep.Sets, SetReport{EntitySet: set, Rows: len(ch.rows), Deleted: len(ch.deleted), Full: ch.full, Unchanged: p.unchanged[set], OutOfScope: len(ch.out)})
 		// Opportunities' customer roles wait in the plan until the connections are mapped.
 		mark := time.Now()
 		object := mapping.ObjectOf(set)
