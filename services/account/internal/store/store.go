@@ -157,6 +157,8 @@ type Store interface {
 	// that owns at least one company, how many it owns, with one query. Keys owning none
 	// are absent from the map. More than MaxBatch keys returns ErrInvalid.
 	CountBySalesPerson(ctx context.Context, salesPersonKeys []string) (map[string]int, error)
+	// Count returns how many companies are stored.
+	Count(ctx context.Context) (int64, error)
 	// Close releases the store's resources.
 	Close() error
 }

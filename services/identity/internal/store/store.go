@@ -116,6 +116,8 @@ type Store interface {
 	// key, in order. A key that matches no record (or one already deleted earlier in the
 	// batch) gives Deleted false.
 	Delete(ctx context.Context, keys []Key) ([]DeleteResult, error)
+	// Count returns how many sales persons are stored.
+	Count(ctx context.Context) (int64, error)
 	// Close releases the store's resources.
 	Close() error
 }

@@ -140,4 +140,6 @@ type Opportunities interface {
 	// MaxBatch sales person keys that at least one opportunity references, how many do, in
 	// no particular order.
 	CountOpportunityReferences(ctx context.Context, companyKeys, salesPersonKeys []string) (companies, salesPersons []ReferenceCount, err error)
+	// CountOpportunities returns how many opportunities are stored.
+	CountOpportunities(ctx context.Context) (int64, error)
 }

@@ -115,4 +115,6 @@ type Roles interface {
 	// MaxBatch lead ids that at least one role references, how many do, in no particular
 	// order.
 	CountRoleReferences(ctx context.Context, opportunityKeys []string, leadIDs []int32) (opportunities, leads []ReferenceCount, err error)
+	// CountRoles returns how many opportunity roles are stored.
+	CountRoles(ctx context.Context) (int64, error)
 }

@@ -324,6 +324,8 @@ type Store interface {
 	// sales person keys (extid keys), how many leads reference it; keys no lead references
 	// are absent from the maps.
 	CountReferences(ctx context.Context, companyKeys, salesPersonKeys []string) (companies, salesPersons map[string]int, err error)
+	// CountAll returns how many leads are stored (Count with a filter counts matches).
+	CountAll(ctx context.Context) (int64, error)
 	// Close releases the store's resources.
 	Close() error
 }

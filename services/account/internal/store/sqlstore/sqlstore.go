@@ -97,3 +97,8 @@ func (s *Store) CountBySalesPerson(ctx context.Context, salesPersonKeys []string
 	}
 	return sqldb.CountBy(ctx, s.DB, "companies", "sales_person_key", salesPersonKeys)
 }
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	return s.t.Count(ctx)
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GetResolvesKnownKeys", testGet},
 		{"DeleteReportsEachKey", testDelete},
 		{"CountBySalesPerson", testCount},
+		{"CountFollowsWritesAndDeletes", testCountAll},
 		{"InvalidCallsChangeNothing", testInvalid},
 		{"ConcurrentWritersOfOneKeyMakeOneRecord", testConcurrentCreate},
 	}

@@ -133,3 +133,8 @@ func scan(rows *sql.Rows, p *store.SalesPerson) error {
 func (s *Store) Delete(ctx context.Context, keys []store.Key) ([]store.DeleteResult, error) {
 	return sqldb.DeleteKeys(ctx, s.t, keys)
 }
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	return s.t.Count(ctx)
+}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListFiltersAndPages", testList},
 		{"GetResolvesKnownKeys", testGet},
 		{"DeleteReportsEachKey", testDelete},
+		{"CountFollowsWritesAndDeletes", testCount},
 		{"InvalidCallsChangeNothing", testInvalid},
 		{"ConcurrentWritersOfOneKeyMakeOneRecord", testConcurrentCreate},
 	}

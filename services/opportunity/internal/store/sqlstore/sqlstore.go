@@ -88,3 +88,13 @@ func checkCount(n int, what string) error {
 	}
 	return nil
 }
+
+// CountOpportunities implements store.Opportunities.
+func (s *Store) CountOpportunities(ctx context.Context) (int64, error) {
+	return s.opps.Count(ctx)
+}
+
+// CountRoles implements store.Roles.
+func (s *Store) CountRoles(ctx context.Context) (int64, error) {
+	return s.roles.Count(ctx)
+}

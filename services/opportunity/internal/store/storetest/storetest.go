@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Role/CountReferences", testRoleCounts},
 		{"Role/InvalidCallsChangeNothing", testRoleInvalid},
 		{"Role/ConcurrentWritersOfOneKeyMakeOneRecord", testRoleConcurrent},
+		{"CountFollowsWritesAndDeletes", testCountAll},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

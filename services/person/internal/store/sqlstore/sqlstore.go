@@ -174,3 +174,8 @@ func fieldNames(fs []store.Field) []string {
 	}
 	return out
 }
+
+// CountAll implements store.Store.
+func (s *Store) CountAll(ctx context.Context) (int64, error) {
+	return s.keys.Count(ctx)
+}

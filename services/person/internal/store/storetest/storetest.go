@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProjectionsReadOnlyTheNamedColumns", testProjection},
 		{"DeleteReportsEachKey", testDelete},
 		{"CountReferencesPerParent", testCountReferences},
+		{"CountAllFollowsWritesAndDeletes", testCountAll},
 		{"InvalidCallsChangeNothing", testInvalid},
 		{"ConcurrentWritersOfOneKeyMakeOneRecord", testConcurrentCreate},
 	}
