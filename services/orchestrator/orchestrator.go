@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	applier.Locks = st
 	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(applier))
 	orchestratorv1.RegisterMarketoCompanyServiceServer(g, marketoapi.NewCompanies(applier))
-	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier))
+	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier).WithCrmFindings(st))
 	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, marketoapi.NewOpportunities(applier))
 	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, marketoapi.NewRoles(applier))
 	pageKey, err := st.Secret(ctx, syncPageKeyName)

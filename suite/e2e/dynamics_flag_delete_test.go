@@ -70,6 +70,9 @@ func TestDynamicsFlaggedDeleteAndRestore(t *testing.T) {
 		t.Fatal("no synced contact with an owner")
 	}
 	e.scoreUp(person, 500)
+	if got := e.leads([]string{person}, "crmDeleted"); got[person]["crmDeleted"] != false {
+		t.Fatalf("before the delete: crmDeleted = %v, want false", got[person]["crmDeleted"])
+	}
 	if !e.bestBets(owner)[person] || !e.writebackPeople()[person] {
 		t.Fatalf("before the delete: %s on Best Bets %v, in the writeback feed %v; want both", person, e.bestBets(owner)[person], e.writebackPeople()[person])
 	}
@@ -83,8 +86,8 @@ func TestDynamicsFlaggedDeleteAndRestore(t *testing.T) {
 	if o := object(rep, mapping.Lead); o.Deleted != 0 {
 		t.Errorf("flag mode deleted %d people", o.Deleted)
 	}
-	if got := e.leads([]string{person}, "leadScore"); len(got) != 1 || got[person]["leadScore"] != 500.0 {
-		t.Fatalf("the deleted contact in msisync = %v, want it kept with its score", got)
+	if got := e.leads([]string{person}, "leadScore", "crmDeleted"); len(got) != 1 || got[person]["leadScore"] != 500.0 || got[person]["crmDeleted"] != true {
+		t.Fatalf("the deleted contact in msisync = %v, want it kept with its score, crmDeleted true", got)
 	}
 	if msg := e.deletedFlag(person); !strings.Contains(msg, "deleted in Dynamics") || !strings.Contains(msg, "MSISYNC_DELETE_MODE=flag") {
 		t.Errorf("the stored flag of %s = %q", person, msg)
@@ -110,7 +113,7 @@ func TestDynamicsFlaggedDeleteAndRestore(t *testing.T) {
 	if !e.bestBets(owner)[person] || !e.writebackPeople()[person] {
 		t.Errorf("restored: %s on Best Bets %v, in the writeback feed %v; want both", person, e.bestBets(owner)[person], e.writebackPeople()[person])
 	}
-	if got := e.leads([]string{person}, "leadScore"); len(got) != 1 || got[person]["leadScore"] != 500.0 {
-		t.Errorf("restored: %v, want the person with its score", got)
+	if got := e.leads([]string{person}, "leadScore", "crmDeleted"); len(got) != 1 || got[person]["leadScore"] != 500.0 || got[person]["crmDeleted"] != false {
+		t.Errorf("restored: %v, want the person with its score, crmDeleted false", got)
 	}
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // Leads implements orchestratorv1.MarketoLeadService over the person service.
 type Leads struct {
 	orchestratorv1.UnimplementedMarketoLeadServiceServer
 	apply *apply.Applier
+	crm   store.CrmStore // answers crmDeleted; nil reads it as false (see WithCrmFindings)
 }
 
 var _ orchestratorv1.MarketoLeadServiceServer = (*Leads)(nil)
@@ -105,13 +107,16 @@ func (s *Leads) GetLeads(ctx context.Context, req *orchestratorv1.GetLeadsReques
 	}
 	page, err := s.apply.Leads.ListLeads(ctx, &personv1.ListLeadsRequest{
 		FilterField: leadFilters[ft], FilterValues: q.values, PageSize: req.GetBatchSize(), PageToken: req.GetNextPageToken(),
-		ReadFields: objects.Lead.ReadFields(q.fields),
+		ReadFields: objects.Lead.ReadFields(readFields(q.fields)),
 	})
 	if err != nil {
 		return nil, err
 	}
 	recs := leadRecords(encodeAll(objects.Lead, page.GetLeads(), q.fields))
 	if err := addInsight(ctx, s.apply.Scoring, page.GetLeads(), recs, q.fields); err != nil {
+		return nil, err
+	}
+	if err := s.addCrmDeleted(ctx, page.GetLeads(), recs, q.fields); err != nil {
 		return nil, err
 	}
 	more, next := paging(page.GetNextPageToken())
@@ -135,13 +140,16 @@ func (s *Leads) GetLead(ctx context.Context, req *orchestratorv1.GetLeadRequest)
 	}
 	got, err := s.apply.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{
 		Keys:       []*personv1.LeadKey{{Key: &personv1.LeadKey_Id{Id: req.GetId()}}},
-		ReadFields: objects.Lead.ReadFields(fields),
+		ReadFields: objects.Lead.ReadFields(readFields(fields)),
 	})
 	if err != nil {
 		return nil, err
 	}
 	recs := leadRecords(encodeAll(objects.Lead, got.GetLeads(), fields))
 	if err := addInsight(ctx, s.apply.Scoring, got.GetLeads(), recs, fields); err != nil {
+		return nil, err
+	}
+	if err := s.addCrmDeleted(ctx, got.GetLeads(), recs, fields); err != nil {
 		return nil, err
 	}
 	return &orchestratorv1.GetLeadResponse{RequestId: requestID(ctx), Success: true, Result: recs}, nil

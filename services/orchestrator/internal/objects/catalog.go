@@ -32,6 +32,7 @@ var msiFields = map[string]string{
 	"msiLastInterestingMomentDate":   "it comes from interesting moments",
 	"msiLastInterestingMomentDesc":   "it comes from interesting moments",
 	"msiLastInterestingMomentSource": "it comes from interesting moments",
+	"crmDeleted":                     "a CRM connector sets it when the CRM deleted the person and msisync keeps it (MSISYNC_DELETE_MODE=flag)",
 }
 
 // Company is the Marketo Company object (CRM accounts), step 2 of the MSI order.

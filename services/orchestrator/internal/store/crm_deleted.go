@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/msisync/msisync/platform/extid"
+)
+
+// PersonKey is how an externalPersonId is compared with the ids of CRM findings: the
+// canonical key of a valid id, else the trimmed, case-folded text.
+func PersonKey(id string) string {
+	if k := extid.Key(id); k != "" {
+		return k
+	}
+	return extid.Fold(strings.TrimSpace(id))
+}
+
+// FlaggedDeleted returns the keys (PersonKey) of the people among externalPersonIDs that a CRM
+// connector flagged as deleted in the CRM (a DeletedInCrm finding on the lead), in one query.
+func FlaggedDeleted(ctx context.Context, s CrmStore, externalPersonIDs []string) (map[string]bool, error) {
+	var ids []string
+	for _, id := range externalPersonIDs {
+		if strings.TrimSpace(id) != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := s.ListCrmFindings(ctx, CrmFindingQuery{ObjectType: Lead, ExternalIDs: ids, Kind: DeletedInCrm})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(found))
+	for _, f := range found {
+		out[PersonKey(f.ExternalID)] = true
+	}
+	return out, nil
+}
