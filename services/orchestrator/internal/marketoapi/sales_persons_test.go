@@ -42,6 +42,10 @@ type fakeIdentity struct {
 
 var _ identityv1.SalesPersonServiceClient = (*fakeIdentity)(nil)
 
+func (f *fakeIdentity) CountSalesPersons(context.Context, *identityv1.CountSalesPersonsRequest, ...grpc.CallOption) (*identityv1.CountSalesPersonsResponse, error) {
+	return nil, f.err
+}
+
 func (f *fakeIdentity) SyncSalesPersons(_ context.Context, in *identityv1.SyncSalesPersonsRequest, _ ...grpc.CallOption) (*identityv1.SyncSalesPersonsResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
