@@ -63,6 +63,7 @@ type Store interface {
 	SyncRunStore
 	CrmStore
 	MergeStore
+	ConnectorCycleStore
 	// PutClient creates the client or replaces its secret hash and role.
 	PutClient(ctx context.Context, c Client) error
 	// GetClient returns the client with the id, or ErrNotFound.

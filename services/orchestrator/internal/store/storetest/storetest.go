@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, deadLetterTests...)
 	tests = append(tests, deadLetterRetryTests...)
 	tests = append(tests, mergeTests...)
+	tests = append(tests, connectorCycleTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
