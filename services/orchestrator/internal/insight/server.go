@@ -38,6 +38,7 @@ var _ orchestratorv1.InsightServiceServer = (*Server)(nil)
 // facts that connectors report, and the parked sync-run records that diagnostics explain.
 type Facts interface {
 	store.CrmStore
+	store.ConnectorCycleStore
 	// GetRedirect says where a merged or qualified record went (see store.MergeStore).
 	GetRedirect(ctx context.Context, t store.ObjectType, externalID string) (store.Redirect, error)
 	// ListParked lists parked or dead-lettered sync-run records (see store.SyncRunStore).
