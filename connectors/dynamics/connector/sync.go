@@ -34,8 +34,10 @@ var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
 // were, so the next cycle repeats the work; repeated runs are deduplicated by request id
 // and every write is an idempotent upsert or delete.
 func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
+	started := time.Now()
 	rep, err := c.sync(ctx, false)
 	c.m.synced(ctx, rep, err)
+	c.reportCycle(ctx, started, rep, err)
 	return rep, err
 }
 
@@ -44,8 +46,10 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 // data by hand (a record re-assigned from a disabled user, dead letters dropped), or to
 // check that msisync holds the whole org.
 func (c *Connector) Resync(ctx context.Context) (*SyncReport, error) {
+	started := time.Now()
 	rep, err := c.sync(ctx, true)
 	c.m.synced(ctx, rep, err)
+	c.reportCycle(ctx, started, rep, err)
 	return rep, err
 }
 
