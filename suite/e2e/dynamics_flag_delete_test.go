@@ -116,4 +116,34 @@ func TestDynamicsFlaggedDeleteAndRestore(t *testing.T) {
 	if got := e.leads([]string{person}, "leadScore", "crmDeleted"); len(got) != 1 || got[person]["leadScore"] != 500.0 || got[person]["crmDeleted"] != false {
 		t.Errorf("restored: %v, want the person with its score, crmDeleted false", got)
 	}
+
+	// An opportunity too is kept, flagged, and comes back unflagged; companies answer the
+	// field as well.
+	opp := e.openOpportunity("")
+	oppFlag := func() any {
+		return e.lookup("/rest/v1/opportunities.json", "externalOpportunityId", []string{opp}, []string{"externalOpportunityId", "crmDeleted"})[opp]["crmDeleted"]
+	}
+	if err := e.sim.Delete("opportunities", opp); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if got := oppFlag(); got != true {
+		t.Errorf("the deleted opportunity's crmDeleted = %v, want it kept with true", got)
+	}
+	if err := e.sim.Restore("opportunities", opp); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if got := oppFlag(); got != false {
+		t.Errorf("the restored opportunity's crmDeleted = %v, want false", got)
+	}
+	companies := e.lookup("/rest/v1/companies.json", "externalCompanyId", e.sim.IDs("accounts"), []string{"externalCompanyId", "crmDeleted"})
+	if len(companies) == 0 {
+		t.Error("no company in msisync")
+	}
+	for id, c := range companies {
+		if c["crmDeleted"] != false {
+			t.Errorf("company %s: crmDeleted = %v, want false", id, c["crmDeleted"])
+		}
+	}
 }

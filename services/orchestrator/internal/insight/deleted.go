@@ -19,7 +19,7 @@ func personKey(id string) string { return store.PersonKey(id) }
 // deletedInCrm returns the keys (personKey) of the people among externalPersonIds that are
 // flagged deleted in the CRM.
 func (s *Server) deletedInCrm(ctx context.Context, externalPersonIDs []string) (map[string]bool, error) {
-	out, err := store.FlaggedDeleted(ctx, s.crm, externalPersonIDs)
+	out, err := store.FlaggedDeleted(ctx, s.crm, store.Lead, externalPersonIDs)
 	if err != nil {
 		return nil, internal(err)
 	}

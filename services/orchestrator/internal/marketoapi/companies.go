@@ -10,12 +10,14 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // Companies implements orchestratorv1.MarketoCompanyService over the account service.
 type Companies struct {
 	orchestratorv1.UnimplementedMarketoCompanyServiceServer
 	apply *apply.Applier
+	flags crmFlags // answers crmDeleted (see WithCrmFindings)
 }
 
 var _ orchestratorv1.MarketoCompanyServiceServer = (*Companies)(nil)
@@ -63,9 +65,13 @@ func (s *Companies) GetCompanies(ctx context.Context, req *orchestratorv1.GetCom
 		return nil, err
 	}
 	more, next := paging(page.GetNextPageToken())
+	recs := encodeAll(objects.Company, page.GetCompanies(), q.fields)
+	if err := s.flags.add(ctx, store.Company, externalIDs(page.GetCompanies(), (*accountv1.Company).GetExternalCompanyId), recs, q.fields); err != nil {
+		return nil, err
+	}
 	return &orchestratorv1.GetCompaniesResponse{
 		RequestId: requestID(ctx), Success: true, MoreResult: more, NextPageToken: next,
-		Result: encodeAll(objects.Company, page.GetCompanies(), q.fields),
+		Result: recs,
 	}, nil
 }
 

@@ -7,18 +7,34 @@ import (
 
 	"google.golang.org/protobuf/types/known/structpb"
 
-	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
-// crmDeletedField is the read-only lead field that says whether a CRM connector flagged the
-// person as deleted in the CRM (MSISYNC_DELETE_MODE=flag; see store.FlaggedDeleted).
+// crmDeletedField is the read-only field of leads, companies and opportunities that says
+// whether a CRM connector flagged the record as deleted in the CRM (MSISYNC_DELETE_MODE=flag;
+// see store.FlaggedDeleted).
 const crmDeletedField = "crmDeleted"
 
-// WithCrmFindings lets the lead reads answer crmDeleted from the CRM findings in s; without
-// it crmDeleted reads false.
+// crmFlags answers crmDeleted from the CRM findings; a nil store reads it as false.
+type crmFlags struct {
+	crm store.CrmStore
+}
+
+// WithCrmFindings lets the lead reads answer crmDeleted from the CRM findings in crm.
 func (s *Leads) WithCrmFindings(crm store.CrmStore) *Leads {
-	s.crm = crm
+	s.flags.crm = crm
+	return s
+}
+
+// WithCrmFindings lets the company reads answer crmDeleted from the CRM findings in crm.
+func (s *Companies) WithCrmFindings(crm store.CrmStore) *Companies {
+	s.flags.crm = crm
+	return s
+}
+
+// WithCrmFindings lets the opportunity reads answer crmDeleted from the CRM findings in crm.
+func (s *Opportunities) WithCrmFindings(crm store.CrmStore) *Opportunities {
+	s.flags.crm = crm
 	return s
 }
 
@@ -31,25 +47,30 @@ func readFields(fields []string) []string {
 	return fields
 }
 
-// addCrmDeleted fills crmDeleted in a page of lead records when it is asked for: one query
-// of the CRM findings for the whole page.
-func (s *Leads) addCrmDeleted(ctx context.Context, leads []*personv1.Lead, recs []*structpb.Struct, fields []string) error {
-	if !slices.Contains(fields, crmDeletedField) || len(leads) == 0 {
+// add fills crmDeleted in a page of records of type t, whose external ids are ids, when it
+// is asked for: one query of the CRM findings for the whole page.
+func (f crmFlags) add(ctx context.Context, t store.ObjectType, ids []string, recs []*structpb.Struct, fields []string) error {
+	if !slices.Contains(fields, crmDeletedField) || len(ids) == 0 {
 		return nil
 	}
 	flagged := map[string]bool{}
-	if s.crm != nil {
-		people := make([]string, len(leads))
-		for i, l := range leads {
-			people[i] = l.GetExternalPersonId()
-		}
+	if f.crm != nil {
 		var err error
-		if flagged, err = store.FlaggedDeleted(ctx, s.crm, people); err != nil {
-			return fmt.Errorf("reading which leads are deleted in the CRM: %w", err)
+		if flagged, err = store.FlaggedDeleted(ctx, f.crm, t, ids); err != nil {
+			return fmt.Errorf("reading which records are deleted in the CRM: %w", err)
 		}
 	}
-	for i, l := range leads {
-		recs[i].GetFields()[crmDeletedField] = structpb.NewBoolValue(l.GetExternalPersonId() != "" && flagged[store.PersonKey(l.GetExternalPersonId())])
+	for i, id := range ids {
+		recs[i].GetFields()[crmDeletedField] = structpb.NewBoolValue(id != "" && flagged[store.PersonKey(id)])
 	}
 	return nil
+}
+
+// externalIDs returns get(r) of each record.
+func externalIDs[T any](recs []T, get func(T) string) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = get(r)
+	}
+	return out
 }

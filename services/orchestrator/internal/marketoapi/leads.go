@@ -19,7 +19,7 @@ import (
 type Leads struct {
 	orchestratorv1.UnimplementedMarketoLeadServiceServer
 	apply *apply.Applier
-	crm   store.CrmStore // answers crmDeleted; nil reads it as false (see WithCrmFindings)
+	flags crmFlags // answers crmDeleted (see WithCrmFindings)
 }
 
 var _ orchestratorv1.MarketoLeadServiceServer = (*Leads)(nil)
@@ -116,7 +116,7 @@ func (s *Leads) GetLeads(ctx context.Context, req *orchestratorv1.GetLeadsReques
 	if err := addInsight(ctx, s.apply.Scoring, page.GetLeads(), recs, q.fields); err != nil {
 		return nil, err
 	}
-	if err := s.addCrmDeleted(ctx, page.GetLeads(), recs, q.fields); err != nil {
+	if err := s.flags.add(ctx, store.Lead, externalIDs(page.GetLeads(), (*personv1.Lead).GetExternalPersonId), recs, q.fields); err != nil {
 		return nil, err
 	}
 	more, next := paging(page.GetNextPageToken())
@@ -149,7 +149,7 @@ func (s *Leads) GetLead(ctx context.Context, req *orchestratorv1.GetLeadRequest)
 	if err := addInsight(ctx, s.apply.Scoring, got.GetLeads(), recs, fields); err != nil {
 		return nil, err
 	}
-	if err := s.addCrmDeleted(ctx, got.GetLeads(), recs, fields); err != nil {
+	if err := s.flags.add(ctx, store.Lead, externalIDs(got.GetLeads(), (*personv1.Lead).GetExternalPersonId), recs, fields); err != nil {
 		return nil, err
 	}
 	return &orchestratorv1.GetLeadResponse{RequestId: requestID(ctx), Success: true, Result: recs}, nil

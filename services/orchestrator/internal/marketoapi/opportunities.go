@@ -10,6 +10,7 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // Opportunities implements orchestratorv1.MarketoOpportunityService over the opportunity
@@ -17,6 +18,7 @@ import (
 type Opportunities struct {
 	orchestratorv1.UnimplementedMarketoOpportunityServiceServer
 	apply *apply.Applier
+	flags crmFlags // answers crmDeleted (see WithCrmFindings)
 }
 
 var _ orchestratorv1.MarketoOpportunityServiceServer = (*Opportunities)(nil)
@@ -65,9 +67,13 @@ func (s *Opportunities) GetOpportunities(ctx context.Context, req *orchestratorv
 		return nil, err
 	}
 	more, next := paging(page.GetNextPageToken())
+	recs := encodeAll(objects.Opportunity, page.GetOpportunities(), q.fields)
+	if err := s.flags.add(ctx, store.Opportunity, externalIDs(page.GetOpportunities(), (*opportunityv1.Opportunity).GetExternalOpportunityId), recs, q.fields); err != nil {
+		return nil, err
+	}
 	return &orchestratorv1.GetOpportunitiesResponse{
 		RequestId: requestID(ctx), Success: true, MoreResult: more, NextPageToken: next,
-		Result: encodeAll(objects.Opportunity, page.GetOpportunities(), q.fields),
+		Result: recs,
 	}, nil
 }
 

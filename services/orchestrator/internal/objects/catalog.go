@@ -32,8 +32,12 @@ var msiFields = map[string]string{
 	"msiLastInterestingMomentDate":   "it comes from interesting moments",
 	"msiLastInterestingMomentDesc":   "it comes from interesting moments",
 	"msiLastInterestingMomentSource": "it comes from interesting moments",
-	"crmDeleted":                     "a CRM connector sets it when the CRM deleted the person and msisync keeps it (MSISYNC_DELETE_MODE=flag)",
+	"crmDeleted":                     crmDeleted,
 }
+
+// crmDeleted explains why sync refuses the read-only field crmDeleted of leads, companies
+// and opportunities.
+const crmDeleted = "a CRM connector sets it when the CRM deleted the record and msisync keeps it (MSISYNC_DELETE_MODE=flag)"
 
 // Company is the Marketo Company object (CRM accounts), step 2 of the MSI order.
 var Company = &Object{
@@ -48,6 +52,7 @@ var Company = &Object{
 	Input:       &accountv1.CompanyInput{},
 	Renames:     renames(nil),
 	Types:       map[string]string{"website": "url", "mainPhone": "phone", "annualRevenue": "currency"},
+	ReadOnly:    map[string]string{"crmDeleted": crmDeleted},
 }
 
 // Lead is the Marketo Lead object (CRM leads and contacts), step 3 of the MSI order.
@@ -81,6 +86,7 @@ var Opportunity = &Object{
 	Input:       &opportunityv1.OpportunityInput{},
 	Renames:     renames(map[string]string{"marketo_guid": "marketoGUID"}),
 	Types:       map[string]string{"amount": "currency", "expectedRevenue": "currency"},
+	ReadOnly:    map[string]string{"crmDeleted": crmDeleted},
 }
 
 // OpportunityRole is the Marketo Opportunity Role object (contact roles), step 5.

@@ -7,7 +7,7 @@ import (
 	"github.com/msisync/msisync/platform/extid"
 )
 
-// PersonKey is how an externalPersonId is compared with the ids of CRM findings: the
+// PersonKey is how an external id (externalPersonId, …) is compared with the ids of CRM findings: the
 // canonical key of a valid id, else the trimmed, case-folded text.
 func PersonKey(id string) string {
 	if k := extid.Key(id); k != "" {
@@ -16,11 +16,11 @@ func PersonKey(id string) string {
 	return extid.Fold(strings.TrimSpace(id))
 }
 
-// FlaggedDeleted returns the keys (PersonKey) of the people among externalPersonIDs that a CRM
-// connector flagged as deleted in the CRM (a DeletedInCrm finding on the lead), in one query.
-func FlaggedDeleted(ctx context.Context, s CrmStore, externalPersonIDs []string) (map[string]bool, error) {
+// FlaggedDeleted returns the keys (PersonKey) of the records of type t among externalIDs
+// that a CRM connector flagged as deleted in the CRM (a DeletedInCrm finding), in one query.
+func FlaggedDeleted(ctx context.Context, s CrmStore, t ObjectType, externalIDs []string) (map[string]bool, error) {
 	var ids []string
-	for _, id := range externalPersonIDs {
+	for _, id := range externalIDs {
 		if strings.TrimSpace(id) != "" {
 			ids = append(ids, id)
 		}
@@ -28,7 +28,7 @@ func FlaggedDeleted(ctx context.Context, s CrmStore, externalPersonIDs []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	found, err := s.ListCrmFindings(ctx, CrmFindingQuery{ObjectType: Lead, ExternalIDs: ids, Kind: DeletedInCrm})
+	found, err := s.ListCrmFindings(ctx, CrmFindingQuery{ObjectType: t, ExternalIDs: ids, Kind: DeletedInCrm})
 	if err != nil {
 		return nil, err
 	}
