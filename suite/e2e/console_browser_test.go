@@ -189,6 +189,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		{"objectType": "SYNC_OBJECT_TYPE_COMPANY", "externalId": "acme-c", "kind": "CRM_FINDING_KIND_INACTIVE_OWNER", "message": "account acme-c is owned by a disabled user"},
 	}}))
 
+	// A connector's last cycle, as the Dynamics connector reports it at a cycle's end.
+	ok(s.call(http.MethodPost, "/v1/connector/cycles", tok, "", map[string]any{"cycle": map[string]any{
+		"source": "dynamics", "startTime": time.Now().Add(-2*time.Minute - 30*time.Second).UTC().Format(time.RFC3339),
+		"endTime": time.Now().Add(-2 * time.Minute).UTC().Format(time.RFC3339), "rowsRead": 1234, "recordsSent": 1200,
+		"recordsApplied": 1190, "recordsParked": 7, "recordsRejected": 3, "deletesWaiting": 2,
+	}}))
+
 	ctx := browser(t, chrome)
 
 	t.Run("wrong secret refused", func(t *testing.T) {
@@ -220,6 +227,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		for _, want := range []string{"all serving", skippedRun, parkedRun, "API calls today"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("overview lacks %q:\n%s", want, body)
+			}
+		}
+		counts := text(t, ctx, "#record-counts")
+		for _, want := range []string{"Sales persons: 1", "Companies: 1", "People: 4", "Opportunities: 0", "Opportunity roles: 0"} {
+			if !strings.Contains(counts, want) {
+				t.Errorf("overview counts lack %q: %q", want, counts)
+			}
+		}
+		cycle := text(t, ctx, "#connector-cycles")
+		for _, want := range []string{"Dynamics connector", "last cycle 2 min ago", "ok", "1,234 rows read", "1,200 records sent: 1,190 applied, 7 parked, 3 rejected", "2 deletes waiting"} {
+			if !strings.Contains(cycle, want) {
+				t.Errorf("overview's connector cycle lacks %q: %q", want, cycle)
 			}
 		}
 		// The session cookie is not readable by scripts.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 )
@@ -22,6 +23,8 @@ type overviewData struct {
 	DailyQuota    int64
 	QuotaNote     string
 	Problems      []string // parts that could not be read, in words
+	Counts        []recordCount
+	Cycles        []cycleRow
 	RefreshSecond int
 }
 
@@ -130,6 +133,24 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 			d.Quota = append(d.Quota, row)
 		}
+	})
+	wg.Go(func() {
+		counts, err := c.recordCounts(ctx)
+		if err != nil {
+			_, msg := describe(err)
+			problem("Records: " + msg)
+			return
+		}
+		d.Counts = counts
+	})
+	wg.Go(func() {
+		cycles, err := c.connectorCycles(ctx, time.Now())
+		if err != nil {
+			_, msg := describe(err)
+			problem("Connector: " + msg)
+			return
+		}
+		d.Cycles = cycles
 	})
 	wg.Wait()
 	sort.Strings(d.Problems)
