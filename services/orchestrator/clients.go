@@ -83,8 +83,9 @@ type clientSpec struct {
 	role   store.Role
 }
 
-// parseClients reads MSISYNC_CLIENTS: comma-separated "id:secret", "id:secret:read_only" or
-// "id:secret:admin" (":read_write" is accepted too). Its errors never quote a secret.
+// parseClients reads MSISYNC_CLIENTS: comma-separated "id:secret", "id:secret:read_only",
+// "id:secret:admin" or "id:secret:auditor" (":read_write" is accepted too). Its errors never
+// quote a secret.
 func parseClients(s string) ([]clientSpec, error) {
 	var out []clientSpec
 	seen := map[string]bool{}
@@ -96,10 +97,10 @@ func parseClients(s string) ([]clientSpec, error) {
 		id, secret, ok := strings.Cut(entry, ":")
 		id = strings.TrimSpace(id)
 		if !ok || id == "" {
-			return nil, fmt.Errorf("MSISYNC_CLIENTS entry %d is not id:secret, id:secret:read_only or id:secret:admin", i+1)
+			return nil, fmt.Errorf("MSISYNC_CLIENTS entry %d is not id:secret, id:secret:read_only, id:secret:admin or id:secret:auditor", i+1)
 		}
 		role := store.RoleReadWrite
-		for _, r := range []store.Role{store.RoleReadOnly, store.RoleReadWrite, store.RoleAdmin} {
+		for _, r := range []store.Role{store.RoleReadOnly, store.RoleReadWrite, store.RoleAdmin, store.RoleAuditor} {
 			if rest, ok := strings.CutSuffix(secret, ":"+string(r)); ok {
 				secret, role = rest, r
 				break

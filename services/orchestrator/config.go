@@ -47,9 +47,10 @@ type Config struct {
 	// ClientSecret is the API client's secret; only its hash is stored.
 	ClientSecret config.Secret `env:"CLIENT_SECRET"`
 	// Clients adds more API clients (MSISYNC_CLIENTS): comma-separated "id:secret" (read-write),
-	// "id:secret:read_only" (may only read: an RPC that writes gets 603) or "id:secret:admin"
+	// "id:secret:read_only" (may only read: an RPC that writes gets 603), "id:secret:admin"
 	// (read-write, and sees and manages every client's sync runs, parked and dead-lettered
-	// records; the others only their own), each secret at least 16 characters and without
+	// records; the others only their own) or "id:secret:auditor" (sees all of them like an
+	// admin, but may only read, 603 like read_only), each secret at least 16 characters and without
 	// commas. They are created or updated at start-up,
 	// besides MSISYNC_CLIENT_ID; only the secrets' hashes are stored, and the value is never
 	// logged.

@@ -22,7 +22,7 @@ func validConfig() Config {
 
 func TestParseClients(t *testing.T) {
 	t.Parallel()
-	got, err := parseClients(" reader:reader-secret-0123456:read_only, writer:has:colons-0123456789 ,rw:rw-secret-0123456789:read_write, boss:boss-secret-0123456789:admin")
+	got, err := parseClients(" reader:reader-secret-0123456:read_only, writer:has:colons-0123456789 ,rw:rw-secret-0123456789:read_write, boss:boss-secret-0123456789:admin, eye:eye-secret-0123456789:auditor")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,7 @@ func TestParseClients(t *testing.T) {
 		{"writer", "has:colons-0123456789", store.RoleReadWrite},
 		{"rw", "rw-secret-0123456789", store.RoleReadWrite},
 		{"boss", "boss-secret-0123456789", store.RoleAdmin},
+		{"eye", "eye-secret-0123456789", store.RoleAuditor},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("parseClients = %+v", got)

@@ -138,7 +138,7 @@ func signIn(t *testing.T, ctx context.Context, base, id, secret string) {
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	chrome := chromium(t)
-	s := startSuite(t, "", "MSISYNC_CLIENTS="+consoleReaderID+":"+consoleReaderKey+":read_only")
+	s := startSuite(t, "", "MSISYNC_CLIENTS="+consoleReaderID+":"+consoleReaderKey+":read_only,"+auditorClientID+":"+auditorClientSecret+":auditor")
 	tok := s.token()
 	ok := func(r response) response {
 		t.Helper()
@@ -367,6 +367,19 @@ func TestConsoleInBrowser(t *testing.T) {
 		if n := len(ok(s.call(http.MethodGet, "/v1/pending", tok, "", nil)).body["pendingRecords"].([]any)); n != 1 {
 			t.Errorf("%d records parked after the read-only client's attempts, want 1", n)
 		}
+		page(t, ctx, "signing out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#client_id")))
+	})
+
+	t.Run("auditor sees every client's parked records and cannot retry or drop", func(t *testing.T) {
+		signIn(t, ctx, s.base, auditorClientID, auditorClientSecret)
+		page(t, ctx, "opening the parked records", chromedp.Navigate(s.base+"/console/pending"), chromedp.WaitVisible(chromedp.CSS("#parked")))
+		if rows := text(t, ctx, "#parked tbody"); !strings.Contains(rows, "park-c1") {
+			t.Errorf("the auditor does not see the test client's parked record: %q", rows)
+		}
+		if !exists(t, ctx, "#readonly-note") || exists(t, ctx, "#retry") || exists(t, ctx, "#drop") || exists(t, ctx, `input[name=id]`) {
+			t.Error("an auditor is offered retry or drop")
+		}
+		screenshot(t, ctx, "auditor")
 		page(t, ctx, "signing out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#client_id")))
 	})
 

@@ -39,9 +39,10 @@ type Principal struct {
 	Role store.Role
 }
 
-// SeesAll reports whether the client sees and manages every client's sync runs, parked
-// and dead-lettered records; the others see only their own.
-func (p Principal) SeesAll() bool { return p.Role == store.RoleAdmin }
+// SeesAll reports whether the client sees every client's sync runs, parked and
+// dead-lettered records (an admin, who also manages them, or an auditor, who may only read);
+// the others see only their own.
+func (p Principal) SeesAll() bool { return p.Role == store.RoleAdmin || p.Role == store.RoleAuditor }
 
 // Authenticator issues and verifies tokens.
 type Authenticator struct {

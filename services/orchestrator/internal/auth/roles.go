@@ -7,6 +7,7 @@ import (
 
 	ov1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
 // writeMethods are the RPCs that change data: a read-only client calling one gets 603.
@@ -76,5 +77,14 @@ func authorize(p Principal, fullMethod string) error {
 		return nil
 	}
 	return marketo.NewError(codes.PermissionDenied, marketo.CodeAccessDenied,
-		fmt.Sprintf("Access denied: API client '%s' is read-only, and this call writes", p.ClientID))
+		fmt.Sprintf("Access denied: API client '%s' is read-only%s, and this call writes", p.ClientID, auditorNote(p.Role)))
+}
+
+// auditorNote names the auditor role in a refusal, so that its holder knows why an admin's
+// view comes without an admin's rights.
+func auditorNote(r store.Role) string {
+	if r == store.RoleAuditor {
+		return " (auditor: it sees every client's sync runs but changes nothing)"
+	}
+	return ""
 }

@@ -68,6 +68,9 @@ func TestReadOnlyClientsCannotWrite(t *testing.T) {
 	if err := a.store.PutClient(ctx, store.Client{ID: "boss", SecretHash: HashSecret("boss-secret-01234"), Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.store.PutClient(ctx, store.Client{ID: "eye", SecretHash: HashSecret("eye-secret-012345"), Role: store.RoleAuditor}); err != nil {
+		t.Fatal(err)
+	}
 	call := func(clientID, secret, method string) (string, bool) {
 		tok, _, err := a.Issue(ctx, clientID, secret)
 		if err != nil {
@@ -100,6 +103,13 @@ func TestReadOnlyClientsCannotWrite(t *testing.T) {
 		}
 		if got, reached := call("boss", "boss-secret-01234", m); got != "" || !reached {
 			t.Errorf("admin client calling %s: code %q; want it served", m, got)
+		}
+		got, reached = call("eye", "eye-secret-012345", m)
+		switch {
+		case writeMethods[m] && (got != "603" || reached):
+			t.Errorf("auditor client writing with %s: code %q, handler reached %v; want 603", m, got, reached)
+		case !writeMethods[m] && (got != "" || !reached):
+			t.Errorf("auditor client reading with %s: code %q, handler reached %v; want it served", m, got, reached)
 		}
 	}
 }

@@ -23,8 +23,11 @@ const (
 	// RoleReadOnly may only read.
 	RoleReadOnly Role = "read_only"
 	// RoleAdmin may read and write, and sees and manages every client's sync runs, parked
-	// and dead-lettered records (the other roles only their own).
+	// and dead-lettered records (read-write and read-only clients only their own).
 	RoleAdmin Role = "admin"
+	// RoleAuditor may only read, as RoleReadOnly, but sees every client's sync runs, parked
+	// and dead-lettered records, as RoleAdmin.
+	RoleAuditor Role = "auditor"
 )
 
 // CanWrite reports whether the role may call RPCs that change data.

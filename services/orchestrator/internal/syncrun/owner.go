@@ -8,7 +8,9 @@ import (
 )
 
 // caller is the API client a call acts as. A client sees and manages only its own sync
-// runs and their parked and dead-lettered records, an admin client every client's.
+// runs and their parked and dead-lettered records, an admin client every client's; an
+// auditor client sees every client's too, and its calls that would change them are refused
+// before they get here (auth, 603).
 type caller struct {
 	id  string
 	all bool
