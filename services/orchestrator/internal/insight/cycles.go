@@ -44,10 +44,14 @@ func connectorCycle(in *orchestratorv1.ConnectorCycle) (store.ConnectorCycle, er
 	case utf8.RuneCountInString(in.GetError()) > maxCycleError:
 		return store.ConnectorCycle{}, invalid("cycle.error is %d characters long, at most %d", utf8.RuneCountInString(in.GetError()), maxCycleError)
 	}
-	for name, n := range map[string]int64{"rowsRead": in.GetRowsRead(), "recordsSent": in.GetRecordsSent(), "recordsApplied": in.GetRecordsApplied(),
-		"recordsParked": in.GetRecordsParked(), "recordsRejected": in.GetRecordsRejected(), "deletesWaiting": in.GetDeletesWaiting()} {
-		if n < 0 {
-			return store.ConnectorCycle{}, invalid("cycle.%s is %d: counts cannot be negative", name, n)
+	counts := []struct {
+		name string
+		n    int64
+	}{{"rowsRead", in.GetRowsRead()}, {"recordsSent", in.GetRecordsSent()}, {"recordsApplied", in.GetRecordsApplied()},
+		{"recordsParked", in.GetRecordsParked()}, {"recordsRejected", in.GetRecordsRejected()}, {"deletesWaiting", in.GetDeletesWaiting()}}
+	for _, c := range counts {
+		if c.n < 0 {
+			return store.ConnectorCycle{}, invalid("cycle.%s is %d: counts cannot be negative", c.name, c.n)
 		}
 	}
 	return store.ConnectorCycle{
