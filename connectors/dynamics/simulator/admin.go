@@ -31,6 +31,7 @@ func (s *Simulator) adminMux() *http.ServeMux {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_sim/seedreport", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.SeedReport()) })
+	mux.HandleFunc("GET /_sim/webhooks", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Webhooks()) })
 	mux.HandleFunc("GET /_sim/patches", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Patches()) })
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var fr faultRequest

@@ -35,6 +35,9 @@ type org struct {
 	tables  map[string]*table
 	version int64
 	now     func() time.Time
+	// changed, when set, is told of every row created, updated or deleted (message
+	// "Create", "Update" or "Delete"), with o.mu held (see webhooks.go).
+	changed func(t *table, id, message string)
 }
 
 func newOrg(now func() time.Time) *org {
@@ -176,6 +179,9 @@ func parseBind(def *tableDef, key string, v any) (string, string, any, *apiError
 func (o *org) put(t *table, id string, vals map[string]any, lks map[string]string) {
 	o.version++
 	rec, exists := t.rows[id]
+	if o.changed != nil {
+		defer func() { o.changed(t, id, map[bool]string{true: "Update", false: "Create"}[exists]) }()
+	}
 	if !exists {
 		rec = &record{vals: make(map[string]any, len(t.def.cols)), lk: map[string]string{}}
 		for _, c := range t.def.cols {
@@ -224,6 +230,9 @@ func (o *org) remove(t *table, id string) bool {
 	delete(t.rows, id)
 	t.sorted = nil
 	t.tomb[id] = o.version
+	if o.changed != nil {
+		o.changed(t, id, "Delete")
+	}
 	return true
 }
 

@@ -157,6 +157,26 @@ var tableDefs = []*tableDef{
 		lk("relatedconnectionid", "Lookup", "connection"), c("ismaster", tBool, "Boolean"),
 		stateCol, modifiedCol, versionCol,
 	}},
+	// The plug-in registration tables a webhook is registered with (see webhooks.go).
+	{set: "sdkmessages", logical: "sdkmessage", primaryID: "sdkmessageid", primaryName: "name", typeCode: 4606, cols: []column{
+		c("sdkmessageid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), modifiedCol, versionCol,
+	}},
+	{set: "sdkmessagefilters", logical: "sdkmessagefilter", primaryID: "sdkmessagefilterid", typeCode: 4607, cols: []column{
+		c("sdkmessagefilterid", tGUID, "Uniqueidentifier"), lk("sdkmessageid", "Lookup", "sdkmessage"),
+		c("primaryobjecttypecode", tString, "EntityName"), modifiedCol, versionCol,
+	}},
+	{set: "serviceendpoints", logical: "serviceendpoint", primaryID: "serviceendpointid", primaryName: "name", typeCode: 4618, cols: []column{
+		c("serviceendpointid", tGUID, "Uniqueidentifier"), c("name", tString, "String"), c("description", tString, "Memo"),
+		c("contract", tInt, "Picklist"), c("url", tString, "String"), c("authtype", tInt, "Picklist"),
+		c("authvalue", tString, "String"), c("messageformat", tInt, "Picklist"), modifiedCol, versionCol,
+	}},
+	{set: "sdkmessageprocessingsteps", logical: "sdkmessageprocessingstep", primaryID: "sdkmessageprocessingstepid", primaryName: "name", typeCode: 4608, cols: []column{
+		c("sdkmessageprocessingstepid", tGUID, "Uniqueidentifier"), c("name", tString, "String"),
+		c("mode", tInt, "Picklist"), c("stage", tInt, "Picklist"), c("rank", tInt, "Integer"),
+		c("asyncautodelete", tBool, "Boolean"), lk("eventhandler", "Lookup", "serviceendpoint"),
+		lk("sdkmessageid", "Lookup", "sdkmessage"), lk("sdkmessagefilterid", "Lookup", "sdkmessagefilter"),
+		stateCol, modifiedCol, versionCol,
+	}},
 }
 
 // defsBySet and defsByLogical index tableDefs.

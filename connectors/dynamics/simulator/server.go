@@ -28,6 +28,9 @@ type Options struct {
 	Seed *SeedOptions
 	// Now is the clock (default time.Now); used for modifiedon and token expiry.
 	Now func() time.Time
+	// WebhookDelay is how long after an operation its webhook notifications are sent
+	// (default 200ms; Dataverse's asynchronous service takes about as long or longer).
+	WebhookDelay time.Duration
 }
 
 // Simulator is an in-memory Dataverse Web API v9.2 environment. It implements http.Handler;
@@ -42,6 +45,7 @@ type Simulator struct {
 	stats    statsState
 	inflight atomic.Int64
 	admin    *http.ServeMux
+	hooks    webhooks
 
 	idsMu          sync.Mutex
 	organizationID string
@@ -69,6 +73,9 @@ func New(opts Options) *Simulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.WebhookDelay <= 0 {
+		opts.WebhookDelay = 200 * time.Millisecond
+	}
 	s := &Simulator{opts: opts, org: newOrg(opts.Now)}
 	s.tokens.tokens = map[string]tokenInfo{}
 	s.stats.requests = map[string]int64{}
@@ -78,6 +85,7 @@ func New(opts Options) *Simulator {
 		seed = opts.Seed.Random
 	}
 	s.baseline(seed)
+	s.registrationBaseline(seed)
 	if opts.Seed != nil {
 		s.Seed(*opts.Seed)
 	}
