@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,6 +122,19 @@ type Config struct {
 	// AlertFailedCycles is how many cycles of one kind must fail in a row before their alert
 	// fires (MSISYNC_ALERT_FAILED_CYCLES, 1 to 1000).
 	AlertFailedCycles int `env:"ALERT_FAILED_CYCLES" envDefault:"3"`
+	// WebhookURL turns near real time on (MSISYNC_DYNAMICS_WEBHOOK_URL): the public URL
+	// Dataverse posts its webhook notifications to, which reaches WebhookAddr (see
+	// webhook.go). Unset, only the scheduled cycles run.
+	WebhookURL string `env:"DYNAMICS_WEBHOOK_URL"`
+	// WebhookAddr is where the connector listens for the notifications in watch mode
+	// (MSISYNC_DYNAMICS_WEBHOOK_ADDR, e.g. 0.0.0.0:8095).
+	WebhookAddr string `env:"DYNAMICS_WEBHOOK_ADDR"`
+	// WebhookSecret is the key every notification must carry (MSISYNC_DYNAMICS_WEBHOOK_SECRET,
+	// at least 16 characters); registered as the endpoint's header, never logged.
+	WebhookSecret config.Secret `env:"DYNAMICS_WEBHOOK_SECRET"`
+	// WebhookDebounce is how long after a notification the pull starts, so that the
+	// notifications of one burst make one pull (MSISYNC_DYNAMICS_WEBHOOK_DEBOUNCE).
+	WebhookDebounce time.Duration `env:"DYNAMICS_WEBHOOK_DEBOUNCE" envDefault:"1s"`
 }
 
 // LoadConfig reads the configuration from the environment and checks it.
@@ -170,6 +184,7 @@ func (c *Config) Validate() error {
 	if _, err := mapping.Load(c.Mapping); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateWebhook()...)
 	errs = append(errs, c.Alert.Validate())
 	if c.Alert.Enabled() && (c.AlertFailedCycles < 1 || c.AlertFailedCycles > 1000) {
 		errs = append(errs, fmt.Errorf("MSISYNC_ALERT_FAILED_CYCLES is %d; use 1 to 1000", c.AlertFailedCycles))
@@ -234,6 +249,7 @@ type Connector struct {
 	scope    *scope
 	mapping  *mapping.Spec // the field mapping (MSISYNC_DYNAMICS_MAPPING)
 	mapped   atomic.Bool   // the mapping passed CheckMapping
+	cycle    sync.Mutex    // held by a sync cycle: one at a time (scheduled or notified)
 }
 
 // New checks the configuration, opens the connector's state and prepares its clients; it
@@ -316,6 +332,9 @@ func (c *Connector) Misses(ctx context.Context) ([]state.Miss, error) { return c
 func (c *Connector) Watch(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.alerts.run(ctx) })
+	if c.cfg.webhookEnabled() {
+		g.Go(func() error { return c.nearRealTime(ctx) })
+	}
 	g.Go(func() error {
 		return c.every(ctx, "sync", c.cfg.SyncInterval, func(ctx context.Context) (fmt.Stringer, error) { return c.SyncOnce(ctx) })
 	})

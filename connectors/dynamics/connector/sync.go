@@ -35,7 +35,7 @@ var objectTypes = map[mapping.Object]orchestratorv1.SyncObjectType{
 // and every write is an idempotent upsert or delete.
 func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 	started := time.Now()
-	rep, err := c.sync(ctx, false)
+	rep, err := c.sync(ctx, false, nil)
 	c.m.synced(ctx, rep, err)
 	c.reportCycle(ctx, started, rep, err)
 	return rep, err
@@ -47,14 +47,29 @@ func (c *Connector) SyncOnce(ctx context.Context) (*SyncReport, error) {
 // check that msisync holds the whole org.
 func (c *Connector) Resync(ctx context.Context) (*SyncReport, error) {
 	started := time.Now()
-	rep, err := c.sync(ctx, true)
+	rep, err := c.sync(ctx, true, nil)
 	c.m.synced(ctx, rep, err)
 	c.reportCycle(ctx, started, rep, err)
 	return rep, err
 }
 
-// sync is one cycle; full reads and sends everything.
-func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
+// SyncSets is SyncOnce for the changes of some entity sets only (a webhook notified them):
+// the other sets are not read, and their saved delta links stay for the next cycle. A set
+// read for the first time, or read again in full (a changed mapping or fallback owner), is
+// read anyway.
+func (c *Connector) SyncSets(ctx context.Context, sets map[string]bool) (*SyncReport, error) {
+	started := time.Now()
+	rep, err := c.sync(ctx, false, sets)
+	c.m.synced(ctx, rep, err)
+	c.reportCycle(ctx, started, rep, err)
+	return rep, err
+}
+
+// sync is one cycle; full reads and sends everything; only, when not nil, limits the delta
+// reads to its entity sets (see SyncSets). Cycles run one at a time.
+func (c *Connector) sync(ctx context.Context, full bool, only map[string]bool) (*SyncReport, error) {
+	c.cycle.Lock()
+	defer c.cycle.Unlock()
 	rep := &SyncReport{Started: time.Now()}
 	if err := c.Check(ctx); err != nil {
 		return nil, err
@@ -76,6 +91,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	// resync), and what identifies the cycle's runs (see requestID).
 	var from strings.Builder
 	cursors := make([]string, len(mapping.PullOrder))
+	skip := make([]bool, len(mapping.PullOrder)) // not read this cycle: nothing changed
 	rereadOwned, err := c.fallbackChanged(ctx, p)
 	if err != nil {
 		return nil, err
@@ -93,6 +109,7 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 		if !full && !(rereadOwned && needsOwner(set)) && !remapped[set] {
 			cursors[i] = cur
 		}
+		skip[i] = only != nil && !only[set] && cursors[i] != ""
 	}
 	// The entity sets are read at once (the client bounds the requests in flight), so the
 	// round trips to Dataverse overlap; each set is mapped and sent, in sync order, as soon as
@@ -107,6 +124,10 @@ func (c *Connector) sync(ctx context.Context, full bool) (*SyncReport, error) {
 	reads := make([]chan read, len(mapping.PullOrder))
 	for i, set := range mapping.PullOrder {
 		reads[i] = make(chan read, 1)
+		if skip[i] {
+			reads[i] <- read{&changes{set: set, from: cursors[i], deltaLink: cursors[i]}, nil}
+			continue
+		}
 		go func() {
 			ch, err := c.pull(pullCtx, set, cursors[i], func(n int) { c.emit(Event{Phase: PhasePull, EntitySet: set, Done: n}) })
 			reads[i] <- read{ch, err}
