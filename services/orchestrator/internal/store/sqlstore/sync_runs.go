@@ -449,6 +449,13 @@ func updateRecordsSQL(n int) string {
 
 // ReleaseParked implements store.Store.
 func (s *Store) ReleaseParked(ctx context.Context, parents []store.Parent, now time.Time) (int, error) {
+	return s.makePending(ctx, "parked", parents, now)
+}
+
+// makePending makes the records in state from that wait for one of parents pending again
+// (one statement per parent kind and chunk of keys) and settles their runs, in one
+// transaction; it returns how many it changed.
+func (s *Store) makePending(ctx context.Context, from string, parents []store.Parent, now time.Time) (int, error) {
 	byKind := map[string][]string{}
 	for _, p := range parents {
 		if p.Key != "" {
@@ -463,9 +470,9 @@ func (s *Store) ReleaseParked(ctx context.Context, parents []store.Parent, now t
 		kinds = append(kinds, k)
 	}
 	slices.Sort(kinds)
-	released := 0
+	changed := 0
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		released = 0
+		changed = 0
 		var runs []string
 		for _, kind := range kinds {
 			keys := byKind[kind]
@@ -473,18 +480,18 @@ func (s *Store) ReleaseParked(ctx context.Context, parents []store.Parent, now t
 			keys = slices.Compact(keys)
 			for start := 0; start < len(keys); start += inChunk {
 				ph, args := sqldb.In(keys[start:min(start+inChunk, len(keys))])
-				got, err := s.returningStrings(ctx, tx, "UPDATE sync_records SET state = 'pending', update_time = ? WHERE state = 'parked' AND missing_kind = ? AND missing_key IN ("+ph+") RETURNING run_id",
-					append([]any{micros(now), kind}, args...)...)
+				got, err := s.returningStrings(ctx, tx, "UPDATE sync_records SET state = 'pending', update_time = ? WHERE state = ? AND missing_kind = ? AND missing_key IN ("+ph+") RETURNING run_id",
+					append([]any{micros(now), from, kind}, args...)...)
 				if err != nil {
-					return fmt.Errorf("releasing parked records: %w", err)
+					return fmt.Errorf("making %s records pending again: %w", from, err)
 				}
-				released += len(got)
+				changed += len(got)
 				runs = append(runs, got...)
 			}
 		}
 		return s.settle(ctx, tx, runs, now)
 	})
-	return released, err
+	return changed, err
 }
 
 // returningStrings runs a statement that returns one string column per row.
