@@ -37,6 +37,8 @@ type options struct {
 	changes, active                                 int
 	profile, databaseURL                            string
 	timeout, latency                                time.Duration
+	webhookChanges                                  int
+	webhookDebounce                                 time.Duration
 }
 
 func main() {
@@ -72,6 +74,8 @@ func parseFlags(args []string) (options, error) {
 	ef.String(&o.databaseURL, "database-url", "", "run the suite and keep the connector's state in this PostgreSQL database (an empty one; default: SQLite)")
 	ef.String(&o.profile, "profile", "", "write a CPU profile of this process (the connector and the simulator, not the suite) during the initial load to this file")
 	ef.OptionalDuration(&o.latency, "latency", 0, "added to every simulated Dataverse request, like the network to a real org (e.g. 100ms)")
+	ef.Int(&o.webhookChanges, "webhook-changes", 50, "contacts changed one at a time with the webhook on, each timed until the lead query shows it (0: skip)")
+	ef.Duration(&o.webhookDebounce, "webhook-debounce", time.Second, "the connector's MSISYNC_DYNAMICS_WEBHOOK_DEBOUNCE for that measure")
 	ef.Duration(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +146,14 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	reportConsole(o.contacts+o.leads, loads)
+
+	if o.webhookChanges > 0 {
+		nrt, err := timeNearRealTime(ctx, env, o.webhookChanges, o.webhookDebounce)
+		if err != nil {
+			return fmt.Errorf("near real time: %w", err)
+		}
+		reportNearRealTime(o.webhookDebounce, nrt)
+	}
 	return nil
 }
 
