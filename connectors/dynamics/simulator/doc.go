@@ -55,6 +55,10 @@
 //     (Boolean, null on every seeded row; set it with PATCH /_sim/rows/{set}/{id}).
 //   - A deleted row can be restored (Restore, POST /_sim/rows/{set}/{id}/restore): it comes
 //     back with its id and columns and shows in the delta feed as a changed row.
+//   - Webhooks: serviceendpoints and sdkmessageprocessingsteps rows created through the Web
+//     API (with the seeded sdkmessages Create, Update, Delete and their sdkmessagefilters per
+//     table) make the simulator POST a RemoteExecutionContext after each matching operation,
+//     asynchronously and retried (see webhooks.go).
 //   - $batch: change sets run as a plain sequence without rollback (their responses are
 //     nested in a changesetresponse part). Without Prefer: odata.continue-on-error the batch
 //     stops after the first failing operation and answers HTTP 200 with the responses so far,
@@ -69,6 +73,7 @@
 //	POST   /_sim/stats/reset     zero the counters and the PATCH log
 //	GET    /_sim/seedreport      SeedReport as JSON
 //	GET    /_sim/patches         the PATCH log ([]PatchRecord)
+//	GET    /_sim/webhooks        webhook deliveries (WebhookStats; see webhooks.go)
 //	POST   /_sim/faults          {"throttle":{"count":3,"retryAfterSeconds":2},
 //	                              "fail":{"count":2,"status":503},
 //	                              "expireAccessTokens":true,"expireDeltaTokens":true,
