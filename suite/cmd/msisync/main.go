@@ -4,8 +4,10 @@
 // MSISYNC_DATABASE_URL). It is what `make run` starts. See the README for every setting.
 //
 // `msisync dynamics sync --once|--watch` runs the Dynamics 365 connector instead (see
-// `msisync dynamics --help`), and `msisync certs -dir DIR` writes the development CA and
-// certificates the internal services authenticate each other with (`msisync certs -help`).
+// `msisync dynamics --help`), `msisync marketo check` checks the connection to a customer's
+// Marketo instance (`msisync marketo --help`), and `msisync certs -dir DIR` writes the
+// development CA and certificates the internal services authenticate each other with
+// (`msisync certs -help`).
 package main
 
 import (
@@ -36,6 +38,9 @@ type suiteConfig struct {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "dynamics" {
 		os.Exit(cli.Main("msisync dynamics", os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "marketo" {
+		os.Exit(marketoMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "certs" {
 		os.Exit(certsMain(os.Args[2:], os.Stdout, os.Stderr))
