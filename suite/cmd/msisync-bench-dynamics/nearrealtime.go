@@ -61,8 +61,20 @@ func timeNearRealTime(ctx context.Context, env *dynenv.Env, n int, debounce time
 	contacts := env.Sim.IDs(mapping.Contacts)
 	hc := &http.Client{Timeout: 30 * time.Second}
 	var out suiteproc.Latencies
-	for i := range n {
-		id := contacts[(i*37)%len(contacts)]
+	for i, next := 0, 0; i < n; i++ {
+		// A contact msisync holds (not one held for its owner, say).
+		var id string
+		for ; id == "" && next < len(contacts); next++ {
+			candidate := contacts[(next*37)%len(contacts)]
+			if _, found, err := leadTitle(ctx, env.API, candidate); err != nil {
+				return nil, err
+			} else if found {
+				id = candidate
+			}
+		}
+		if id == "" {
+			return nil, fmt.Errorf("msisync holds fewer than %d of the org's contacts", n)
+		}
 		title := fmt.Sprintf("Near real time %d", i)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, env.SimURL+"/_sim/rows/contacts/"+id, strings.NewReader(`{"jobtitle":"`+title+`"}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -76,7 +88,7 @@ func timeNearRealTime(ctx context.Context, env *dynenv.Env, n int, debounce time
 			return nil, fmt.Errorf("changing contact %s through the simulator: %s", id, resp.Status)
 		}
 		for {
-			got, err := leadTitle(ctx, env.API, id)
+			got, _, err := leadTitle(ctx, env.API, id)
 			if err != nil {
 				return nil, err
 			}
@@ -95,21 +107,26 @@ func timeNearRealTime(ctx context.Context, env *dynenv.Env, n int, debounce time
 	return out, nil
 }
 
-// leadTitle reads a person's title through the REST lead query.
-func leadTitle(ctx context.Context, api *suiteproc.Client, id string) (string, error) {
+// leadTitle reads a person's title through the REST lead query; found is false when msisync
+// does not hold the person.
+func leadTitle(ctx context.Context, api *suiteproc.Client, id string) (title string, found bool, err error) {
 	b, err := api.Query(ctx, "/rest/v1/leads.json", url.Values{"filterType": {"externalPersonId"}, "filterValues": {id}, "fields": {"title"}})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var r struct {
-		Result []struct {
+		Success bool `json:"success"`
+		Result  []struct {
 			Title string `json:"title"`
 		} `json:"result"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil || len(r.Result) != 1 {
-		return "", fmt.Errorf("the lead query for %s answered %s", id, suiteproc.Snippet(b))
+	if err := json.Unmarshal(b, &r); err != nil || !r.Success || len(r.Result) > 1 {
+		return "", false, fmt.Errorf("the lead query for %s answered %s", id, suiteproc.Snippet(b))
 	}
-	return r.Result[0].Title, nil
+	if len(r.Result) == 0 {
+		return "", false, nil
+	}
+	return r.Result[0].Title, true, nil
 }
 
 // pause waits d, unless ctx ends or the watch stopped.
