@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	s.prune = syncrun.NewPruner(st, retention, s.log)
 	// The services below answer UNIMPLEMENTED until their behaviour lands.
 	orchestratorv1.RegisterMarketoActivityServiceServer(g, marketoapi.NewActivities(applier.Scoring))
+	orchestratorv1.RegisterMarketoUsageServiceServer(g, marketoapi.NewUsage(s.limits))
 	insightPageKey, err := st.Secret(ctx, insightPageKeyName)
 	if err != nil {
 		return nil, err

@@ -1116,6 +1116,25 @@ func insightCases(st *contractState, since time.Time) []contractCase {
 			},
 		},
 		{
+			name: "daily usage", spec: "mapi", operationID: "getDailyUsageUsingGET",
+			method: http.MethodGet, path: "/rest/v1/stats/usage.json",
+			check: func(t *testing.T, r response) {
+				wantRecords(1, false, "date", "total", "users")(t, r)
+				users, _ := r.results()[0]["users"].([]any)
+				if len(users) != 1 || users[0].(map[string]any)["userId"] != testClientID {
+					t.Errorf("want the calling client's count: %s", r.raw)
+				}
+			},
+			breaks: []func(map[string]any) string{
+				func(b map[string]any) string {
+					return damageItem(b, func(it map[string]any) { delete(it, "date") }, "usage without a date")
+				},
+				func(b map[string]any) string {
+					return damageItem(b, func(it map[string]any) { it["total"] = "12" }, "a string total")
+				},
+			},
+		},
+		{
 			name: "lead query with MSI fields", spec: "mapi", operationID: "getLeadsByFilterUsingGET",
 			method: http.MethodGet, path: "/rest/v1/leads.json?filterType=externalPersonId&filterValues=P-1,P-2,P-3&fields=externalPersonId," + msiLeadFields,
 			check: func(t *testing.T, r response) {

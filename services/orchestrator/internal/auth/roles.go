@@ -54,6 +54,7 @@ var readMethods = map[string]bool{
 	ov1.MarketoActivityService_GetActivitiesPagingToken_FullMethodName:        true,
 	ov1.MarketoActivityService_GetLeadActivities_FullMethodName:               true,
 	ov1.MarketoActivityService_GetActivityTypes_FullMethodName:                true,
+	ov1.MarketoUsageService_GetDailyUsage_FullMethodName:                      true,
 	ov1.SyncRunService_GetSyncRun_FullMethodName:                              true,
 	ov1.SyncRunService_ListSyncRuns_FullMethodName:                            true,
 	ov1.SyncRunService_ListPendingRecords_FullMethodName:                      true,

@@ -54,6 +54,7 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 	orchestratorv1.RegisterMarketoOpportunityServiceHandler,
 	orchestratorv1.RegisterMarketoOpportunityRoleServiceHandler,
 	orchestratorv1.RegisterMarketoActivityServiceHandler,
+	orchestratorv1.RegisterMarketoUsageServiceHandler,
 	orchestratorv1.RegisterSyncRunServiceHandler,
 	orchestratorv1.RegisterInsightServiceHandler,
 }
