@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +124,3 @@ func (f *fake) client(cfg Config, c *clock) *Client {
 	}
 	return New(cfg, opt)
 }
-
-func path(r *http.Request) string { return strings.TrimPrefix(r.URL.Path, "/rest/v1/") }

@@ -94,8 +94,7 @@ func (l *Limits) admit() (time.Duration, error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	day, reset := l.rollover(now)
-	_ = day
+	_, reset := l.rollover(now)
 	if now.Before(l.pausedUntil) {
 		return 0, &QuotaError{ResetAt: l.pausedUntil}
 	}

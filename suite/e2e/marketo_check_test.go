@@ -104,3 +104,31 @@ func TestMarketoCheckAgainstAnEmbeddedSuite(t *testing.T) {
 		t.Errorf("check without MSI non-native: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 }
+
+// TestMarketoHelp: `msisync marketo --help` explains the check without reaching anything, and
+// an unknown command is refused with exit code 2.
+func TestMarketoHelp(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"marketo", "--help"}, 0, "usage: msisync marketo check"},
+		{[]string{"marketo", "sync"}, 2, `unknown command`},
+		{[]string{"--help"}, 0, "msisync marketo --help"},
+	} {
+		cmd := exec.Command(binary, c.args...)
+		cmd.Dir = t.TempDir()
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code || !strings.Contains(string(out), c.want) {
+			t.Errorf("msisync %s: exit %d, output %q; want exit %d and %q", strings.Join(c.args, " "), code, out, c.code, c.want)
+		}
+	}
+}
