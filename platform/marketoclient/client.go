@@ -123,10 +123,15 @@ func (c *Client) call(ctx context.Context, method, path string, body any, out an
 			return nil, err
 		}
 	}
+	return c.send(ctx, method, path, payload, "application/json", out)
+}
+
+// send is call with the body already encoded, of contentType.
+func (c *Client) send(ctx context.Context, method, path string, payload []byte, contentType string, out any) (*envelope, error) {
 	renewed := false
 	var env *envelope
 	_, err := retry.Do(ctx, c.policy, func(ctx context.Context) error {
-		e, err := c.attempt(ctx, method, path, payload)
+		e, err := c.attempt(ctx, method, path, payload, contentType)
 		var api *APIError
 		switch {
 		case err == nil:
@@ -173,7 +178,7 @@ func (c *Client) call(ctx context.Context, method, path string, body any, out an
 }
 
 // attempt sends the request once, within the limits.
-func (c *Client) attempt(ctx context.Context, method, path string, payload []byte) (*envelope, error) {
+func (c *Client) attempt(ctx context.Context, method, path string, payload []byte, contentType string) (*envelope, error) {
 	tok, err := c.accessToken(ctx)
 	if err != nil {
 		return nil, err
@@ -193,7 +198,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, payload []byt
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	c.stats.called()
 	resp, err := c.http.Do(req)

@@ -3,6 +3,7 @@ package marketoclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -262,3 +263,46 @@ func TestNonIdempotentAndOversizeCallsAreRefused(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestLongLeadQueriesGoAsAFormBody(t *testing.T) {
+	f := newFake(t, nil)
+	var method, form string
+	f.reply = func(_ int, r *http.Request) (int, string) {
+		_ = r.ParseForm()
+		method, form = r.Method+" "+r.URL.RequestURI(), r.PostForm.Get("filterValues")
+		return 200, ok([]any{})
+	}
+	values := make([]string, MaxBatch)
+	for i := range values {
+		values[i] = fmt.Sprintf("0a1b2c3d-0000-4000-8000-%012d", i)
+	}
+	if _, err := f.client(Defaults, &clock{t: start}).QueryLeads(context.Background(), "externalPersonId", values, []string{"id"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if method != "POST /rest/v1/leads.json?_method=GET" || form != strings.Join(values, ",") {
+		t.Errorf("sent %s with %d characters of filterValues; want POST ?_method=GET with all 300", method, len(form))
+	}
+}
+
+func TestClientsSharingLimitsShareTheWindow(t *testing.T) {
+	c := &clock{t: start}
+	f := newFake(t, c)
+	cfg := Defaults
+	cfg.RateLimitCalls = 4
+	cfg.URL, cfg.ClientID, cfg.ClientSecret = f.srv.URL, "cid", "s3cret"
+	shared := NewLimits(cfg, c.now, c.sleep)
+	a := New(cfg, Options{Limits: shared, Now: c.now, Sleep: c.sleep})
+	b := New(cfg, Options{Limits: shared, Now: c.now, Sleep: c.sleep})
+	for i := range 8 {
+		cl := a
+		if i%2 == 1 {
+			cl = b
+		}
+		if _, err := cl.QueryLeads(context.Background(), "id", []string{"1"}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.count() != 8 || c.slept() != 1 || shared.Status().UsedToday != 8 {
+		t.Errorf("%d calls, %d waits, %d counted; want 8 calls with one wait for the shared window, 8 counted", f.count(), c.slept(), shared.Status().UsedToday)
+	}
+}

@@ -11,6 +11,10 @@ import (
 // MaxBatch is the most records (or filter values) Marketo takes in one call.
 const MaxBatch = 300
 
+// maxQueryBytes is the longest query string sent in a URL; Marketo refuses URIs over 8 KB
+// (414), so longer queries go as POST …?_method=GET with a form body.
+const maxQueryBytes = 7 << 10
+
 // Object names the lead-database objects msisync syncs, with their REST paths.
 type Object string
 
@@ -104,7 +108,9 @@ type RecordResult struct {
 }
 
 // Sync upserts up to MaxBatch records of obj (not leads: see SyncLeads) by their dedupe
-// fields or id. Keyed, hence idempotent: safe to retry after a timeout.
+// fields or id. Keyed, hence idempotent: safe to retry after a timeout (with createOnly a
+// repeat writes nothing more but answers skipped for what the first attempt created, so
+// the forwarder uses createOrUpdate).
 func (c *Client) Sync(ctx context.Context, obj Object, req SyncRequest) ([]RecordResult, error) {
 	if obj == Leads {
 		return nil, fmt.Errorf("leads are synced with SyncLeads")
@@ -142,7 +148,8 @@ type Page struct {
 }
 
 // QueryLeads returns the leads whose filterType is one of values (at most MaxBatch), with
-// fields (empty: Marketo's defaults), from pageToken ("" for the first page). A read.
+// fields (empty: Marketo's defaults), from pageToken ("" for the first page). A read; a
+// query too long for a URL is sent as POST ?_method=GET with a form body, still a read.
 func (c *Client) QueryLeads(ctx context.Context, filterType string, values, fields []string, pageToken string) (Page, error) {
 	if err := checkBatch(len(values)); err != nil {
 		return Page{}, err
@@ -155,7 +162,14 @@ func (c *Client) QueryLeads(ctx context.Context, filterType string, values, fiel
 		q.Set("nextPageToken", pageToken)
 	}
 	var out []Record
-	env, err := c.call(ctx, http.MethodGet, "/rest/v1/leads.json?"+q.Encode(), nil, &out)
+	var env *envelope
+	var err error
+	if enc := q.Encode(); len(enc) <= maxQueryBytes {
+		env, err = c.call(ctx, http.MethodGet, "/rest/v1/leads.json?"+enc, nil, &out)
+	} else {
+		// 300 GUIDs do not fit in Marketo's 8 KB URI: its tunnel takes them in a form body.
+		env, err = c.send(ctx, http.MethodPost, "/rest/v1/leads.json?_method=GET", []byte(enc), "application/x-www-form-urlencoded", &out)
+	}
 	if err != nil {
 		return Page{}, err
 	}

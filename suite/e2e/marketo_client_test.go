@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/marketoclient"
+)
+
+// TestMarketoClientAgainstAnEmbeddedSuite drives the upstream client against a second
+// msisync suite in embedded mode, whose Marketo API matches Adobe's swagger: it describes
+// the five MSI objects, syncs one of each in the MSI order (the role with Marketo's lead
+// id), repeats the lead sync (keyed, so the same lead is updated), finds the lead by
+// externalPersonId among 300 keys (a query too long for a URL, sent as POST ?_method=GET),
+// and reads today's usage, which counts every call the client made.
+func TestMarketoClientAgainstAnEmbeddedSuite(t *testing.T) {
+	t.Parallel()
+	upstream := startSuite(t, "", "MSISYNC_DAILY_QUOTA=50000")
+	cfg := marketoclient.Defaults
+	cfg.URL, cfg.ClientID, cfg.ClientSecret = upstream.base, testClientID, config.Secret(testClientSecret)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cl := marketoclient.New(cfg, marketoclient.Options{})
+	ctx := context.Background()
+
+	ids := map[marketoclient.Object]string{}
+	for _, obj := range []marketoclient.Object{marketoclient.SalesPersons, marketoclient.Companies, marketoclient.Leads, marketoclient.Opportunities, marketoclient.Roles} {
+		d, err := cl.Describe(ctx, obj)
+		if err != nil || len(d.Fields) == 0 {
+			t.Fatalf("describe %s: %+v, %v", obj, d, err)
+		}
+		ids[obj] = d.IDField
+	}
+	if ids[marketoclient.Opportunities] != "marketoGUID" || ids[marketoclient.SalesPersons] != "id" {
+		t.Errorf("id fields %v", ids)
+	}
+
+	sync := func(obj marketoclient.Object, rec marketoclient.Record) marketoclient.RecordResult {
+		t.Helper()
+		res, err := cl.Sync(ctx, obj, marketoclient.SyncRequest{Action: "createOrUpdate", Input: []marketoclient.Record{rec}})
+		if err != nil || len(res) != 1 || res[0].Status != "created" {
+			t.Fatalf("sync %s: %+v, %v", obj, res, err)
+		}
+		return res[0]
+	}
+	if r := sync(marketoclient.SalesPersons, marketoclient.Record{"externalSalesPersonId": "sp-up-1", "email": "owner@example.com"}); r.ID == 0 {
+		t.Errorf("sales person without an id: %+v", r)
+	}
+	sync(marketoclient.Companies, marketoclient.Record{"externalCompanyId": "co-up-1", "company": "Upstream Inc", "externalSalesPersonId": "sp-up-1"})
+	lead := marketoclient.LeadSyncRequest{Action: "createOrUpdate", LookupField: "externalPersonId", Input: []marketoclient.Record{{
+		"externalPersonId": "p-up-1", "email": "lead@example.com", "externalCompanyId": "co-up-1", "externalSalesPersonId": "sp-up-1",
+	}}}
+	res, err := cl.SyncLeads(ctx, lead)
+	if err != nil || len(res) != 1 || res[0].Status != "created" || res[0].ID == 0 {
+		t.Fatalf("sync leads: %+v, %v", res, err)
+	}
+	leadID := res[0].ID
+	if opp := sync(marketoclient.Opportunities, marketoclient.Record{"externalOpportunityId": "o-up-1", "name": "Deal", "externalCompanyId": "co-up-1", "externalSalesPersonId": "sp-up-1"}); opp.MarketoGUID == "" {
+		t.Errorf("opportunity without a marketoGUID: %+v", opp)
+	}
+	sync(marketoclient.Roles, marketoclient.Record{"externalOpportunityId": "o-up-1", "leadId": leadID, "role": "Decision Maker"})
+
+	// Keyed: the same lead again is an update of the same record.
+	res, err = cl.SyncLeads(ctx, lead)
+	if err != nil || len(res) != 1 || res[0].Status != "updated" || res[0].ID != leadID {
+		t.Errorf("repeated lead sync: %+v, %v; want lead %d updated", res, err, leadID)
+	}
+
+	keys := []string{"p-up-1"}
+	for i := 1; i < marketoclient.MaxBatch; i++ {
+		keys = append(keys, fmt.Sprintf("6f1c2a9e-0000-4000-8000-%012d", i))
+	}
+	page, err := cl.QueryLeads(ctx, "externalPersonId", keys, []string{"id", "externalPersonId", "leadScore"}, "")
+	if err != nil || len(page.Records) != 1 || fmt.Sprint(page.Records[0]["id"]) != fmt.Sprint(leadID) {
+		t.Errorf("query by 300 externalPersonIds: %+v, %v; want lead %d", page, err, leadID)
+	}
+
+	u, err := cl.DailyUsage(ctx)
+	st := cl.Status()
+	if err != nil || u.Total != st.Calls || st.Calls != 13 || st.Limits.UsedToday != 13 || st.Failed != 0 {
+		t.Errorf("usage %+v (%v), status %+v; want Marketo and the client to count the same 13 calls (5 describes, 6 syncs, a query, the usage)", u, err, st)
+	}
+}
