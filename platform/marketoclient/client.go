@@ -147,7 +147,9 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte, 
 				c.dropToken()
 				return retry.Again(err, 0)
 			case marketo.CodeDailyQuotaReached:
-				return c.limits.pause()
+				q := c.limits.pause()
+				c.log.Warn("Marketo's daily API quota is spent: every call pauses until the reset", "reset", q.ResetAt)
+				return q
 			case marketo.CodeRequestTimeOut, marketo.CodeRateLimitExceeded, marketo.CodeTemporarilyUnavailble,
 				marketo.CodeConcurrentAccessLimit:
 				return retry.Retry(err)

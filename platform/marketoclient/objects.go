@@ -209,3 +209,43 @@ func checkBatch(n int) error {
 	}
 	return nil
 }
+
+// Delete deletes up to MaxBatch records of obj (not leads: see DeleteLeads), each given by
+// its dedupe fields (deleteBy dedupeFields) or, with byID, its id field. Idempotent: a
+// repeat answers skipped with 1013 for what the first attempt deleted. Marketo refuses to
+// delete a parent that children still reference, so deletes go children first.
+func (c *Client) Delete(ctx context.Context, obj Object, keys []Record, byID bool) ([]RecordResult, error) {
+	if obj == Leads {
+		return nil, fmt.Errorf("leads are deleted with DeleteLeads")
+	}
+	if err := checkBatch(len(keys)); err != nil {
+		return nil, err
+	}
+	req := struct {
+		DeleteBy string   `json:"deleteBy"`
+		Input    []Record `json:"input"`
+	}{DeleteBy: "dedupeFields", Input: keys}
+	if byID {
+		req.DeleteBy = "idField"
+	}
+	var out []RecordResult
+	_, err := c.call(ctx, http.MethodPost, "/rest/v1/"+string(obj)+"/delete.json", req, &out)
+	return out, err
+}
+
+// DeleteLeads deletes up to MaxBatch leads by Marketo id. Idempotent: a repeat answers
+// skipped for what the first attempt deleted.
+func (c *Client) DeleteLeads(ctx context.Context, ids []int64) ([]RecordResult, error) {
+	if err := checkBatch(len(ids)); err != nil {
+		return nil, err
+	}
+	in := make([]Record, len(ids))
+	for i, id := range ids {
+		in[i] = Record{"id": id}
+	}
+	var out []RecordResult
+	_, err := c.call(ctx, http.MethodPost, "/rest/v1/leads/delete.json", struct {
+		Input []Record `json:"input"`
+	}{in}, &out)
+	return out, err
+}
