@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,25 +92,7 @@ func TestConnectorAlertsWhenItsCyclesFail(t *testing.T) {
 		"MSISYNC_ALERT_WEBHOOK_SECRET="+secret,
 		"MSISYNC_ALERT_FAILED_CYCLES=2",
 	)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the connector's log:\n%s", logs.String())
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("the connector did not stop within 30 s of SIGTERM")
-		}
-	})
+	startWatch(t, cmd)
 
 	// No orchestrator yet.
 	down := rcv.waitFor(t, "dynamics/orchestrator-unreachable", "firing")

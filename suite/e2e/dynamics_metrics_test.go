@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,25 +43,7 @@ func TestConnectorWatchServesItsMetricsAndLogsItsConfiguration(t *testing.T) {
 		"MSISYNC_CLIENT_ID="+testClientID,
 		"MSISYNC_CLIENT_SECRET="+testClientSecret,
 	)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the connector's log:\n%s", logs.String())
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("the connector did not stop within 30 s of SIGTERM\n%s", logs.String())
-		}
-	})
+	logs, done := startWatch(t, cmd)
 	// The listener is up once the first cycles have begun; wait for it to answer.
 	url := "http://" + metricsAddr + "/metrics"
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {

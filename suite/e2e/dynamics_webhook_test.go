@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -52,25 +51,7 @@ func TestConnectorWebhookPullsAChangeWithinSeconds(t *testing.T) {
 		"MSISYNC_CLIENT_ID="+testClientID,
 		"MSISYNC_CLIENT_SECRET="+testClientSecret,
 	)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the connector's log:\n%s", logs.String())
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("the connector did not stop within 30 s of SIGTERM")
-		}
-	})
+	logs, done := startWatch(t, cmd)
 	waitUntil := func(what string, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
