@@ -38,9 +38,6 @@ const (
 	stagePostOp     = 40 // sdkmessageprocessingstep.stage: PostOperation
 )
 
-// webhookMessages are the messages the steps are registered on.
-var webhookMessages = []string{"Create", "Update", "Delete"}
-
 // watchedTables maps the logical name of each table whose changes trigger a pull to its
 // entity set: the tracked sets (mapping.PullOrder).
 var watchedTables = map[string]string{
