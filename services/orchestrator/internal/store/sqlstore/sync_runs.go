@@ -514,11 +514,18 @@ func (s *Store) returningStrings(ctx context.Context, q sqldb.Querier, query str
 
 // ParkedParents implements store.Store.
 func (s *Store) ParkedParents(ctx context.Context, after store.Parent, limit int) ([]store.ParkedParent, error) {
+	return s.missingParents(ctx, "state = 'parked'", "parked records", after, limit)
+}
+
+// missingParents lists the distinct missing parents of the records the condition where
+// selects, those after the parent after in (kind, key) order, at most limit; what names the
+// records in an error.
+func (s *Store) missingParents(ctx context.Context, where, what string, after store.Parent, limit int) ([]store.ParkedParent, error) {
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT missing_kind, missing_key, MIN(missing_display) FROM sync_records "+
-		"WHERE state = 'parked' AND (missing_kind > ? OR (missing_kind = ? AND missing_key > ?)) "+
+		"WHERE "+where+" AND (missing_kind > ? OR (missing_kind = ? AND missing_key > ?)) "+
 		"GROUP BY missing_kind, missing_key ORDER BY missing_kind, missing_key LIMIT ?"), after.Kind, after.Kind, after.Key, limit)
 	if err != nil {
-		return nil, fmt.Errorf("listing parents of parked records: %w", err)
+		return nil, fmt.Errorf("listing parents of %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []store.ParkedParent
