@@ -82,6 +82,17 @@ func Generate(dir string, hosts []string) error {
 	return nil
 }
 
+// RemoveSet removes the files of a set from dir (those it holds), leaving dir itself, so that
+// Generate can write a new set there.
+func RemoveSet(dir string) error {
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // Ensure makes sure dir holds a complete set, generating one (for DefaultHosts) when dir
 // holds none. It reports whether it generated. A directory with only part of a set is an
 // error: Ensure never overwrites certificates someone may rely on.

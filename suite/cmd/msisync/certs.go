@@ -18,10 +18,11 @@ import (
 func certsMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("msisync certs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defDir := filepath.Join(os.Getenv("MSISYNC_DATA_DIR"), mtls.Dir)
-	if os.Getenv("MSISYNC_DATA_DIR") == "" {
-		defDir = filepath.Join("data", mtls.Dir)
+	dataDir := os.Getenv("MSISYNC_DATA_DIR")
+	if dataDir == "" {
+		dataDir = "data"
 	}
+	defDir := filepath.Join(dataDir, mtls.Dir)
 	dir := fs.String("dir", defDir, "directory to write the certificates into")
 	hosts := fs.String("hosts", "", "comma-separated extra DNS names and IP addresses for the server certificate, besides "+strings.Join(mtls.DefaultHosts, ", "))
 	force := fs.Bool("force", false, "replace a set the directory already holds")
@@ -68,10 +69,8 @@ func writeCerts(dir string, hosts []string, force bool, stdout io.Writer) error 
 		return nil
 	}
 	if force {
-		for _, f := range []string{mtls.CAFile, mtls.ServerCertFile, mtls.ServerKeyFile, mtls.ClientCertFile, mtls.ClientKeyFile} {
-			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
+		if err := mtls.RemoveSet(dir); err != nil {
+			return err
 		}
 	}
 	if err := mtls.Generate(dir, hosts); err != nil {
