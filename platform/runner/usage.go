@@ -9,7 +9,8 @@ func usage(name string) string {
 	if name == "msisync" {
 		what = "the whole msisync suite in one process (the six services on their gRPC\nports and the REST gateway)"
 		extra = "       msisync dynamics --help    (the Dynamics 365 connector's commands)\n" +
-			"       msisync marketo --help     (the preflight check of your Marketo instance)\n"
+			"       msisync marketo --help     (the preflight check of your Marketo instance)\n" +
+			"       msisync certs -help        (writes the internal services' development certificates)\n"
 	}
 	return fmt.Sprintf(`usage: %[1]s [--help | --version]
 %[3]s
