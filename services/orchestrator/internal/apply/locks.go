@@ -41,18 +41,21 @@ func (s *lockSet) addLead(id int32, externalID string) {
 // them can be deleted between the check that it exists and the write. Call the returned
 // function when the write is done.
 func (a *Applier) lockParents(ctx context.Context, parents lockSet) (func(), error) {
-	if a.Locks == nil {
-		return func() {}, nil
-	}
-	return a.Locks.LockKeys(ctx, parents, nil)
+	return a.lock(ctx, parents, nil)
 }
 
 // lockDeleted takes an exclusive lock on every record a batch of deletes names, so that no
 // write can name one of them as its parent between the check that nothing references it and
 // the delete. Call the returned function when the delete is done.
 func (a *Applier) lockDeleted(ctx context.Context, records lockSet) (func(), error) {
+	return a.lock(ctx, nil, records)
+}
+
+// lock takes a shared lock on every record of shared and an exclusive one on every record of
+// exclusive (none without Locks). Call the returned function when the work is done.
+func (a *Applier) lock(ctx context.Context, shared, exclusive lockSet) (func(), error) {
 	if a.Locks == nil {
 		return func() {}, nil
 	}
-	return a.Locks.LockKeys(ctx, nil, records)
+	return a.Locks.LockKeys(ctx, shared, exclusive)
 }

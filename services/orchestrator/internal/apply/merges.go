@@ -186,13 +186,11 @@ func (a *Applier) MergeCompany(ctx context.Context, sub, master string) (MergeOu
 	var shared, exclusive lockSet
 	shared.add(links.Company, master)
 	exclusive.add(links.Company, sub)
-	if a.Locks != nil {
-		unlock, err := a.Locks.LockKeys(ctx, shared, exclusive)
-		if err != nil {
-			return MergeOutcome{}, err
-		}
-		defer unlock()
+	unlock, err := a.lock(ctx, shared, exclusive)
+	if err != nil {
+		return MergeOutcome{}, err
 	}
+	defer unlock()
 	got, err := a.Companies.BatchGetCompanies(ctx, &accountv1.BatchGetCompaniesRequest{Keys: []*accountv1.CompanyKey{
 		{Key: &accountv1.CompanyKey_ExternalCompanyId{ExternalCompanyId: sub}}, {Key: &accountv1.CompanyKey_ExternalCompanyId{ExternalCompanyId: master}},
 	}})
