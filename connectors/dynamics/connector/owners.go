@@ -22,31 +22,25 @@ func (c *Connector) teams(ctx context.Context, p *plan) error {
 	if err != nil {
 		return err
 	}
-	page, err := c.dv.Query(ctx, teamsSet, dataverse.Query{Select: []string{"teamid", "_administratorid_value"}})
-	for {
-		if err != nil {
-			return fmt.Errorf("reading teams: %w", err)
+	err = c.each(ctx, teamsSet, dataverse.Query{Select: []string{"teamid", "_administratorid_value"}}, func(row dataverse.Row) {
+		id, admin := row.GUID("teamid"), row.GUID("_administratorid_value")
+		if id == "" {
+			return
 		}
-		for _, row := range page.Rows {
-			id, admin := row.GUID("teamid"), row.GUID("_administratorid_value")
-			if id == "" {
-				continue
-			}
-			p.directory.admins[id] = admin
-			before, ok := known[id]
-			if ok && before.Fingerprint == admin {
-				continue
-			}
-			if ok {
-				p.switched = append(p.switched, id)
-			}
-			p.commit.Put = append(p.commit.Put, state.Record{EntitySet: teamsSet, CRMID: id, Fingerprint: admin})
+		p.directory.admins[id] = admin
+		before, ok := known[id]
+		if ok && before.Fingerprint == admin {
+			return
 		}
-		if page.NextLink == "" {
-			return nil
+		if ok {
+			p.switched = append(p.switched, id)
 		}
-		page, err = c.dv.Follow(ctx, page.NextLink)
+		p.commit.Put = append(p.commit.Put, state.Record{EntitySet: teamsSet, CRMID: id, Fingerprint: admin})
+	})
+	if err != nil {
+		return fmt.Errorf("reading teams: %w", err)
 	}
+	return nil
 }
 
 // fallbackCursor remembers the fallback owner the records were last mapped with.

@@ -95,27 +95,10 @@ func (c *Connector) owned(ctx context.Context, ch *changes, users []string) erro
 	if len(users) == 0 || ch.set == mapping.SystemUsers || ch.set == mapping.Connections {
 		return nil
 	}
-	idCol := mapping.IDColumn[ch.set]
-	seen := make(map[string]bool, len(ch.rows))
-	for _, row := range ch.rows {
-		seen[row.GUID(idCol)] = true
-	}
+	add := ch.addMissing()
 	for _, user := range users {
-		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: "_ownerid_value eq " + user})
-		for {
-			if err != nil {
-				return fmt.Errorf("reading the %s owned by user %s: %w", ch.set, user, err)
-			}
-			for _, row := range page.Rows {
-				if id := row.GUID(idCol); id != "" && !seen[id] {
-					seen[id] = true
-					ch.rows = append(ch.rows, row)
-				}
-			}
-			if page.NextLink == "" {
-				break
-			}
-			page, err = c.dv.Follow(ctx, page.NextLink)
+		if err := c.each(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: "_ownerid_value eq " + user}, add); err != nil {
+			return fmt.Errorf("reading the %s owned by user %s: %w", ch.set, user, err)
 		}
 	}
 	return nil

@@ -314,19 +314,11 @@ func (c *Connector) matching(ctx context.Context, ch *changes) (map[string]bool,
 	idCol := mapping.IDColumn[ch.set]
 	in := map[string]bool{}
 	read := func(filter string) error {
-		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: []string{idCol}, Filter: filter})
-		for {
-			if err != nil {
-				return fmt.Errorf("reading which %s match %s: %w", ch.set, filterVars[ch.set], err)
-			}
-			for _, row := range page.Rows {
-				in[row.GUID(idCol)] = true
-			}
-			if page.NextLink == "" {
-				return nil
-			}
-			page, err = c.dv.Follow(ctx, page.NextLink)
+		err := c.each(ctx, ch.set, dataverse.Query{Select: []string{idCol}, Filter: filter}, func(row dataverse.Row) { in[row.GUID(idCol)] = true })
+		if err != nil {
+			return fmt.Errorf("reading which %s match %s: %w", ch.set, filterVars[ch.set], err)
 		}
+		return nil
 	}
 	if ch.full || len(ch.rows) > 25*scopeIDsPerQuery {
 		return in, read(f)
@@ -401,28 +393,11 @@ func (c *Connector) scopeChildren(ctx context.Context, p *plan, ch *changes) err
 	if len(terms) == 0 {
 		return nil
 	}
-	idCol := mapping.IDColumn[ch.set]
-	seen := make(map[string]bool, len(ch.rows))
-	for _, row := range ch.rows {
-		seen[row.GUID(idCol)] = true
-	}
+	add := ch.addMissing()
 	for start := 0; start < len(terms); start += scopeIDsPerQuery {
 		filter := strings.Join(terms[start:min(start+scopeIDsPerQuery, len(terms))], " or ")
-		page, err := c.dv.Query(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: filter})
-		for {
-			if err != nil {
-				return fmt.Errorf("reading the %s under records that entered or left the sync scope: %w", ch.set, err)
-			}
-			for _, row := range page.Rows {
-				if id := row.GUID(idCol); id != "" && !seen[id] {
-					seen[id] = true
-					ch.rows = append(ch.rows, row)
-				}
-			}
-			if page.NextLink == "" {
-				break
-			}
-			page, err = c.dv.Follow(ctx, page.NextLink)
+		if err := c.each(ctx, ch.set, dataverse.Query{Select: c.columns(ch.set), Filter: filter}, add); err != nil {
+			return fmt.Errorf("reading the %s under records that entered or left the sync scope: %w", ch.set, err)
 		}
 	}
 	return nil

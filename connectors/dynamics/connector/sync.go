@@ -205,20 +205,14 @@ func (c *Connector) sync(ctx context.Context, full bool, only map[string]bool) (
 // connectionRoles reads the whole (small, organization-owned) connection role table.
 func (c *Connector) connectionRoles(ctx context.Context) (map[string]mapping.ConnectionRole, error) {
 	roles := map[string]mapping.ConnectionRole{}
-	page, err := c.dv.Query(ctx, mapping.ConnectionRoles, dataverse.Query{Select: mapping.Select[mapping.ConnectionRoles]})
-	for {
-		if err != nil {
-			return nil, fmt.Errorf("reading connection roles: %w", err)
-		}
-		for _, row := range page.Rows {
-			id, r := mapping.Role(row)
-			roles[id] = r
-		}
-		if page.NextLink == "" {
-			return roles, nil
-		}
-		page, err = c.dv.Follow(ctx, page.NextLink)
+	err := c.each(ctx, mapping.ConnectionRoles, dataverse.Query{Select: mapping.Select[mapping.ConnectionRoles]}, func(row dataverse.Row) {
+		id, r := mapping.Role(row)
+		roles[id] = r
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading connection roles: %w", err)
 	}
+	return roles, nil
 }
 
 // submit sends one object type's records as sync runs, 300 per run, and returns the run

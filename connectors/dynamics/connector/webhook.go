@@ -147,22 +147,6 @@ func (c *Connector) RegisterWebhook(ctx context.Context) (string, error) {
 	return ep, nil
 }
 
-// all reads every row of a small query.
-func (c *Connector) all(ctx context.Context, set string, cols []string, filter string) ([]dataverse.Row, error) {
-	var rows []dataverse.Row
-	page, err := c.dv.Query(ctx, set, dataverse.Query{Select: cols, Filter: filter})
-	for {
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, page.Rows...)
-		if page.NextLink == "" {
-			return rows, nil
-		}
-		page, err = c.dv.Follow(ctx, page.NextLink)
-	}
-}
-
 // resErr is the error of an update Dataverse answered with a failure (nil otherwise).
 func resErr(r dataverse.UpdateResult) error {
 	if r.Err != nil {
