@@ -83,13 +83,17 @@ func (s *Store) pruneRun(ctx context.Context, id string, cutoff int64) (int, boo
 		if state != string(store.RunCompleted) || completed == 0 || completed >= cutoff {
 			return nil // resumed meanwhile
 		}
-		counts, err := s.finalCounts(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		var kept int
 		if err := tx.QueryRowContext(ctx, s.db.Rebind("SELECT COUNT(*) FROM sync_records WHERE run_id = ? AND state NOT IN "+finalStates), id).Scan(&kept); err != nil {
 			return err
+		}
+		// A run that keeps records keeps the counts of those it loses; one that goes
+		// needs none.
+		var counts []prunedCount
+		if kept > 0 {
+			if counts, err = s.finalCounts(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM sync_records WHERE run_id = ? AND state IN "+finalStates), id)
 		if err != nil {
