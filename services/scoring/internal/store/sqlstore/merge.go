@@ -71,7 +71,8 @@ func (s *Store) MergeLeads(ctx context.Context, merges []store.LeadMerge) ([]sto
 		var fields []model.Field
 		seen := map[int32]bool{}
 		for _, l := range touched {
-			if seen[l.link.LeadID] {
+			// A master merged away later in the batch is gone: it is neither rewritten nor fed.
+			if seen[l.link.LeadID] || byID[l.link.LeadID] == nil {
 				continue
 			}
 			seen[l.link.LeadID] = true

@@ -67,6 +67,35 @@ func testMerge(t *testing.T, s store.Store) {
 	}
 }
 
+// testMergeChain checks a batch that merges lead 1 into 2 and then 2 into 3: all the scoring
+// ends on lead 3, leads 1 and 2 are both forgotten, and only lead 3 is fed.
+func testMergeChain(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	syncLinks(t, s, link(1, "p-1", "rep"), link(2, "p-2", "rep"), link(3, "p-3", "rep"))
+	record(t, s, delta(1, 10), delta(2, 20), delta(3, 30))
+	seq := lastSeq(t, s)
+	res, err := s.MergeLeads(ctx, []store.LeadMerge{{Subordinate: 1, Master: 2}, {Subordinate: 2, Master: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.Outcome{store.Recorded, store.Recorded}, outcomes(res)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	got := insights(t, s, 1, 2, 3)
+	if got[3].Score != 60 {
+		t.Errorf("lead 3 after the merges = %+v, want score 60", got[3])
+	}
+	for _, id := range []int32{1, 2} {
+		if diff := cmp.Diff(store.Insight{LeadID: id}, got[id]); diff != "" {
+			t.Errorf("merged lead %d (-want +got):\n%s", id, diff)
+		}
+	}
+	feed := changes(t, s, seq)
+	if len(feed) != 1 || feed[0].Insight.LeadID != 3 {
+		t.Errorf("feed after the merges = %+v, want one entry for lead 3", feed)
+	}
+}
+
 // testRelinkFeeds checks that a scored lead whose CRM id changes (a qualified lead) gets a
 // feed entry under its new id, and that a link with the same id, or a lead without values,
 // gets none.

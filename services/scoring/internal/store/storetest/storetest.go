@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ActivitiesPageInRecordingOrder", testActivities},
 		{"DeleteForgetsLeads", testDelete},
 		{"MergeMovesScoringToTheMaster", testMerge},
+		{"ChainedMergeForgetsTheMiddleLead", testMergeChain},
 		{"NewCRMIDFeedsAllValues", testRelinkFeeds},
 		{"InvalidCallsChangeNothing", testInvalid},
 	}
