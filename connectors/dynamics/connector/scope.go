@@ -116,19 +116,10 @@ func (c *Config) validateScope() []error {
 	if col := strings.TrimSpace(c.SyncColumn); col != "" && !identifier.MatchString(col) {
 		errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %q; name a Boolean column by its logical name, such as new_synctomkto", c.SyncColumn))
 	}
-	if c.SyncColumnRemove && strings.TrimSpace(c.SyncColumn) == "" && len(slices.DeleteFunc(mapsValues(c.scopeFilters()), func(s string) bool { return strings.TrimSpace(s) == "" })) == 0 {
+	if s := newScope(*c); c.SyncColumnRemove && s.column == "" && len(s.filters) == 0 {
 		errs = append(errs, errors.New("MSISYNC_DYNAMICS_SYNC_COLUMN_REMOVE is true but no scope is set: set MSISYNC_DYNAMICS_SYNC_COLUMN or a MSISYNC_DYNAMICS_FILTER_* filter, or unset it"))
 	}
 	return errs
-}
-
-// mapsValues returns m's values.
-func mapsValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 // comparisons are the OData comparison operators.
@@ -509,7 +500,8 @@ func scopeAccount(p *plan, set, id string, row dataverse.Row, rec mapping.Record
 	if account == "" || reason == "" {
 		return rec, found
 	}
-	what := map[string]string{mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity"}[set]
+	noun := map[string]string{mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity"}[set]
+	what := noun
 	name := strings.TrimSpace(row.String("firstname") + " " + row.String("lastname"))
 	if set == mapping.Opportunities {
 		name = row.String("name")
@@ -529,5 +521,5 @@ func scopeAccount(p *plan, set, id string, row dataverse.Row, rec mapping.Record
 		rec["company"] = "" // a contact's company is its account's name; a lead's is its own column
 	}
 	return rec, append(found, mapping.Finding{Object: mapping.Lead, ExternalID: id, Kind: outOfScope,
-		Message: where + ": " + what + " belongs to it, so it is synced without a company; bring the account into the sync scope, or move the " + strings.SplitN(what, " ", 2)[0] + " to an account in scope"})
+		Message: where + ": " + what + " belongs to it, so it is synced without a company; bring the account into the sync scope, or move the " + noun + " to an account in scope"})
 }
