@@ -139,35 +139,28 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, http.StatusOK, "inspect", view{Title: "Record inspector", Nav: "inspect", Session: s, Data: d})
 }
 
+// personLink is the console page of a person, or "" for a record without an externalPersonId.
 func personLink(rec *structpb.Struct) string {
-	if id := field(rec, "externalPersonId"); id != "" {
-		return "/console/persons/" + pathEscape(id)
+	return hrefIf("/console/persons/", field(rec, "externalPersonId"))
+}
+
+// recordHit is a hit on a record shown by its label field (by its id when that is empty),
+// linked to its console page under prefix.
+func recordHit(kind string, rec *structpb.Struct, labelField, idField, prefix string) hit {
+	id := field(rec, idField)
+	label := field(rec, labelField)
+	if label == "" {
+		label = id
 	}
-	return ""
+	return hit{kind, label, hrefIf(prefix, id)}
 }
 
 func companyHit(rec *structpb.Struct) hit {
-	label := field(rec, "company")
-	if label == "" {
-		label = field(rec, "externalCompanyId")
-	}
-	link := ""
-	if id := field(rec, "externalCompanyId"); id != "" {
-		link = "/console/companies/" + pathEscape(id)
-	}
-	return hit{"Company", label, link}
+	return recordHit("Company", rec, "company", "externalCompanyId", "/console/companies/")
 }
 
 func opportunityHit(rec *structpb.Struct) hit {
-	label := field(rec, "name")
-	if label == "" {
-		label = field(rec, "externalOpportunityId")
-	}
-	link := ""
-	if id := field(rec, "externalOpportunityId"); id != "" {
-		link = "/console/opportunities/" + pathEscape(id)
-	}
-	return hit{"Opportunity", label, link}
+	return recordHit("Opportunity", rec, "name", "externalOpportunityId", "/console/opportunities/")
 }
 
 func salesPersonHit(rec *structpb.Struct) hit {
@@ -179,5 +172,5 @@ func salesPersonHit(rec *structpb.Struct) hit {
 	if label == "" {
 		label = id
 	}
-	return hit{"Sales person", label, "/console/bestbets?salesPerson=" + urlQueryEscape(id)}
+	return hit{"Sales person", label, bestBetsHref(id)}
 }

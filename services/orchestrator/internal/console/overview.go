@@ -52,6 +52,11 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	defer cancel()
 	var mu sync.Mutex
 	problem := func(p string) { mu.Lock(); d.Problems = append(d.Problems, p); mu.Unlock() }
+	// unread notes a part of the page whose call failed, with the error in words.
+	unread := func(part string, err error) {
+		_, msg := describe(err)
+		problem(part + ": " + msg)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if c.cfg.Health == nil {
@@ -70,8 +75,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		resp, err := c.runs.ListSyncRuns(ctx, &orchestratorv1.ListSyncRunsRequest{PageSize: 5})
 		if err != nil {
-			_, msg := describe(err)
-			problem("Last sync runs: " + msg)
+			unread("Last sync runs", err)
 			return
 		}
 		for _, run := range resp.GetSyncRuns() {
@@ -81,8 +85,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		resp, err := c.runs.ListPendingRecords(ctx, &orchestratorv1.ListPendingRecordsRequest{PageSize: overviewPage})
 		if err != nil {
-			_, msg := describe(err)
-			problem("Parked records: " + msg)
+			unread("Parked records", err)
 			return
 		}
 		d.Pending = countText{N: len(resp.GetPendingRecords()), More: resp.GetNextPageToken() != ""}
@@ -90,8 +93,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		resp, err := c.runs.ListDeadLetters(ctx, &orchestratorv1.ListDeadLettersRequest{PageSize: overviewPage})
 		if err != nil {
-			_, msg := describe(err)
-			problem("Dead letters: " + msg)
+			unread("Dead letters", err)
 			return
 		}
 		d.DeadLetters = countText{N: len(resp.GetDeadLetters()), More: resp.GetNextPageToken() != ""}
@@ -99,8 +101,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		resp, err := c.insight.ListCrmFindings(ctx, &orchestratorv1.ListCrmFindingsRequest{PageSize: 1})
 		if err != nil {
-			_, msg := describe(err)
-			problem("CRM findings: " + msg)
+			unread("CRM findings", err)
 			return
 		}
 		d.Findings = countText{N: int(resp.GetTotalSize())}
@@ -108,8 +109,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		resp, err := c.insight.GetTierBoundaries(ctx, &orchestratorv1.GetTierBoundariesRequest{})
 		if err != nil {
-			_, msg := describe(err)
-			problem("Scored people: " + msg)
+			unread("Scored people", err)
 			return
 		}
 		d.HasTiers = true
@@ -137,8 +137,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		counts, err := c.recordCounts(ctx)
 		if err != nil {
-			_, msg := describe(err)
-			problem("Records: " + msg)
+			unread("Records", err)
 			return
 		}
 		d.Counts = counts
@@ -146,8 +145,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	wg.Go(func() {
 		cycles, err := c.connectorCycles(ctx, time.Now())
 		if err != nil {
-			_, msg := describe(err)
-			problem("Connector: " + msg)
+			unread("Connector", err)
 			return
 		}
 		d.Cycles = cycles
