@@ -6,9 +6,10 @@
 // The console reads and acts only through the orchestrator's own gRPC API, over the
 // gateway's client connection, with the signed-in API client's access token: the
 // orchestrator authenticates and authorises every call exactly as for any API caller
-// (a read-only client gets 603 on anything that writes; a client sees its own sync runs, an
-// admin all). Its calls carry the process's console key (see MarkerHeader), so page loads do
-// not count against the client's rate limit or daily quota, as Marketo's own UI does not.
+// (a read-only or auditor client gets 603 on anything that writes; a client sees its own sync
+// runs, an admin or auditor all). Its calls carry the process's console key (see
+// MarkerHeader), so page loads do not count against the client's rate limit or daily quota,
+// as Marketo's own UI does not.
 //
 // Assets (htmx, the stylesheet) are embedded; nothing is loaded from elsewhere.
 package console

@@ -80,8 +80,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // probeReadOnly asks the orchestrator whether the client may write: an empty retry is
-// refused with 603 (PERMISSION_DENIED) before anything else for a read-only client, and
-// changes nothing for any client.
+// refused with 603 (PERMISSION_DENIED) before anything else for a read-only or auditor
+// client, and changes nothing for any client.
 func (c *Console) probeReadOnly(r *http.Request, s *session) bool {
 	ctx, cancel := c.ctx(r, s)
 	defer cancel()

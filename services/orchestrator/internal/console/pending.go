@@ -137,7 +137,7 @@ type actResult struct {
 }
 
 // pendingAct retries or drops the confirmed records through the API, which refuses a
-// read-only client with 603.
+// read-only or auditor client with 603.
 func (c *Console) pendingAct(w http.ResponseWriter, r *http.Request, s *session) {
 	action := r.PathValue("action")
 	ids, msg := selected(r)

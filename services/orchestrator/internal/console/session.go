@@ -26,7 +26,7 @@ type session struct {
 	token    string // the API client's access token
 	clientID string
 	csrf     string // the token every changing form must carry
-	readOnly bool   // the client is read-only: the console offers no changing form
+	readOnly bool   // the client may not write (read-only or auditor): the console offers no changing form
 	expires  time.Time
 }
 
