@@ -42,19 +42,20 @@ func NewLimits(cfg Config, now func() time.Time, sleep retry.SleepFunc) *Limits 
 	return &Limits{cfg: cfg, now: now, sleep: sleep, slots: make(chan struct{}, max(cfg.MaxConcurrency, 1))}
 }
 
-// chicago is where Marketo's daily quota resets; without tzdata, a fixed UTC-6.
-func chicago() *time.Location {
+// chicago is where Marketo's daily quota resets; without tzdata, a fixed UTC-6. It is
+// loaded once: every call's admission asks for it.
+var chicago = sync.OnceValue(func() *time.Location {
 	if loc, err := time.LoadLocation("America/Chicago"); err == nil {
 		return loc
 	}
 	return time.FixedZone("CST", -6*60*60)
-}
+})
 
 // quotaDay returns t's quota day (YYYY-MM-DD in Chicago) and when that day ends.
 func quotaDay(t time.Time) (string, time.Time) {
 	c := t.In(chicago())
 	y, m, d := c.Date()
-	return c.Format(time.DateOnly), time.Date(y, m, d+1, 0, 0, 0, 0, chicago())
+	return c.Format(time.DateOnly), time.Date(y, m, d+1, 0, 0, 0, 0, c.Location())
 }
 
 // acquire waits until a call may start, counts it, and returns the function that ends it.
