@@ -52,13 +52,14 @@ func parseDeadLetterRetry(schedule, maxAge string) (store.RetrySchedule, error) 
 	return out, nil
 }
 
-// parseDays parses a Go duration, or a number of days as "7d".
+// parseDays parses a Go duration, or a number of days as "7d" (fewer than 100 years; a
+// negative one is left for the caller's range check).
 func parseDays(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	d, err := time.ParseDuration(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
 		n, perr := strconv.ParseFloat(days, 64)
-		if perr == nil && n >= 0 && n < 100*365 {
+		if perr == nil && n < 100*365 {
 			return time.Duration(n * 24 * float64(time.Hour)), nil
 		}
 	}

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -22,13 +21,7 @@ func parseRetention(s string) (time.Duration, error) {
 	case "0", "off":
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		n, perr := strconv.ParseFloat(days, 64)
-		if perr == nil && n < 100*365 {
-			d, err = time.Duration(n*24*float64(time.Hour)), nil
-		}
-	}
+	d, err := parseDays(s)
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("MSISYNC_SYNC_RUN_RETENTION %q is not a duration: use e.g. 720h or 30d, or off to keep sync runs for ever", s)
