@@ -2,9 +2,7 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -16,11 +14,7 @@ import (
 const MarkerHeader = "x-msisync-console"
 
 // NewKey returns a fresh random console key for one process.
-func NewKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
-}
+func NewKey() string { return randomToken() }
 
 // Marked reports whether an incoming call carries the console key.
 func Marked(ctx context.Context, key string) bool {
