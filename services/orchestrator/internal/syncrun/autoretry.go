@@ -12,6 +12,10 @@ const autoRetryBatch = BatchSize
 // letters does not hold up the worker's runs: the rest wait for the next sweep.
 const autoRetryBatches = 10
 
+// autoScheduleBatches bounds the batches of dead letters one sweep gives a schedule; the
+// rest get theirs in the next sweep.
+const autoScheduleBatches = 10 * autoRetryBatches
+
 // autoRetryHold is how long a claimed dead letter is not due again: a retry interrupted
 // (the process stopped, the store failed) is made again after it.
 const autoRetryHold = 10 * time.Minute
@@ -20,14 +24,14 @@ const autoRetryHold = 10 * time.Minute
 // and retries those whose retry is due, as a manual retry does (see Retry): a record whose
 // parent exists by now is applied, one that parks or is refused again comes back to the
 // dead-letter list later and gets the next retry of its schedule. It returns how many it
-// retried (at most autoRetryBatches batches); with the schedule off it does nothing. Replicas sharing the store never retry one
-// record twice for the same due time.
+// retried (at most autoRetryBatches batches); with the schedule off it does nothing.
+// Replicas sharing the store never retry one record twice for the same due time.
 func (e *Engine) RetryDueDeadLetters(ctx context.Context) (int, error) {
 	sched := e.opts.DeadLetterRetry
 	if sched.Off() {
 		return 0, nil
 	}
-	for range 10 * autoRetryBatches {
+	for range autoScheduleBatches {
 		n, err := e.st.ScheduleDeadLetters(ctx, sched, autoRetryBatch)
 		if err != nil {
 			return 0, err
