@@ -58,7 +58,7 @@ func (c *Console) connectorCycles(ctx context.Context, now time.Time) ([]cycleRo
 			name = strings.ToUpper(name[:1]) + name[1:]
 		}
 		row := cycleRow{Name: name + " connector", Ago: ago(now.Sub(end)), Ended: when(end), OK: cy.GetError() == "", Error: cy.GetError()}
-		took := cy.GetEndTime().AsTime().Sub(cy.GetStartTime().AsTime()).Round(time.Second)
+		took := end.Sub(cy.GetStartTime().AsTime()).Round(time.Second)
 		row.Summary = fmt.Sprintf("%s rows read; %s records sent: %s applied, %s parked, %s rejected; took %s",
 			thousands(cy.GetRowsRead()), thousands(cy.GetRecordsSent()), thousands(cy.GetRecordsApplied()),
 			thousands(cy.GetRecordsParked()), thousands(cy.GetRecordsRejected()), took)
