@@ -115,7 +115,7 @@ func Printable(s string) string {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+		if refusedControl(r) {
 			return utf8.RuneError
 		}
 		return r

@@ -41,14 +41,19 @@ func CheckChars(field, value string) *commonv1.Reason {
 // string value: PostgreSQL cannot store NUL in text, and XML 1.0 (Marketo's SOAP API and
 // exports) cannot carry any of them, so a value holding one could not be kept as sent.
 func ControlChar(s string) (c rune, at int, ok bool) {
-	at = 0
 	for _, r := range s {
 		at++
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+		if refusedControl(r) {
 			return r, at, true
 		}
 	}
 	return 0, 0, false
+}
+
+// refusedControl reports whether r is a C0 control character other than tab, line feed and
+// carriage return: one that ControlChar finds.
+func refusedControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
 }
 
 // Email checks an email field (empty clears it) and returns it trimmed, or the reason it
