@@ -42,10 +42,11 @@ func (e *UncheckedError) Error() string {
 // Unwrap returns Err.
 func (e *UncheckedError) Unwrap() error { return e.Err }
 
-// tableOf names the Dataverse table of each mappable entity set.
+// tableOf names the Dataverse table (its logical name) behind each entity set the connector
+// tracks (mapping.PullOrder).
 var tableOf = map[string]string{
 	mapping.SystemUsers: "systemuser", mapping.Accounts: "account", mapping.Contacts: "contact",
-	mapping.Leads: "lead", mapping.Opportunities: "opportunity",
+	mapping.Leads: "lead", mapping.Opportunities: "opportunity", mapping.Connections: "connection",
 }
 
 // columnKinds are the AttributeTypes each way of reading a column accepts (nil: any).

@@ -43,11 +43,6 @@ var filterVars = map[string]string{
 	mapping.Leads: "MSISYNC_DYNAMICS_FILTER_LEADS", mapping.Opportunities: "MSISYNC_DYNAMICS_FILTER_OPPORTUNITIES",
 }
 
-// logicalNames are the tables behind the scoped entity sets.
-var logicalNames = map[string]string{
-	mapping.Accounts: "account", mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity",
-}
-
 // outOfScope is the finding kind of a child whose account is out of scope (reported as
 // CRM_FINDING_KIND_OTHER).
 const outOfScope mapping.Kind = 100
@@ -203,7 +198,7 @@ func (c *Connector) checkScope(ctx context.Context) error {
 		if f == "" && s.column == "" {
 			continue
 		}
-		attrs, err := c.dv.Attributes(ctx, logicalNames[set])
+		attrs, err := c.dv.Attributes(ctx, tableOf[set])
 		if err != nil {
 			return err
 		}
@@ -217,7 +212,7 @@ func (c *Connector) checkScope(ctx context.Context) error {
 			}
 			if len(unknown) > 0 {
 				errs = append(errs, fmt.Errorf("%s is %q: the Dynamics table %s has no column %s; name columns by their logical name (a lookup as _name_value)",
-					filterVars[set], f, logicalNames[set], strings.Join(unknown, ", ")))
+					filterVars[set], f, tableOf[set], strings.Join(unknown, ", ")))
 			} else if _, err := c.dv.Query(ctx, set, dataverse.Query{Select: []string{mapping.IDColumn[set]},
 				Filter: "(" + f + ") and " + mapping.IDColumn[set] + " eq 00000000-0000-0000-0000-000000000000"}); err != nil {
 				errs = append(errs, fmt.Errorf("%s is %q: Dataverse refuses it: %w", filterVars[set], f, err))
@@ -226,7 +221,7 @@ func (c *Connector) checkScope(ctx context.Context) error {
 		if s.column != "" {
 			if a, ok := attrs[s.column]; ok {
 				if !strings.EqualFold(a.AttributeType, "Boolean") {
-					errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %s, a %s column of the Dynamics table %s; name a Boolean (Two Options) column", s.column, a.AttributeType, logicalNames[set]))
+					errs = append(errs, fmt.Errorf("MSISYNC_DYNAMICS_SYNC_COLUMN is %s, a %s column of the Dynamics table %s; name a Boolean (Two Options) column", s.column, a.AttributeType, tableOf[set]))
 				}
 				s.columnSets[set] = true
 			}

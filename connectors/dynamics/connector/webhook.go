@@ -39,11 +39,14 @@ const (
 )
 
 // watchedTables maps the logical name of each table whose changes trigger a pull to its
-// entity set: the tracked sets (mapping.PullOrder).
-var watchedTables = map[string]string{
-	"systemuser": mapping.SystemUsers, "account": mapping.Accounts, "contact": mapping.Contacts,
-	"lead": mapping.Leads, "opportunity": mapping.Opportunities, "connection": mapping.Connections,
-}
+// entity set: the tracked sets (mapping.PullOrder), tableOf turned around.
+var watchedTables = func() map[string]string {
+	m := make(map[string]string, len(mapping.PullOrder))
+	for _, set := range mapping.PullOrder {
+		m[tableOf[set]] = set
+	}
+	return m
+}()
 
 // webhookEnabled reports whether near real time is on.
 func (c *Config) webhookEnabled() bool { return strings.TrimSpace(c.WebhookURL) != "" }

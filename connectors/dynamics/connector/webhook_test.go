@@ -87,3 +87,14 @@ func TestWebhookHandlerChecksTheKeyAndSchedulesTheTable(t *testing.T) {
 		t.Errorf("scheduled %v; want contacts and accounts", sets)
 	}
 }
+
+func TestEveryTrackedSetHasItsTable(t *testing.T) {
+	if len(watchedTables) != len(mapping.PullOrder) {
+		t.Fatalf("watchedTables = %v; want one table per set of %v (add the set to tableOf)", watchedTables, mapping.PullOrder)
+	}
+	for _, set := range mapping.PullOrder {
+		if table := tableOf[set]; table == "" || watchedTables[table] != set {
+			t.Errorf("set %s: table %q, watched as %q", set, table, watchedTables[table])
+		}
+	}
+}
