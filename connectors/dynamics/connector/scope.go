@@ -495,7 +495,7 @@ func scopeAccount(p *plan, set, id string, row dataverse.Row, rec mapping.Record
 	if account == "" || reason == "" {
 		return rec, found
 	}
-	noun := map[string]string{mapping.Contacts: "contact", mapping.Leads: "lead", mapping.Opportunities: "opportunity"}[set]
+	noun := entityNames[set]
 	what := noun
 	name := strings.TrimSpace(row.String("firstname") + " " + row.String("lastname"))
 	if set == mapping.Opportunities {
