@@ -30,6 +30,22 @@ func refuseBody(w http.ResponseWriter, r *http.Request, unread bool, answer func
 	_, _ = io.CopyN(io.Discard, r.Body, maxDrainBytes)
 }
 
+// bodyFailed answers a request whose body readBody could not read: tooLarge answers one
+// over maxBytes (then the rest is drained, see refuseBody), timeout one that did not arrive
+// within the server's read timeout (then the connection closes), unreadable any other.
+func bodyFailed(w http.ResponseWriter, r *http.Request, err error, maxBytes int64, tooLarge, timeout, unreadable func()) {
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		refuseBody(w, r, r.ContentLength > maxBytes, tooLarge)
+	case timedOut(err):
+		w.Header().Set("Connection", "close")
+		timeout()
+	default:
+		unreadable()
+	}
+}
+
 // timedOut reports whether reading the body failed because the server's read timeout
 // (MSISYNC_HTTP_READ_TIMEOUT) passed before it all arrived.
 func timedOut(err error) bool {

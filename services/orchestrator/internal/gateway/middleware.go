@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -43,48 +42,38 @@ func marketoConventions(cfg Config, next http.Handler) http.Handler {
 			return
 		}
 		marketoPath := strings.HasPrefix(r.URL.Path, "/rest/") || strings.HasPrefix(r.URL.Path, "/identity/")
-		if !marketoPath {
-			body, err := readBody(w, r, cfg.MaxBodyBytes)
-			if err != nil {
-				// msisync's own API answers in grpc-gateway's error shape, with the HTTP status.
-				answer := func(httpStatus, code int, message string) func() {
-					return func() {
-						w.Header().Set("Content-Type", "application/json")
-						w.WriteHeader(httpStatus)
-						writeJSON(w, map[string]any{"code": code, "message": message, "details": []any{}})
-					}
+		body, err := readBody(w, r, cfg.MaxBodyBytes)
+		switch {
+		case err != nil && !marketoPath:
+			// msisync's own API answers in grpc-gateway's error shape, with the HTTP status.
+			answer := func(httpStatus, code int, message string) func() {
+				return func() {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(httpStatus)
+					writeJSON(w, map[string]any{"code": code, "message": message, "details": []any{}})
 				}
-				var tooLarge *http.MaxBytesError
-				switch {
-				case errors.As(err, &tooLarge):
-					refuseBody(w, r, r.ContentLength > cfg.MaxBodyBytes, answer(http.StatusRequestEntityTooLarge, 3, "the request body is larger than 1 MB; send at most 300 records per call"))
-				case timedOut(err):
-					w.Header().Set("Connection", "close")
-					answer(http.StatusRequestTimeout, 4, bodyTimeoutMessage)()
-				default:
-					answer(http.StatusBadRequest, 3, "the request body could not be read")()
-				}
-				return
 			}
+			bodyFailed(w, r, err, cfg.MaxBodyBytes,
+				answer(http.StatusRequestEntityTooLarge, 3, "the request body is larger than 1 MB; send at most 300 records per call"),
+				answer(http.StatusRequestTimeout, 4, bodyTimeoutMessage),
+				answer(http.StatusBadRequest, 3, "the request body could not be read"))
+			return
+		case err != nil:
+			bodyFailed(w, r, err, cfg.MaxBodyBytes,
+				func() {
+					writeEnvelopeError(w, r, http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large: the limit is 1 MB per call")
+				},
+				func() {
+					writeEnvelopeError(w, r, http.StatusRequestTimeout, marketo.CodeRequestTimeOut, "Request time-out: "+bodyTimeoutMessage)
+				},
+				func() {
+					writeEnvelopeError(w, r, http.StatusBadRequest, marketo.CodeInvalidJSON, "the request body could not be read")
+				})
+			return
+		case !marketoPath:
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := readBody(w, r, cfg.MaxBodyBytes)
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			switch {
-			case errors.As(err, &tooLarge):
-				refuseBody(w, r, r.ContentLength > cfg.MaxBodyBytes, func() {
-					writeEnvelopeError(w, r, http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large: the limit is 1 MB per call")
-				})
-			case timedOut(err):
-				w.Header().Set("Connection", "close")
-				writeEnvelopeError(w, r, http.StatusRequestTimeout, marketo.CodeRequestTimeOut, "Request time-out: "+bodyTimeoutMessage)
-			default:
-				writeEnvelopeError(w, r, http.StatusBadRequest, marketo.CodeInvalidJSON, "the request body could not be read")
-			}
 			return
 		}
 		q := r.URL.Query()
