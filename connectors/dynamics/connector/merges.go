@@ -52,24 +52,18 @@ type mergePlan struct {
 // with a master) or a contact qualified from a lead the connector synced. Each becomes a
 // merge for the orchestrator, sent before the set's records (see sendMerges); the row that
 // went away is remembered as merged (p.gone now, its state's facts from then on), so that
-// planSet never sends it again.
-func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes) error {
+// planSet never sends it again. ids are the rows' ids and known their stored records, as
+// planSet read them.
+func (c *Connector) planMerges(ctx context.Context, p *plan, ch *changes, ids []string, known map[string]state.Record) error {
 	object, ok := mergeObjects[ch.set]
 	if !ok || len(ch.rows) == 0 {
 		return nil
 	}
-	idCol := mapping.IDColumn[ch.set]
-	ids := make([]string, len(ch.rows))
 	var leads []string
-	for i, row := range ch.rows {
-		ids[i] = row.GUID(idCol)
+	for _, row := range ch.rows {
 		if l := row.GUID(originatingColumn); l != "" && ch.set == mapping.Contacts {
 			leads = append(leads, l)
 		}
-	}
-	known, err := c.state.Records(ctx, ch.set, ids)
-	if err != nil {
-		return err
 	}
 	knownLeads, err := c.state.Records(ctx, mapping.Leads, leads)
 	if err != nil {

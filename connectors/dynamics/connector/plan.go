@@ -172,7 +172,8 @@ func (c *Connector) newPlan(ctx context.Context, roles map[string]mapping.Connec
 }
 
 // planSet maps one entity set's pulled rows, keeps those whose mapping changed since it was
-// last sent, and works out its deletes, findings and the state to commit.
+// last sent, and works out its merges (see planMerges), deletes, findings and the state to
+// commit.
 func (c *Connector) planSet(ctx context.Context, p *plan, ch *changes) error {
 	p.commit.Cursors[deltaCursor(ch.set)] = ch.deltaLink
 	ids := make([]string, len(ch.rows))
@@ -197,6 +198,9 @@ func (c *Connector) planSet(ctx context.Context, p *plan, ch *changes) error {
 		}
 		slices.Sort(ch.deleted)
 	} else if known, err = c.state.Records(ctx, ch.set, append(slices.Clone(ids), ch.deleted...)); err != nil {
+		return err
+	}
+	if err := c.planMerges(ctx, p, ch, ids, known); err != nil {
 		return err
 	}
 	for i, row := range ch.rows {

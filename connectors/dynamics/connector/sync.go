@@ -150,9 +150,6 @@ func (c *Connector) sync(ctx context.Context, full bool, only map[string]bool) (
 		if err := c.applyScope(ctx, p, ch); err != nil {
 			return nil, err
 		}
-		if err := c.planMerges(ctx, p, ch); err != nil {
-			return nil, err
-		}
 		if err := c.planSet(ctx, p, ch); err != nil {
 			return nil, err
 		}
