@@ -223,3 +223,14 @@ func TestKeepExternalID(t *testing.T) {
 		t.Errorf("results = %v; want only record 1 refused", b.Results)
 	}
 }
+
+func TestFoldedLeavesOutValuesNoRecordHolds(t *testing.T) {
+	t.Parallel()
+	values := []string{" Rep@Example.COM ", "", "a\x00@example.com", "bell\a", "b@example.com"}
+	if diff := cmp.Diff([]string{"rep@example.com", "", "b@example.com"}, Folded(values, false)); diff != "" {
+		t.Errorf("Folded(values, false) (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"rep@example.com", "b@example.com"}, Folded(values, true)); diff != "" {
+		t.Errorf("Folded(values, true) (-want +got):\n%s", diff)
+	}
+}

@@ -114,11 +114,13 @@ func ExternalKeys(raw []string) []string {
 }
 
 // Folded returns the case-folded, trimmed forms of values (names, emails); with dropEmpty
-// the empty ones are left out.
+// the empty ones are left out. Values no record can hold (records.CheckChars refuses them:
+// PostgreSQL cannot even compare a NUL) are left out too: they match nothing.
 func Folded(values []string, dropEmpty bool) []string {
 	var out []string
 	for _, v := range values {
-		if k := extid.Fold(strings.TrimSpace(v)); k != "" || !dropEmpty {
+		k := extid.Fold(strings.TrimSpace(v))
+		if (k != "" || !dropEmpty) && records.CheckChars("", k) == nil {
 			out = append(out, k)
 		}
 	}

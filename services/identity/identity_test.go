@@ -18,15 +18,22 @@ import (
 	identityv1 "github.com/msisync/msisync/gen/msisync/identity/v1"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/platform/mtls"
+	"github.com/msisync/msisync/platform/sqldb/pgtest"
 )
 
 // startService runs a real identity service on a free port with SQLite in a temp dir and
 // returns a client connected over gRPC.
 func startService(t *testing.T) *grpc.ClientConn {
 	t.Helper()
+	return startServiceOn(t, config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL"})
+}
+
+// startServiceOn is startService over the given storage (its DataDir keeps the certificates).
+func startServiceOn(t *testing.T, st config.Store) *grpc.ClientConn {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	dataDir := t.TempDir()
-	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: config.Store{DataDir: dataDir, SQLiteSynchronous: "NORMAL"}}, slog.New(slog.DiscardHandler))
+	dataDir := st.DataDir
+	svc, err := New(ctx, Config{Addr: "127.0.0.1:0", Store: st}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -204,5 +211,17 @@ func TestDeleteAndHealth(t *testing.T) {
 	h, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: identityv1.SalesPersonService_ServiceDesc.ServiceName})
 	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("health = %v, %v; want SERVING", h, err)
+	}
+}
+
+// TestControlCharactersInAFilterMatchNothing queries sales persons by an email that none can
+// hold on PostgreSQL, which refuses NUL in text: the answer is no sales person, not an
+// internal error.
+func TestControlCharactersInAFilterMatchNothing(t *testing.T) {
+	t.Parallel()
+	c := identityv1.NewSalesPersonServiceClient(startServiceOn(t, config.Store{DataDir: t.TempDir(), SQLiteSynchronous: "NORMAL", DatabaseURL: config.Secret(pgtest.NewDatabase(t))}))
+	got, err := c.ListSalesPersons(context.Background(), &identityv1.ListSalesPersonsRequest{FilterField: identityv1.SalesPersonField_SALES_PERSON_FIELD_EMAIL, FilterValues: []string{"a\x00@example.com", "b@example.com"}})
+	if err != nil || len(got.GetSalesPersons()) != 0 {
+		t.Errorf("ListSalesPersons by an email holding NUL = %v, %v; want no sales person and no error", got.GetSalesPersons(), err)
 	}
 }

@@ -122,13 +122,7 @@ func (s *Server) ListLeads(ctx context.Context, req *personv1.ListLeadsRequest) 
 			return nil, err
 		}
 	case personv1.LeadField_LEAD_FIELD_EMAIL:
-		f.By = store.ByEmail
-		for _, k := range entity.Folded(req.GetFilterValues(), true) {
-			// An email no lead can hold (a NUL, say, which PostgreSQL refuses) matches none.
-			if records.CheckChars("email", k) == nil {
-				f.Keys = append(f.Keys, k)
-			}
-		}
+		f.By, f.Keys = store.ByEmail, entity.Folded(req.GetFilterValues(), true)
 	case personv1.LeadField_LEAD_FIELD_EXTERNAL_PERSON_ID:
 		f.By, f.Keys = store.ByExternalPersonKey, entity.ExternalKeys(req.GetFilterValues())
 	case personv1.LeadField_LEAD_FIELD_EXTERNAL_COMPANY_ID:
