@@ -14,7 +14,7 @@ import (
 // flagged.
 
 // personKey is how a person's externalPersonId is compared with the findings' ids.
-func personKey(id string) string { return store.PersonKey(id) }
+func personKey(id string) string { return store.MatchKey(id) }
 
 // deletedInCrm returns the keys (personKey) of the people among externalPersonIds that are
 // flagged deleted in the CRM.

@@ -61,7 +61,7 @@ func (f crmFlags) add(ctx context.Context, t store.ObjectType, ids []string, rec
 		}
 	}
 	for i, id := range ids {
-		recs[i].GetFields()[crmDeletedField] = structpb.NewBoolValue(id != "" && flagged[store.PersonKey(id)])
+		recs[i].GetFields()[crmDeletedField] = structpb.NewBoolValue(id != "" && flagged[store.MatchKey(id)])
 	}
 	return nil
 }

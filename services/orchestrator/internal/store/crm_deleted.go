@@ -7,16 +7,17 @@ import (
 	"github.com/msisync/msisync/platform/extid"
 )
 
-// PersonKey is how an external id (externalPersonId, …) is compared with the ids of CRM findings: the
-// canonical key of a valid id, else the trimmed, case-folded text.
-func PersonKey(id string) string {
+// MatchKey is how an external id (externalPersonId, externalCompanyId, …) is compared with
+// the ids of CRM findings, and stored with them: the canonical key of a valid id, else the
+// trimmed, case-folded text (an id extid refuses, which the services never store).
+func MatchKey(id string) string {
 	if k := extid.Key(id); k != "" {
 		return k
 	}
 	return extid.Fold(strings.TrimSpace(id))
 }
 
-// FlaggedDeleted returns the keys (PersonKey) of the records of type t among externalIDs
+// FlaggedDeleted returns the keys (MatchKey) of the records of type t among externalIDs
 // that a CRM connector flagged as deleted in the CRM (a DeletedInCrm finding), in one query.
 func FlaggedDeleted(ctx context.Context, s CrmStore, t ObjectType, externalIDs []string) (map[string]bool, error) {
 	var ids []string
@@ -34,7 +35,7 @@ func FlaggedDeleted(ctx context.Context, s CrmStore, t ObjectType, externalIDs [
 	}
 	out := make(map[string]bool, len(found))
 	for _, f := range found {
-		out[PersonKey(f.ExternalID)] = true
+		out[MatchKey(f.ExternalID)] = true
 	}
 	return out, nil
 }

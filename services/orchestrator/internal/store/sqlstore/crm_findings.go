@@ -8,19 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/msisync/msisync/platform/extid"
 	"github.com/msisync/msisync/platform/sqldb"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
-
-// extKey is the stored match key of an external id: its extid key, or for an id extid
-// refuses (which the service never stores) the id trimmed and case-folded.
-func extKey(id string) string {
-	if k := extid.Key(id); k != "" {
-		return k
-	}
-	return extid.Fold(strings.TrimSpace(id))
-}
 
 const crmUserColumns = "ext_key, external_sales_person_id, source, email, full_name, active, update_time"
 
@@ -30,7 +20,7 @@ func (s *Store) PutCrmUsers(ctx context.Context, users []store.CrmUser, now time
 	// PostgreSQL lock them in the same order.
 	byKey := make(map[string]store.CrmUser, len(users))
 	for _, u := range users {
-		byKey[extKey(u.ExternalSalesPersonID)] = u
+		byKey[store.MatchKey(u.ExternalSalesPersonID)] = u
 	}
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {
@@ -88,7 +78,7 @@ func (s *Store) queryCrmUsers(ctx context.Context, query string, args ...any) ([
 func (s *Store) GetCrmUsers(ctx context.Context, externalIDs []string) ([]store.CrmUser, error) {
 	keys := make([]string, 0, len(externalIDs))
 	for _, id := range externalIDs {
-		keys = append(keys, extKey(id))
+		keys = append(keys, store.MatchKey(id))
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
@@ -131,7 +121,7 @@ func (a findingKey) compare(b findingKey) int {
 }
 
 func storedKey(k store.CrmFindingKey) findingKey {
-	return findingKey{t: k.ObjectType, key: extKey(k.ExternalID), kind: k.Kind}
+	return findingKey{t: k.ObjectType, key: store.MatchKey(k.ExternalID), kind: k.Kind}
 }
 
 // ReportCrmFindings implements store.Store.
@@ -207,13 +197,13 @@ func crmFindingWhere(q store.CrmFindingQuery, withAfter bool) (string, []any) {
 	}
 	if q.ExternalID != "" {
 		where = append(where, "ext_key = ?")
-		args = append(args, extKey(q.ExternalID))
+		args = append(args, store.MatchKey(q.ExternalID))
 	}
 	if q.ExternalIDs != nil {
 		ph := make([]string, len(q.ExternalIDs))
 		for i, id := range q.ExternalIDs {
 			ph[i] = "?"
-			args = append(args, extKey(id))
+			args = append(args, store.MatchKey(id))
 		}
 		where = append(where, "ext_key IN ("+strings.Join(append(ph, "NULL"), ", ")+")") // NULL: an empty list matches nothing
 	}

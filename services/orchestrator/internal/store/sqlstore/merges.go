@@ -20,7 +20,7 @@ func (s *Store) PutRedirects(ctx context.Context, redirects []store.Redirect, no
 		"master_external_id = excluded.master_external_id, kind = excluded.kind")
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range redirects {
-			if _, err := tx.ExecContext(ctx, q, int(r.ObjectType), extKey(r.ExternalID), r.ExternalID, r.MasterExternalID, int(r.Kind), micros(now)); err != nil {
+			if _, err := tx.ExecContext(ctx, q, int(r.ObjectType), store.MatchKey(r.ExternalID), r.ExternalID, r.MasterExternalID, int(r.Kind), micros(now)); err != nil {
 				return fmt.Errorf("recording a merge: %w", err)
 			}
 		}
@@ -34,7 +34,7 @@ func (s *Store) GetRedirect(ctx context.Context, t store.ObjectType, externalID 
 	var kind int
 	var at int64
 	err := s.db.QueryRowContext(ctx, s.db.Rebind("SELECT external_id, master_external_id, kind, merge_time FROM merges WHERE object_type = ? AND ext_key = ?"),
-		int(t), extKey(externalID)).Scan(&r.ExternalID, &r.MasterExternalID, &kind, &at)
+		int(t), store.MatchKey(externalID)).Scan(&r.ExternalID, &r.MasterExternalID, &kind, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Redirect{}, store.ErrNotFound
 	}
