@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/msisync/msisync/platform/config"
 )
 
 // Serve serves h at GET /metrics on addr until ctx ends (MSISYNC_METRICS_ADDR and the
@@ -15,7 +17,7 @@ import (
 func Serve(ctx context.Context, variable, addr string, h http.Handler) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("serving metrics on %s (%s): %w", addr, variable, err)
+		return config.ListenError("metrics", variable, addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
