@@ -3,8 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,21 +71,12 @@ func TestConnectorAlertsWhenItsCyclesFail(t *testing.T) {
 	t.Cleanup(srv.Close)
 	orchAddr := freePort(t)
 
-	cmd := exec.Command(binary, "dynamics", "sync", "--watch")
-	cmd.Env = append(os.Environ(),
-		"MSISYNC_DATA_DIR="+t.TempDir(),
+	cmd := watchCommand(t, srv.URL, orchAddr,
 		"MSISYNC_LOG_LEVEL=warn",
-		"MSISYNC_DYNAMICS_URL="+srv.URL,
-		"MSISYNC_DYNAMICS_TOKEN_URL="+srv.URL+"/common/oauth2/v2.0/token",
-		"MSISYNC_DYNAMICS_CLIENT_ID=msisync-sim",
-		"MSISYNC_DYNAMICS_CLIENT_SECRET=sim-secret",
 		"MSISYNC_DYNAMICS_SYNC_INTERVAL=300ms",
 		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL=1h",
 		"MSISYNC_DYNAMICS_POLL_INTERVAL=50ms",
 		"MSISYNC_DYNAMICS_THROTTLE_BUDGET=1s",
-		"MSISYNC_ORCHESTRATOR_ADDR="+orchAddr,
-		"MSISYNC_CLIENT_ID="+testClientID,
-		"MSISYNC_CLIENT_SECRET="+testClientSecret,
 		"MSISYNC_ALERT_WEBHOOK_URL="+rcv.url,
 		"MSISYNC_ALERT_WEBHOOK_SECRET="+secret,
 		"MSISYNC_ALERT_FAILED_CYCLES=2",

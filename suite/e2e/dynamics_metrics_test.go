@@ -3,8 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,21 +25,12 @@ func TestConnectorWatchServesItsMetricsAndLogsItsConfiguration(t *testing.T) {
 	s := startSuite(t, "", "MSISYNC_LOG_LEVEL=info")
 
 	metricsAddr := freePort(t)
-	cmd := exec.Command(binary, "dynamics", "sync", "--watch")
-	cmd.Env = append(os.Environ(),
-		"MSISYNC_DATA_DIR="+t.TempDir(),
+	cmd := watchCommand(t, srv.URL, s.grpc["orchestrator"],
 		"MSISYNC_LOG_LEVEL=info",
-		"MSISYNC_DYNAMICS_URL="+srv.URL,
-		"MSISYNC_DYNAMICS_TOKEN_URL="+srv.URL+"/common/oauth2/v2.0/token",
-		"MSISYNC_DYNAMICS_CLIENT_ID=msisync-sim",
-		"MSISYNC_DYNAMICS_CLIENT_SECRET=sim-secret",
 		"MSISYNC_DYNAMICS_SYNC_INTERVAL=1h",
 		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL=1h",
 		"MSISYNC_DYNAMICS_POLL_INTERVAL=50ms",
 		"MSISYNC_DYNAMICS_METRICS_ADDR="+metricsAddr,
-		"MSISYNC_ORCHESTRATOR_ADDR="+s.grpc["orchestrator"],
-		"MSISYNC_CLIENT_ID="+testClientID,
-		"MSISYNC_CLIENT_SECRET="+testClientSecret,
 	)
 	logs, done := startWatch(t, cmd)
 	// The listener is up once the first cycles have begun; wait for it to answer.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -32,14 +30,8 @@ func TestConnectorWebhookPullsAChangeWithinSeconds(t *testing.T) {
 	tok := s.token()
 
 	hookAddr := freePort(t)
-	cmd := exec.Command(binary, "dynamics", "sync", "--watch")
-	cmd.Env = append(os.Environ(),
-		"MSISYNC_DATA_DIR="+t.TempDir(),
+	cmd := watchCommand(t, srv.URL, s.grpc["orchestrator"],
 		"MSISYNC_LOG_LEVEL=info",
-		"MSISYNC_DYNAMICS_URL="+srv.URL,
-		"MSISYNC_DYNAMICS_TOKEN_URL="+srv.URL+"/common/oauth2/v2.0/token",
-		"MSISYNC_DYNAMICS_CLIENT_ID=msisync-sim",
-		"MSISYNC_DYNAMICS_CLIENT_SECRET=sim-secret",
 		"MSISYNC_DYNAMICS_SYNC_INTERVAL=1h",
 		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL=1h",
 		"MSISYNC_DYNAMICS_POLL_INTERVAL=50ms",
@@ -47,9 +39,6 @@ func TestConnectorWebhookPullsAChangeWithinSeconds(t *testing.T) {
 		"MSISYNC_DYNAMICS_WEBHOOK_URL=http://"+hookAddr+"/dynamics/webhook",
 		"MSISYNC_DYNAMICS_WEBHOOK_SECRET="+webhookSecret,
 		"MSISYNC_DYNAMICS_WEBHOOK_DEBOUNCE=100ms",
-		"MSISYNC_ORCHESTRATOR_ADDR="+s.grpc["orchestrator"],
-		"MSISYNC_CLIENT_ID="+testClientID,
-		"MSISYNC_CLIENT_SECRET="+testClientSecret,
 	)
 	logs, done := startWatch(t, cmd)
 	waitUntil := func(what string, ok func() bool) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -32,4 +33,23 @@ func startWatch(t *testing.T, cmd *exec.Cmd) (logs *syncBuffer, done chan error)
 		}
 	})
 	return logs, done
+}
+
+// watchCommand is `msisync dynamics sync --watch` against the Dataverse at dataverseURL
+// (the simulator's client credentials) and the orchestrator at orchAddr (the test API
+// client), with a data directory of its own; env adds the settings the test is about.
+func watchCommand(t *testing.T, dataverseURL, orchAddr string, env ...string) *exec.Cmd {
+	cmd := exec.Command(binary, "dynamics", "sync", "--watch")
+	cmd.Env = append(os.Environ(),
+		"MSISYNC_DATA_DIR="+t.TempDir(),
+		"MSISYNC_DYNAMICS_URL="+dataverseURL,
+		"MSISYNC_DYNAMICS_TOKEN_URL="+dataverseURL+"/common/oauth2/v2.0/token",
+		"MSISYNC_DYNAMICS_CLIENT_ID=msisync-sim",
+		"MSISYNC_DYNAMICS_CLIENT_SECRET=sim-secret",
+		"MSISYNC_ORCHESTRATOR_ADDR="+orchAddr,
+		"MSISYNC_CLIENT_ID="+testClientID,
+		"MSISYNC_CLIENT_SECRET="+testClientSecret,
+	)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
 }
