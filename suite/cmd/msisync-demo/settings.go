@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,12 +76,7 @@ func printSettings(out io.Writer, cfg connector.Config) {
 
 // builtIn reports whether the built-in mapping has the entry.
 func builtIn(set string, e mapping.Entry) bool {
-	for _, d := range mapping.Default.Entries(set) {
-		if d == e {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(mapping.Default.Entries(set), e)
 }
 
 // colourContacts sets the custom column new_favouritecolour on every tenth contact of the
