@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -24,9 +25,17 @@ type recordData struct {
 	Found      bool
 	Fields     []link // label and value; Href set when the value is another record
 	Related    []hit
+	Unread     []string // related lists that could not be read, in words
 	Passed     bool
 	Checks     []check
 	MSI        *msiData
+}
+
+// unread notes a related list that could not be read, so that the page does not pass it
+// off as empty.
+func (d *recordData) unread(what string, err error) {
+	_, msg := describe(err)
+	d.Unread = append(d.Unread, "The "+what+" could not be read: "+msg)
 }
 
 func checks(cs []*orchestratorv1.DiagnosticCheck) []check {
@@ -64,11 +73,12 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		if lid := field(rec, "id"); lid != "" {
 			resp, err := c.roles.GetOpportunityRoles(ctx, &orchestratorv1.GetOpportunityRolesRequest{FilterType: "leadId", FilterValues: []string{lid}})
-			if err == nil {
-				for _, role := range resp.GetResult() {
-					oid := field(role, "externalOpportunityId")
-					d.Related = append(d.Related, hit{"Opportunity (" + field(role, "role") + ")", oid, hrefIf("/console/opportunities/", oid)})
-				}
+			if err != nil {
+				d.unread("opportunity roles", err)
+			}
+			for _, role := range resp.GetResult() {
+				oid := field(role, "externalOpportunityId")
+				d.Related = append(d.Related, hit{"Opportunity (" + field(role, "role") + ")", oid, hrefIf("/console/opportunities/", oid)})
 			}
 		}
 	}
@@ -99,16 +109,20 @@ func (c *Console) companyPage(w http.ResponseWriter, r *http.Request, s *session
 			{Label: "Marketo id", Text: field(rec, "id")},
 			{Label: "Owner (sales person)", Text: field(rec, "externalSalesPersonId"), Href: bestBetsHref(field(rec, "externalSalesPersonId"))},
 		}
-		if leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50,
-			Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}}); err == nil {
-			for _, l := range leads.GetResult() {
-				d.Related = append(d.Related, hit{"Person", personLabel(l), personLink(l)})
-			}
+		leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50,
+			Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}})
+		if err != nil {
+			d.unread("company's people", err)
 		}
-		if opps, err := c.opps.GetOpportunities(ctx, &orchestratorv1.GetOpportunitiesRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50}); err == nil {
-			for _, o := range opps.GetResult() {
-				d.Related = append(d.Related, opportunityHit(o))
-			}
+		for _, l := range leads.GetResult() {
+			d.Related = append(d.Related, hit{"Person", personLabel(l), personLink(l)})
+		}
+		opps, err := c.opps.GetOpportunities(ctx, &orchestratorv1.GetOpportunitiesRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50})
+		if err != nil {
+			d.unread("company's opportunities", err)
+		}
+		for _, o := range opps.GetResult() {
+			d.Related = append(d.Related, opportunityHit(o))
 		}
 	}
 	c.render(w, r, http.StatusOK, "record", view{Title: "Company " + id, Nav: "inspect", Session: s, Data: d})
@@ -139,27 +153,30 @@ func (c *Console) opportunityPage(w http.ResponseWriter, r *http.Request, s *ses
 			{Label: "Company", Text: field(rec, "externalCompanyId"), Href: hrefIf("/console/companies/", field(rec, "externalCompanyId"))},
 			{Label: "Owner (sales person)", Text: field(rec, "externalSalesPersonId"), Href: bestBetsHref(field(rec, "externalSalesPersonId"))},
 		}
-		if roles, err := c.roles.GetOpportunityRoles(ctx, &orchestratorv1.GetOpportunityRolesRequest{FilterType: "externalOpportunityId", FilterValues: []string{id}}); err == nil {
-			d.Related = append(d.Related, c.roleHits(r, s, roles.GetResult())...)
+		roles, err := c.roles.GetOpportunityRoles(ctx, &orchestratorv1.GetOpportunityRolesRequest{FilterType: "externalOpportunityId", FilterValues: []string{id}})
+		if err != nil {
+			d.unread("opportunity roles", err)
 		}
+		d.Related = append(d.Related, c.roleHits(ctx, &d, roles.GetResult())...)
 	}
 	c.render(w, r, http.StatusOK, "record", view{Title: "Opportunity " + id, Nav: "inspect", Session: s, Data: d})
 }
 
-// roleHits links an opportunity's roles to their people.
-func (c *Console) roleHits(r *http.Request, s *session, roles []*structpb.Struct) []hit {
+// roleHits links an opportunity's roles to their people (by lead id when the people cannot
+// be read, noted on d).
+func (c *Console) roleHits(ctx context.Context, d *recordData, roles []*structpb.Struct) []hit {
 	var ids []string
 	for _, role := range roles {
 		ids = append(ids, field(role, "leadId"))
 	}
 	byID := map[string]*structpb.Struct{}
 	if len(ids) > 0 {
-		ctx, cancel := c.ctx(r, s)
-		defer cancel()
-		if leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "id", FilterValues: ids, Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}}); err == nil {
-			for _, l := range leads.GetResult() {
-				byID[field(l, "id")] = l
-			}
+		leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "id", FilterValues: ids, Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}})
+		if err != nil {
+			d.unread("people of the roles", err)
+		}
+		for _, l := range leads.GetResult() {
+			byID[field(l, "id")] = l
 		}
 	}
 	var out []hit
