@@ -35,23 +35,14 @@ func TestConnectorWatchServesItsMetricsAndLogsItsConfiguration(t *testing.T) {
 	logs, done := startWatch(t, cmd)
 	// The listener is up once the first cycles have begun; wait for it to answer.
 	url := "http://" + metricsAddr + "/metrics"
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("the connector exited: %v\n%s", err, logs.String())
-		default:
+	waitWatching(t, done, 30*time.Second, "the connector's /metrics answering", func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the connector's /metrics never answered\n%s", logs.String())
-		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	rows := func(set, outcome string, want int) expectation {
 		return expectation{"msisync_dynamics_rows_total", map[string]string{"entity_set": set, "outcome": outcome}, float64(want)}
 	}

@@ -43,17 +43,7 @@ func TestConnectorWebhookPullsAChangeWithinSeconds(t *testing.T) {
 	logs, done := startWatch(t, cmd)
 	waitUntil := func(what string, ok func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
-			select {
-			case err := <-done:
-				done <- err
-				t.Fatalf("the connector exited: %v", err)
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never happened", what)
-			}
-		}
+		waitWatching(t, done, 60*time.Second, what, ok)
 	}
 	contact := sim.IDs("contacts")[0]
 	title := func() any {

@@ -53,3 +53,20 @@ func watchCommand(t *testing.T, dataverseURL, orchAddr string, env ...string) *e
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }
+
+// waitWatching polls ok until it holds, failing the test when the connector startWatch
+// started exits first (done) or timeout passes (its log is shown then).
+func waitWatching(t *testing.T, done chan error, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !ok(); time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("the connector exited before %s: %v", what, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never happened within %s", what, timeout)
+		}
+	}
+}
