@@ -73,9 +73,6 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 		run    func() ([]*structpb.Struct, error)
 		hit    func(*structpb.Struct) hit
 	}
-	leadHit := func(rec *structpb.Struct) hit {
-		return hit{"Person", personLabel(rec), personLink(rec)}
-	}
 	var searches []search
 	getLeads := func(filter string) func() ([]*structpb.Struct, error) {
 		return func() ([]*structpb.Struct, error) {
@@ -85,21 +82,21 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	switch {
 	case strings.Contains(q, "@"):
-		searches = append(searches, search{"email", getLeads("email"), leadHit})
+		searches = append(searches, search{"email", getLeads("email"), personHit})
 		searches = append(searches, search{"email", func() ([]*structpb.Struct, error) {
 			resp, err := c.people.GetSalesPersons(ctx, &orchestratorv1.GetSalesPersonsRequest{FilterType: "email", FilterValues: []string{q}})
 			return resp.GetResult(), err
 		}, salesPersonHit})
 	default:
 		if _, err := strconv.Atoi(q); err == nil {
-			searches = append(searches, search{"id", getLeads("id"), leadHit})
+			searches = append(searches, search{"id", getLeads("id"), personHit})
 			searches = append(searches, search{"id", func() ([]*structpb.Struct, error) {
 				resp, err := c.company.GetCompanies(ctx, &orchestratorv1.GetCompaniesRequest{FilterType: "id", FilterValues: []string{q}})
 				return resp.GetResult(), err
 			}, companyHit})
 		}
 		searches = append(searches,
-			search{"externalPersonId", getLeads("externalPersonId"), leadHit},
+			search{"externalPersonId", getLeads("externalPersonId"), personHit},
 			search{"externalCompanyId", func() ([]*structpb.Struct, error) {
 				resp, err := c.company.GetCompanies(ctx, &orchestratorv1.GetCompaniesRequest{FilterType: "externalCompanyId", FilterValues: []string{q}})
 				return resp.GetResult(), err
@@ -143,6 +140,9 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 func personLink(rec *structpb.Struct) string {
 	return hrefIf("/console/persons/", field(rec, "externalPersonId"))
 }
+
+// personHit is a hit on a person, linked to its page.
+func personHit(rec *structpb.Struct) hit { return hit{"Person", personLabel(rec), personLink(rec)} }
 
 // recordHit is a hit on a record shown by its label field (by its id when that is empty),
 // linked to its console page under prefix.

@@ -115,7 +115,7 @@ func (c *Console) companyPage(w http.ResponseWriter, r *http.Request, s *session
 			d.unread("company's people", err)
 		}
 		for _, l := range leads.GetResult() {
-			d.Related = append(d.Related, hit{"Person", personLabel(l), personLink(l)})
+			d.Related = append(d.Related, personHit(l))
 		}
 		opps, err := c.opps.GetOpportunities(ctx, &orchestratorv1.GetOpportunitiesRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50})
 		if err != nil {
