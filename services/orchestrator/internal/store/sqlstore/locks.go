@@ -75,10 +75,17 @@ const advisoryLockSQL = "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE p
 	"FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS t(k, x, n) ORDER BY n"
 
 func (s *Store) advisoryLocks(ctx context.Context, ids []lockID) (func(), error) {
-	// The transaction outlives a cancelled ctx (unlock ends it), so that the locks are never
-	// released while a write the caller started may still be under way.
-	tx, err := s.db.BeginTx(context.WithoutCancel(ctx), nil)
+	// Waiting for a free connection ends with ctx (waiters for a held lock may hold every
+	// connection of the pool). The transaction then outlives a cancelled ctx (unlock ends
+	// it), so that the locks are never released while a write the caller started may
+	// still be under way.
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("locking records: %w", err)
+	}
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		_ = conn.Close()
 		return nil, fmt.Errorf("locking records: %w", err)
 	}
 	hashes := make([]int64, len(ids))
@@ -97,9 +104,13 @@ func (s *Store) advisoryLocks(ctx context.Context, ids []lockID) (func(), error)
 	}
 	if err != nil {
 		_ = tx.Rollback()
+		_ = conn.Close()
 		return nil, fmt.Errorf("locking records: %w", err)
 	}
-	return func() { _ = tx.Commit() }, nil
+	return func() {
+		_ = tx.Commit()
+		_ = conn.Close()
+	}, nil
 }
 
 // keyLocks are in-memory shared/exclusive locks on hashed keys. A set of locks is granted

@@ -90,3 +90,38 @@ func checkKeyLocks(t *testing.T, a, b store.KeyLocker) {
 	}
 	must(a, nil, nil)() // no keys: nothing to take
 }
+
+// TestKeyLocksGiveUpWaitingForAConnection checks that a lock request on PostgreSQL waiting
+// for a free connection of an exhausted pool (every connection held, e.g. by requests
+// waiting on a long merge's exclusive lock) gives up when its caller does.
+func TestKeyLocksGiveUpWaitingForAConnection(t *testing.T) {
+	t.Parallel()
+	s := open(t, config.Store{DatabaseURL: config.Secret(pgtest.NewDatabase(t)), SQLiteSynchronous: "NORMAL"})
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	for range s.db.Stats().MaxOpenConnections {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		unlock, err := s.LockKeys(c, []store.LockKey{{Kind: "company", Key: "acc-1"}}, nil)
+		if err == nil {
+			unlock()
+		}
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("LockKeys with every connection busy and its context cancelled = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("LockKeys still waits for a connection after its context was cancelled")
+	}
+}
