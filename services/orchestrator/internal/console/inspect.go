@@ -76,7 +76,7 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 	var searches []search
 	getLeads := func(filter string) func() ([]*structpb.Struct, error) {
 		return func() ([]*structpb.Struct, error) {
-			resp, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: filter, FilterValues: []string{q}, Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}})
+			resp, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: filter, FilterValues: []string{q}, Fields: personFields})
 			return resp.GetResult(), err
 		}
 	}
@@ -140,6 +140,9 @@ func (c *Console) inspect(w http.ResponseWriter, r *http.Request, s *session) {
 func personLink(rec *structpb.Struct) string {
 	return hrefIf("/console/persons/", field(rec, "externalPersonId"))
 }
+
+// personFields are the lead fields a person's hit needs (personHit).
+var personFields = []string{"id", "email", "firstName", "lastName", "externalPersonId"}
 
 // personHit is a hit on a person, linked to its page.
 func personHit(rec *structpb.Struct) hit { return hit{"Person", personLabel(rec), personLink(rec)} }

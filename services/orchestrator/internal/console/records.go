@@ -110,7 +110,7 @@ func (c *Console) companyPage(w http.ResponseWriter, r *http.Request, s *session
 			{Label: "Owner (sales person)", Text: field(rec, "externalSalesPersonId"), Href: bestBetsHref(field(rec, "externalSalesPersonId"))},
 		}
 		leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "externalCompanyId", FilterValues: []string{id}, BatchSize: 50,
-			Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}})
+			Fields: personFields})
 		if err != nil {
 			d.unread("company's people", err)
 		}
@@ -171,7 +171,7 @@ func (c *Console) roleHits(ctx context.Context, d *recordData, roles []*structpb
 	}
 	byID := map[string]*structpb.Struct{}
 	if len(ids) > 0 {
-		leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "id", FilterValues: ids, Fields: []string{"id", "email", "firstName", "lastName", "externalPersonId"}})
+		leads, err := c.leads.GetLeads(ctx, &orchestratorv1.GetLeadsRequest{FilterType: "id", FilterValues: ids, Fields: personFields})
 		if err != nil {
 			d.unread("people of the roles", err)
 		}
