@@ -32,16 +32,6 @@ type ServerConfig struct {
 	MaxConnections int
 }
 
-// DefaultServerConfig allows a 1 MB batch over a link of about 70 kbit/s.
-var DefaultServerConfig = ServerConfig{
-	ReadHeaderTimeout: 10 * time.Second,
-	ReadTimeout:       2 * time.Minute,
-	WriteTimeout:      5 * time.Minute,
-	IdleTimeout:       2 * time.Minute,
-	MaxHeaderBytes:    64 << 10,
-	MaxConnections:    1000,
-}
-
 // NewServer returns the HTTP server for handler with cfg's timeouts. Serve it on a
 // listener from Limit.
 func NewServer(cfg ServerConfig, handler http.Handler) *http.Server {

@@ -25,6 +25,17 @@ const patience = 30 * time.Second
 // startServer serves the whole gateway handler (its orchestrator unreachable: these tests
 // stop before any call) with cfg on a loopback port, as the orchestrator does, and returns
 // the address.
+// defaultServerConfig is the orchestrator's defaults (its MSISYNC_HTTP_* envDefault tags):
+// a 1 MB batch passes over a link of about 70 kbit/s.
+var defaultServerConfig = ServerConfig{
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       2 * time.Minute,
+	WriteTimeout:      5 * time.Minute,
+	IdleTimeout:       2 * time.Minute,
+	MaxHeaderBytes:    64 << 10,
+	MaxConnections:    1000,
+}
+
 func startServer(t *testing.T, cfg ServerConfig) string {
 	t.Helper()
 	conn, err := grpc.NewClient("passthrough:///orchestrator",
@@ -180,7 +191,7 @@ func TestServerCapsConnections(t *testing.T) {
 // connection reset.
 func TestServerOversizeBodyAlwaysGets413(t *testing.T) {
 	t.Parallel()
-	addr := startServer(t, DefaultServerConfig)
+	addr := startServer(t, defaultServerConfig)
 	body := `{"input":[{"email":"` + strings.Repeat("x", 2<<20) + `"}]}`
 	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)
 	tests := []struct {
@@ -247,7 +258,7 @@ func sendAllThenRead(addr, req, want string) error {
 // will not come.
 func TestServerOversizeBodyWithExpectContinue(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultServerConfig
+	cfg := defaultServerConfig
 	cfg.ReadTimeout, cfg.WriteTimeout = time.Hour, time.Hour // so a wait would show
 	addr := startServer(t, cfg)
 	c := dial(t, addr)
