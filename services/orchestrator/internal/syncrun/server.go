@@ -224,8 +224,8 @@ func (s *Server) listParked(ctx context.Context, state store.RecordState, t orch
 		return nil, "", err
 	}
 	query := pagetoken.Query("parked", string(state), strconv.Itoa(int(ot)), runID)
-	c := callerOf(ctx)
-	q := store.ParkedQuery{State: state, ObjectType: ot, RunID: runID, ClientID: c.id, Owned: !c.all, Limit: size + 1}
+	caller := callerOf(ctx)
+	q := store.ParkedQuery{State: state, ObjectType: ot, RunID: runID, ClientID: caller.id, Owned: !caller.all, Limit: size + 1}
 	if token != "" {
 		var c parkedCursor
 		if err := s.pages.Decode(token, query, &c); err != nil || c.ID <= 0 {
