@@ -24,12 +24,14 @@ func TestAccessLogShowsEveryRequest(t *testing.T) {
 	}
 	s.call(http.MethodGet, "/rest/v1/salespersons.json?filterType=externalSalesPersonId&filterValues=log-sp-1", "not-a-token", "", nil)
 	s.call(http.MethodGet, "/v1/syncs/no-such-run", tok, "", nil)
+	s.call(http.MethodGet, "/rest/v1/lead/999999.json", tok, "", nil)
 
 	want := map[string][]string{
 		"POST /rest/v1/salespersons.json": {"status=200", "client_id=" + testClientID, "records=2", "duration="},
 		"GET /rest/v1/salespersons.json":  {"status=200", "code=601"},
 		"GET /v1/syncs/no-such-run":       {"status=404", "code=NotFound", "client_id=" + testClientID},
 		"GET /identity/oauth/token":       {"status=200", "client_id=" + testClientID},
+		"GET /rest/v1/lead/999999.json":   {"status=200", "client_id=" + testClientID},
 	}
 	var lines []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {

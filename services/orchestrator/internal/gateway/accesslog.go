@@ -61,19 +61,22 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// The path as the caller sent it: the Marketo conventions rewrite r.URL on the way in
+		// (/rest/v1/lead/7.json is routed as /rest/v1/lead/7).
+		path := r.URL.Path
 		a := &access{records: -1}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), accessKey{}, a)))
 		level := slog.LevelInfo
-		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+		if path == "/healthz" || path == "/metrics" {
 			level = slog.LevelDebug
 		}
-		if a.clientID == "" && strings.HasPrefix(r.URL.Path, "/identity/") {
+		if a.clientID == "" && strings.HasPrefix(path, "/identity/") {
 			a.clientID = r.URL.Query().Get("client_id")
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", path),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("request_id", r.Header.Get(requestIDHeader)),
