@@ -116,3 +116,40 @@ func TestConnectorAlertsWhenItsCyclesFail(t *testing.T) {
 		t.Errorf("the receiver refused %d of the connector's alerts: a bad signature", rcv.refused)
 	}
 }
+
+// TestConnectorWatchWithAScopeStartsWhileDataverseIsDown runs `msisync dynamics sync
+// --watch` with a sync scope while Dataverse answers 503: checking the scope against the
+// org cannot be done yet, so the connector starts and leaves the check to its cycles (as
+// it does for the field mapping) instead of exiting; once Dataverse is back, a cycle syncs
+// the org.
+func TestConnectorWatchWithAScopeStartsWhileDataverseIsDown(t *testing.T) {
+	t.Parallel()
+	seed := simulator.SeedOptions{Random: 11, Users: 2, Accounts: 3, Contacts: 4, Leads: 2, Opportunities: 1}
+	sim := simulator.New(simulator.Options{Seed: &seed})
+	gate := &dataverseGate{sim: sim}
+	gate.down.Store(true)
+	srv := httptest.NewServer(gate)
+	t.Cleanup(srv.Close)
+	s := startSuite(t, "")
+
+	cmd := watchCommand(t, srv.URL, s.grpc["orchestrator"],
+		"MSISYNC_LOG_LEVEL=warn",
+		"MSISYNC_DYNAMICS_SYNC_INTERVAL=300ms",
+		"MSISYNC_DYNAMICS_WRITEBACK_INTERVAL=1h",
+		"MSISYNC_DYNAMICS_POLL_INTERVAL=50ms",
+		"MSISYNC_DYNAMICS_THROTTLE_BUDGET=1s",
+		"MSISYNC_DYNAMICS_FILTER_ACCOUNTS=statecode eq 0",
+	)
+	logs, done := startWatch(t, cmd)
+	waitWatching(t, done, 30*time.Second, "the warning that the cycles check the configuration", func() bool {
+		return strings.Contains(logs.String(), "starting without having checked")
+	})
+
+	gate.down.Store(false)
+	tok := s.token()
+	contacts := strings.Join(sim.IDs("contacts"), ",")
+	waitWatching(t, done, 30*time.Second, "a cycle syncing the org once Dataverse is back", func() bool {
+		r := s.call(http.MethodGet, "/rest/v1/leads.json?filterType=externalPersonId&filterValues="+contacts, tok, "", nil)
+		return len(r.results()) > 0
+	})
+}

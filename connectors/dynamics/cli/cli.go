@@ -98,11 +98,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer c.Close()
 		if err := c.Check(ctx); err != nil {
 			// In watch mode an org or orchestrator not reachable yet is left to the cycles,
-			// which check first and alert; a mapping that does not fit stops it.
+			// which check first and alert; a scope or mapping that does not fit stops it.
 			if unchecked := (*connector.UncheckedError)(nil); !*watch || !errors.As(err, &unchecked) {
 				return err
 			}
-			log.WarnContext(ctx, "starting without having checked the field mapping: each cycle checks it first", "error", err)
+			log.WarnContext(ctx, "starting without having checked the sync scope and the field mapping against Dynamics: each cycle checks them first", "error", err)
 		}
 		if *watch {
 			return watchServingMetrics(ctx, c, proc.MetricsAddr, log)

@@ -26,17 +26,19 @@ func (e *MappingError) Error() string {
 		e.Source, len(e.Entries), strings.Join(e.Entries, "\n  "))
 }
 
-// UncheckedError is a field mapping that could not be checked because Dataverse or the
-// orchestrator could not be reached. Every sync cycle checks first, so watch mode may start
-// and leave the check to its cycles (and their alerts).
+// UncheckedError is a sync scope or field mapping that could not be checked because
+// Dataverse or the orchestrator could not be reached. Every sync cycle checks first, so
+// watch mode may start and leave the check to its cycles (and their alerts).
 type UncheckedError struct {
+	// What names what was not checked, with its setting.
+	What string
 	// Err is why the check could not be made.
 	Err error
 }
 
 // Error implements error.
 func (e *UncheckedError) Error() string {
-	return "the field mapping (MSISYNC_DYNAMICS_MAPPING) could not be checked yet: " + e.Err.Error()
+	return e.What + " could not be checked yet: " + e.Err.Error()
 }
 
 // Unwrap returns Err.

@@ -200,7 +200,7 @@ func (c *Connector) checkScope(ctx context.Context) error {
 		}
 		attrs, err := c.dv.Attributes(ctx, tableOf[set])
 		if err != nil {
-			return err
+			return &UncheckedError{What: "the sync scope", Err: err}
 		}
 		if f != "" {
 			cols, _ := filterColumns(f)
@@ -214,7 +214,9 @@ func (c *Connector) checkScope(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("%s is %q: the Dynamics table %s has no column %s; name columns by their logical name (a lookup as _name_value)",
 					filterVars[set], f, tableOf[set], strings.Join(unknown, ", ")))
 			} else if _, err := c.dv.Query(ctx, set, dataverse.Query{Select: []string{mapping.IDColumn[set]},
-				Filter: "(" + f + ") and " + mapping.IDColumn[set] + " eq 00000000-0000-0000-0000-000000000000"}); err != nil {
+				Filter: "(" + f + ") and " + mapping.IDColumn[set] + " eq 00000000-0000-0000-0000-000000000000"}); dataverseUnreachable(err) {
+				return &UncheckedError{What: "the sync scope", Err: err}
+			} else if err != nil {
 				errs = append(errs, fmt.Errorf("%s is %q: Dataverse refuses it: %w", filterVars[set], f, err))
 			}
 		}
