@@ -50,8 +50,14 @@ func (c *Client) Attributes(ctx context.Context, logicalName string) (map[string
 // _name_value is the attribute name.
 func AttributeName(column string) string {
 	c := strings.ToLower(strings.TrimSpace(column))
-	if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") && len(c) > len("__value") {
+	if IsLookupColumn(c) {
 		return c[1 : len(c)-len("_value")]
 	}
 	return c
+}
+
+// IsLookupColumn reports whether column, as a query names it, is a lookup's value
+// (_name_value).
+func IsLookupColumn(column string) bool {
+	return strings.HasPrefix(column, "_") && strings.HasSuffix(column, "_value") && len(column) > len("__value")
 }

@@ -153,7 +153,7 @@ func parse(b []byte, source string, base *Spec) (*Spec, error) {
 				errs = append(errs, fmt.Errorf("%s: an entry needs both a column and a field", where))
 			case !slices.Contains(asKinds, e.As):
 				errs = append(errs, fmt.Errorf("%s: as is %q; use one of value, number, boolean, label, externalId", where, e.As))
-			case e.As == AsExternalID && !isLookup(e.Column):
+			case e.As == AsExternalID && !dataverse.IsLookupColumn(e.Column):
 				errs = append(errs, fmt.Errorf("%s: as externalId needs a lookup column, named _name_value (e.g. _parentaccountid_value)", where))
 			case slices.Contains(fixed[set], e.Field):
 				errs = append(errs, fmt.Errorf("%s: the connector sets %s itself; remove this entry", where, e.Field))
@@ -167,11 +167,6 @@ func parse(b []byte, source string, base *Spec) (*Spec, error) {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
-}
-
-// isLookup reports whether column is a lookup's _name_value column.
-func isLookup(column string) bool {
-	return strings.HasPrefix(column, "_") && strings.HasSuffix(column, "_value") && len(column) > len("__value")
 }
 
 // Entries returns the entries of an entity set (none for one a mapping does not cover).
