@@ -60,6 +60,9 @@ type DB struct {
 	// anyway: queueing here, in arrival order, beats every writer polling the file lock
 	// (busy_timeout), which starves some of them for seconds under load. Nil on PostgreSQL.
 	writers chan struct{}
+	// pgConfig is the connection configuration of a PostgreSQL pool (schema included), for
+	// OpenPool. Nil on SQLite.
+	pgConfig *pgx.ConnConfig
 }
 
 // Options says which database to open and how to migrate it.
@@ -161,7 +164,21 @@ func openPostgres(ctx context.Context, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating schema %s in PostgreSQL: %w", schema, err)
 	}
-	return &DB{DB: db, Dialect: Postgres}, nil
+	return &DB{DB: db, Dialect: Postgres, pgConfig: cfg}, nil
+}
+
+// OpenPool opens a second pool of at most size connections to db's PostgreSQL database and
+// schema, for work that must not take connections from db's own pool — such as
+// transactions that hold or wait for locks for as long as a long write runs. The caller
+// closes it; it connects lazily. It is an error on SQLite.
+func (db *DB) OpenPool(size int) (*sql.DB, error) {
+	if db.pgConfig == nil {
+		return nil, errors.New("a second connection pool needs PostgreSQL")
+	}
+	pool := stdlib.OpenDB(*db.pgConfig)
+	pool.SetMaxOpenConns(size)
+	pool.SetMaxIdleConns(size)
+	return pool, nil
 }
 
 func (db *DB) migrate(ctx context.Context, opts Options) error {

@@ -16,7 +16,9 @@ var _ store.KeyLocker = (*Store)(nil)
 // LockKeys implements store.KeyLocker. On PostgreSQL the locks are transaction-level
 // advisory locks on a 64-bit hash of each key, taken in one statement in hash order and held
 // by a transaction on the orchestrator database until unlock, so that every replica sharing
-// the database sees them. SQLite serves one orchestrator process: there the locks are held in
+// the database sees them. The transactions run on a pool of their own (lockPoolSize), so
+// that requests waiting on a long exclusive lock never hold the connections the rest of the
+// store needs. SQLite serves one orchestrator process: there the locks are held in
 // memory.
 func (s *Store) LockKeys(ctx context.Context, shared, exclusive []store.LockKey) (func(), error) {
 	ids := lockIDs(shared, exclusive)
@@ -74,12 +76,21 @@ func lockHash(k store.LockKey) int64 {
 const advisoryLockSQL = "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END " +
 	"FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS t(k, x, n) ORDER BY n"
 
+// lockPoolSize is the most connections of the pool that holds the advisory lock
+// transactions on PostgreSQL, and so the most lock requests of one orchestrator that hold
+// or wait for locks at once; further requests wait for a connection (as long as their
+// caller). Each applier write holds one while it calls the entity services, so it is
+// twice the store's own pool (16); being separate from that pool, a long exclusive lock (a
+// company merge) with every lock connection waiting on it no longer stalls the rest of the
+// orchestrator's database work. The pool connects lazily, so idle replicas use none.
+const lockPoolSize = 32
+
 func (s *Store) advisoryLocks(ctx context.Context, ids []lockID) (func(), error) {
 	// Waiting for a free connection ends with ctx (waiters for a held lock may hold every
-	// connection of the pool). The transaction then outlives a cancelled ctx (unlock ends
+	// connection of the lock pool). The transaction then outlives a cancelled ctx (unlock ends
 	// it), so that the locks are never released while a write the caller started may
 	// still be under way.
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.locks.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("locking records: %w", err)
 	}

@@ -99,8 +99,8 @@ func TestKeyLocksGiveUpWaitingForAConnection(t *testing.T) {
 	s := open(t, config.Store{DatabaseURL: config.Secret(pgtest.NewDatabase(t)), SQLiteSynchronous: "NORMAL"})
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
-	for range s.db.Stats().MaxOpenConnections {
-		c, err := s.db.Conn(ctx)
+	for range s.locks.Stats().MaxOpenConnections {
+		c, err := s.locks.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

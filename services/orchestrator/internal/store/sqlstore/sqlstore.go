@@ -26,6 +26,7 @@ const serviceName = "orchestrator"
 type Store struct {
 	db       *sqldb.DB
 	keyLocks *keyLocks // LockKeys on SQLite
+	locks    *sql.DB   // LockKeys on PostgreSQL: a pool of its own (see lockPoolSize)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -36,11 +37,23 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, keyLocks: newKeyLocks()}, nil
+	s := &Store{db: db, keyLocks: newKeyLocks()}
+	if db.Dialect == sqldb.Postgres {
+		if s.locks, err = db.OpenPool(lockPoolSize); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.locks != nil {
+		_ = s.locks.Close()
+	}
+	return s.db.Close()
+}
 
 // Secret implements store.Store.
 func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
