@@ -115,23 +115,36 @@ func Ensure(dir string) (generated bool, err error) {
 }
 
 // complete reports whether dir holds every file of a set; an error names what is missing
-// from a directory that holds only some.
+// from a directory that holds only some. Another process's set lands by one rename, which
+// can happen between two of the checks (the first files not there yet, the last ones
+// there), so a partial look is taken again once before it counts as a partial set.
 func complete(dir string) (bool, error) {
+	for look := 1; ; look++ {
+		missing, err := missingFiles(dir)
+		switch {
+		case err != nil:
+			return false, err
+		case len(missing) == 0:
+			return true, nil
+		case len(missing) == len(files):
+			return false, nil
+		case look == 2:
+			return false, fmt.Errorf("%s holds only part of a certificate set (%v missing): remove the directory to have a new set generated, or run `msisync certs -dir %s -force`", dir, missing, dir)
+		}
+	}
+}
+
+// missingFiles lists the files of a set that dir does not hold.
+func missingFiles(dir string) ([]string, error) {
 	var missing []string
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(dir, f)); errors.Is(err, fs.ErrNotExist) {
 			missing = append(missing, f)
 		} else if err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	switch len(missing) {
-	case 0:
-		return true, nil
-	case len(files):
-		return false, nil
-	}
-	return false, fmt.Errorf("%s holds only part of a certificate set (%v missing): remove the directory to have a new set generated, or run `msisync certs -dir %s -force`", dir, missing, dir)
+	return missing, nil
 }
 
 // writeSet generates the CA and the two certificates into the existing directory dir.
