@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/msisync/msisync/platform/retry"
+	"github.com/msisync/msisync/platform/window"
 )
 
 // Limits paces every call of the clients that share it: at most Calls starting per sliding
@@ -23,11 +24,11 @@ type Limits struct {
 	slots chan struct{}
 
 	mu          sync.Mutex
-	starts      []time.Time // call starts within the window, oldest first
-	day         string      // quota day of used
-	used        int64       // calls counted today (ours, or Marketo's total when higher)
-	pausedUntil time.Time   // set by a 607
-	maxRunning  int         // high-water mark of calls at once, for tests and status
+	starts      window.Sliding // call starts within the rate window
+	day         string         // quota day of used
+	used        int64          // calls counted today (ours, or Marketo's total when higher)
+	pausedUntil time.Time      // set by a 607
+	maxRunning  int            // high-water mark of calls at once, for tests and status
 	running     int
 }
 
@@ -39,7 +40,8 @@ func NewLimits(cfg Config, now func() time.Time, sleep retry.SleepFunc) *Limits 
 	if sleep == nil {
 		sleep = retry.Sleep
 	}
-	return &Limits{cfg: cfg, now: now, sleep: sleep, slots: make(chan struct{}, max(cfg.MaxConcurrency, 1))}
+	return &Limits{cfg: cfg, now: now, sleep: sleep, slots: make(chan struct{}, max(cfg.MaxConcurrency, 1)),
+		starts: window.Sliding{Span: cfg.RateLimitWindow}}
 }
 
 // chicago is where Marketo's daily quota resets; without tzdata, a fixed UTC-6. It is
@@ -102,16 +104,10 @@ func (l *Limits) admit() (time.Duration, error) {
 	if limit := l.cfg.usable(); l.used >= limit {
 		return 0, &QuotaError{ResetAt: reset, Used: l.used, Limit: limit}
 	}
-	cutoff := now.Add(-l.cfg.RateLimitWindow)
-	i := 0
-	for i < len(l.starts) && !l.starts[i].After(cutoff) {
-		i++
+	if wait := l.starts.Wait(now, l.cfg.RateLimitCalls); wait > 0 {
+		return max(wait, time.Millisecond), nil
 	}
-	l.starts = l.starts[i:]
-	if len(l.starts) >= l.cfg.RateLimitCalls {
-		return max(l.starts[0].Add(l.cfg.RateLimitWindow).Sub(now), time.Millisecond), nil
-	}
-	l.starts = append(l.starts, now)
+	l.starts.Add(now)
 	l.used++
 	l.running++
 	l.maxRunning = max(l.maxRunning, l.running)
@@ -174,12 +170,7 @@ func (l *Limits) Status() LimitsStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	day, reset := l.rollover(now)
-	in := 0
-	for _, s := range l.starts {
-		if s.After(now.Add(-l.cfg.RateLimitWindow)) {
-			in++
-		}
-	}
+	in := l.starts.In(now)
 	allowed := l.cfg.usable()
 	st := LimitsStatus{
 		Day: day, ResetAt: reset, UsedToday: l.used, Allowed: allowed, Left: max(allowed-l.used, 0),

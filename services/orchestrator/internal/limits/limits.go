@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/window"
 )
 
 // Config sets the limits; a zero value disables a limit.
@@ -84,9 +85,9 @@ type dayClient struct{ day, client string }
 
 // client is one API client's state.
 type client struct {
-	calls  []time.Time // admission times within the window, oldest first
-	active int         // calls running
-	used   int64       // calls counted today: stored plus pending
+	calls  window.Sliding // admission times within the rate window
+	active int            // calls running
+	used   int64          // calls counted today: stored plus pending
 }
 
 // New returns a Limiter; st may be nil (counts are then lost at restart). Its metrics go
@@ -152,13 +153,7 @@ func (l *Limiter) Acquire(clientID string) (release func(), err error) {
 		return nil, marketo.NewError(codes.ResourceExhausted, marketo.CodeDailyQuotaReached, "Daily quota reached")
 	}
 	if l.cfg.Calls > 0 {
-		cutoff := now.Add(-l.cfg.Window)
-		i := 0
-		for i < len(c.calls) && !c.calls[i].After(cutoff) {
-			i++
-		}
-		c.calls = c.calls[i:]
-		if len(c.calls) >= l.cfg.Calls {
+		if c.calls.Wait(now, l.cfg.Calls) > 0 {
 			return nil, marketo.NewError(codes.ResourceExhausted, marketo.CodeRateLimitExceeded,
 				fmt.Sprintf("Max rate limit '%d' exceeded with in '%s' secs", l.cfg.Calls, seconds(l.cfg.Window)))
 		}
@@ -168,9 +163,7 @@ func (l *Limiter) Acquire(clientID string) (release func(), err error) {
 			fmt.Sprintf("Concurrent access limit '%d' reached", l.cfg.MaxConcurrency))
 	}
 	if l.cfg.Calls > 0 {
-		// Trimming the front shrinks the capacity, so append copies the live entries to a
-		// new array from time to time: memory stays bounded by the limit.
-		c.calls = append(c.calls, now)
+		c.calls.Add(now)
 	}
 	if l.cfg.DailyQuota > 0 {
 		c.used++
@@ -199,7 +192,7 @@ func seconds(d time.Duration) string {
 func (l *Limiter) client(clientID string) *client {
 	c, ok := l.clients[clientID]
 	if !ok {
-		c = &client{}
+		c = &client{calls: window.Sliding{Span: l.cfg.Window}}
 		l.clients[clientID] = c
 	}
 	return c
@@ -213,7 +206,7 @@ func (l *Limiter) rollover(day string) {
 	l.day = day
 	for id, c := range l.clients {
 		c.used = 0
-		if c.active == 0 && len(c.calls) == 0 {
+		if c.active == 0 && c.calls.Empty() {
 			delete(l.clients, id)
 		}
 	}
