@@ -69,34 +69,40 @@ func Settings(cfg any) []Setting {
 		return nil
 	}
 	var out []Setting
-	walk(v, Prefix, &out)
+	eachVariable(v.Type(), Prefix, nil, func(_ reflect.StructField, index []int, variable string) {
+		// A field under a nil pointer to a struct holds nothing to show.
+		if fv, err := v.FieldByIndexErr(index); err == nil {
+			out = append(out, Setting{Variable: variable, Value: render(fv)})
+		}
+	})
 	return out
 }
 
-// walk appends the settings of struct v, whose variables start with prefix.
-func walk(v reflect.Value, prefix string, out *[]Setting) {
-	t := v.Type()
+// eachVariable calls fn, in field order, for every field of struct type t that a variable
+// sets, with the field's index path from t and the variable's name (prefix, the envPrefix of
+// the structs on the way, and its env tag). Like the env library, it descends into untagged
+// structs and pointers to structs, and skips fields tagged env:"-".
+func eachVariable(t reflect.Type, prefix string, index []int, fn func(f reflect.StructField, index []int, variable string)) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		fv := v.Field(i)
+		path := append(slices.Clone(index), i)
 		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-		if name == "-" {
-			continue
+		switch name {
+		case "-":
+		case "":
+			eachVariable(f.Type, prefix+f.Tag.Get("envPrefix"), path, fn)
+		default:
+			fn(f, path, prefix+name)
 		}
-		if name == "" {
-			// An untagged struct (or pointer to one) holds more settings, as env reads them.
-			for fv.Kind() == reflect.Pointer && !fv.IsNil() {
-				fv = fv.Elem()
-			}
-			if fv.Kind() == reflect.Struct {
-				walk(fv, prefix+f.Tag.Get("envPrefix"), out)
-			}
-			continue
-		}
-		*out = append(*out, Setting{Variable: prefix + name, Value: render(fv)})
 	}
 }
 

@@ -49,32 +49,9 @@ func explain(cfg any, err error) error {
 // structs included) to the environment variables that set it.
 func variables(t reflect.Type, prefix string) map[string][]string {
 	out := map[string][]string{}
-	var walk func(t reflect.Type, prefix string)
-	walk = func(t reflect.Type, prefix string) {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			return
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			if key, ok := f.Tag.Lookup("env"); ok {
-				key = strings.Split(key, ",")[0]
-				if key != "" {
-					out[f.Name] = append(out[f.Name], prefix+key)
-					continue
-				}
-			}
-			if f.Type.Kind() == reflect.Struct || (f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct) {
-				walk(f.Type, prefix+f.Tag.Get("envPrefix"))
-			}
-		}
-	}
-	walk(t, prefix)
+	eachVariable(t, prefix, nil, func(f reflect.StructField, _ []int, variable string) {
+		out[f.Name] = append(out[f.Name], variable)
+	})
 	return out
 }
 
