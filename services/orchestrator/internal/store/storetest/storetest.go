@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, deadLetterRetryTests...)
 	tests = append(tests, mergeTests...)
 	tests = append(tests, connectorCycleTests...)
+	tests = append(tests, upstreamTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
