@@ -12,6 +12,12 @@
 // MSISYNC_SCORING_FLAME_THRESHOLDS); priority = 25·flames + 8·stars (+1 when either is
 // non-zero). Boundaries are recomputed every MSISYNC_SCORING_RECOMPUTE_INTERVAL (default
 // 24h) by a goroutine that Run starts, and on demand.
+//
+// In upstream mode (MSISYNC_SCORING_SOURCE=marketo) the customer's Marketo computes the MSI
+// values instead: the service stores what PutInsights brings, refuses score changes,
+// interesting moments and tier recomputations with FAILED_PRECONDITION, and recomputes
+// nothing on schedule. In the default msisync mode PutInsights is refused, so the two
+// sources never mix.
 package scoring
 
 import (
@@ -67,7 +73,18 @@ type Config struct {
 	// FlameThresholds are the static minimum urgencies for 1, 2 and 3 flames
 	// (MSISYNC_SCORING_FLAME_THRESHOLDS).
 	FlameThresholds string `env:"SCORING_FLAME_THRESHOLDS" envDefault:"5,10,20"`
+	// Source says who computes the MSI values: msisync (the default) or marketo, the
+	// customer's Marketo, whose values PutInsights stores (MSISYNC_SCORING_SOURCE).
+	Source string `env:"SCORING_SOURCE" envDefault:"msisync"`
 }
+
+// The values of MSISYNC_SCORING_SOURCE.
+const (
+	// SourceMsisync: msisync computes the MSI values.
+	SourceMsisync = "msisync"
+	// SourceMarketo: the customer's Marketo computes them (upstream mode).
+	SourceMarketo = "marketo"
+)
 
 // minHalfLife keeps urgency keys (t/h) well within float64 precision.
 const minHalfLife = time.Minute
@@ -91,6 +108,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FlameThresholds == "" {
 		c.FlameThresholds = "5,10,20"
+	}
+	if c.Source == "" {
+		c.Source = SourceMsisync
 	}
 	return c
 }
@@ -124,6 +144,17 @@ func (c Config) tiers() (model.Tiers, error) {
 	return t, errors.Join(errs...)
 }
 
+// source parses MSISYNC_SCORING_SOURCE.
+func (c Config) source() (server.Source, error) {
+	switch strings.ToLower(strings.TrimSpace(c.withDefaults().Source)) {
+	case SourceMsisync:
+		return server.SourceMsisync, nil
+	case SourceMarketo:
+		return server.SourceMarketo, nil
+	}
+	return 0, fmt.Errorf("MSISYNC_SCORING_SOURCE is %q; use msisync (msisync computes scoring) or marketo (your Marketo does, and msisync stores its values)", c.Source)
+}
+
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
 	c = c.withDefaults()
@@ -138,6 +169,9 @@ func (c Config) Validate() error {
 	if _, err := c.tiers(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.source(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Store.Override(c.DatabaseURL).Validate())
 	errs = append(errs, c.TLS.Validate(c.Store.DataDir))
 	return errors.Join(errs...)
@@ -145,11 +179,12 @@ func (c Config) Validate() error {
 
 // Service is a built scoring service.
 type Service struct {
-	cfg   Config
-	tiers model.Tiers
-	store *sqlstore.Store
-	srv   *grpcserver.Server
-	log   *slog.Logger
+	cfg    Config
+	tiers  model.Tiers
+	source server.Source
+	store  *sqlstore.Store
+	srv    *grpcserver.Server
+	log    *slog.Logger
 }
 
 var _ runner.Service = (*Service)(nil)
@@ -160,29 +195,39 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	tiers, _ := cfg.tiers() // validated above
+	tiers, _ := cfg.tiers()   // validated above
+	source, _ := cfg.source() // validated above
 	params := model.Params{HalfLife: cfg.UrgencyHalfLife}
 	open := func(ctx context.Context, st config.Store, log *slog.Logger) (*sqlstore.Store, error) {
 		return sqlstore.Open(ctx, st, sqlstore.Options{Params: params}, log)
 	}
 	hosted, st, err := grpcserver.Host(ctx, Name, cfg.Addr, cfg.TLS, cfg.Store.Override(cfg.DatabaseURL), log, open,
 		func(g *grpc.Server, st *sqlstore.Store, key []byte) {
-			scoringv1.RegisterScoringServiceServer(g, server.New(st, key, tiers, params))
+			scoringv1.RegisterScoringServiceServer(g, server.New(st, key, tiers, params, source))
 		})
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, tiers: tiers, store: st, srv: hosted.Server, log: log.With("service", Name)}, nil
+	return &Service{cfg: cfg, tiers: tiers, source: source, store: st, srv: hosted.Server, log: log.With("service", Name)}, nil
 }
 
-// Run implements runner.Service: it serves on the configured address and recomputes the
-// tier boundaries on schedule until ctx ends.
+// Run implements runner.Service: it serves on the configured address and, unless Marketo
+// computes scoring (MSISYNC_SCORING_SOURCE=marketo), recomputes the tier boundaries on
+// schedule until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.srv.Serve(ctx, s.cfg.Addr) })
-	g.Go(func() error { s.recomputeOnSchedule(ctx); return nil })
+	if s.scheduled() {
+		g.Go(func() error { s.recomputeOnSchedule(ctx); return nil })
+	} else {
+		s.log.InfoContext(ctx, "scoring is computed by your Marketo instance (MSISYNC_SCORING_SOURCE=marketo): no scheduled tier recomputation")
+	}
 	return g.Wait()
 }
+
+// scheduled reports whether Run recomputes the tier boundaries on schedule: only when
+// msisync computes scoring.
+func (s *Service) scheduled() bool { return s.source == server.SourceMsisync }
 
 // recomputeOnSchedule recomputes the boundaries when the ones in force are older than the
 // interval or were computed with another configuration (at once after such a start), then

@@ -23,6 +23,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ScoringSource says who computes the leads' MSI values.
+type ScoringSource int32
+
+const (
+	// SCORING_SOURCE_UNSPECIFIED is never returned.
+	ScoringSource_SCORING_SOURCE_UNSPECIFIED ScoringSource = 0
+	// SCORING_SOURCE_MSISYNC: msisync computes them from the score changes and interesting
+	// moments recorded through it (MSISYNC_SCORING_SOURCE=msisync, the default).
+	ScoringSource_SCORING_SOURCE_MSISYNC ScoringSource = 1
+	// SCORING_SOURCE_MARKETO: the customer's Marketo computes them, and msisync stores what
+	// PutInsights brings (MSISYNC_SCORING_SOURCE=marketo).
+	ScoringSource_SCORING_SOURCE_MARKETO ScoringSource = 2
+)
+
+// Enum value maps for ScoringSource.
+var (
+	ScoringSource_name = map[int32]string{
+		0: "SCORING_SOURCE_UNSPECIFIED",
+		1: "SCORING_SOURCE_MSISYNC",
+		2: "SCORING_SOURCE_MARKETO",
+	}
+	ScoringSource_value = map[string]int32{
+		"SCORING_SOURCE_UNSPECIFIED": 0,
+		"SCORING_SOURCE_MSISYNC":     1,
+		"SCORING_SOURCE_MARKETO":     2,
+	}
+)
+
+func (x ScoringSource) Enum() *ScoringSource {
+	p := new(ScoringSource)
+	*p = x
+	return p
+}
+
+func (x ScoringSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ScoringSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_msisync_scoring_v1_scoring_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ScoringSource) Type() protoreflect.EnumType {
+	return &file_msisync_scoring_v1_scoring_service_proto_enumTypes[0]
+}
+
+func (x ScoringSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ScoringSource.Descriptor instead.
+func (ScoringSource) EnumDescriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{0}
+}
+
 // SyncLeadLinksRequest carries the links to create or replace.
 type SyncLeadLinksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1552,6 +1607,327 @@ func (x *ListActivitiesResponse) GetMoreResult() bool {
 	return false
 }
 
+// ReportedInsight is one lead's MSI values as the customer's Marketo reports them: the
+// fields of LeadInsight that Marketo computes, with the same meaning. A value Marketo left
+// empty is sent as zero (an empty string, INTERESTING_MOMENT_TYPE_UNSPECIFIED, an unset
+// time), as LeadInsight shows a lead with nothing recorded.
+type ReportedInsight struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lead's msisync id; must be positive (INVALID_ARGUMENT otherwise).
+	LeadId int32 `protobuf:"varint,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// leadScore.
+	LeadScore int32 `protobuf:"varint,2,opt,name=lead_score,json=leadScore,proto3" json:"lead_score,omitempty"`
+	// urgency, as Marketo reports it: stored and shown as it is, without msisync's decay,
+	// until the next put. Must be finite and not negative (skipped with 1001 otherwise).
+	Urgency float64 `protobuf:"fixed64,3,opt,name=urgency,proto3" json:"urgency,omitempty"`
+	// priority, 0 to 100 (skipped with 1001 otherwise).
+	Priority int32 `protobuf:"varint,4,opt,name=priority,proto3" json:"priority,omitempty"`
+	// relativeScore (stars), 0 to 3 (skipped with 1001 otherwise).
+	RelativeScore int32 `protobuf:"varint,5,opt,name=relative_score,json=relativeScore,proto3" json:"relative_score,omitempty"`
+	// relativeUrgency (flames), 0 to 3 (skipped with 1001 otherwise).
+	RelativeUrgency int32 `protobuf:"varint,6,opt,name=relative_urgency,json=relativeUrgency,proto3" json:"relative_urgency,omitempty"`
+	// msiLastInterestingMomentType: Marketo's "Email", "Milestone" or "Web";
+	// INTERESTING_MOMENT_TYPE_UNSPECIFIED when Marketo has none (a value outside the enum is
+	// INVALID_ARGUMENT).
+	LastInterestingMomentType InterestingMomentType `protobuf:"varint,7,opt,name=last_interesting_moment_type,json=lastInterestingMomentType,proto3,enum=msisync.scoring.v1.InterestingMomentType" json:"last_interesting_moment_type,omitempty"`
+	// msiLastInterestingMomentDate; unset when Marketo has none.
+	LastInterestingMomentTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_interesting_moment_time,json=lastInterestingMomentTime,proto3" json:"last_interesting_moment_time,omitempty"`
+	// msiLastInterestingMomentDesc; at most 255 characters (skipped with 1001 otherwise).
+	LastInterestingMomentDesc string `protobuf:"bytes,9,opt,name=last_interesting_moment_desc,json=lastInterestingMomentDesc,proto3" json:"last_interesting_moment_desc,omitempty"`
+	// msiLastInterestingMomentSource; at most 255 characters (skipped with 1001 otherwise).
+	LastInterestingMomentSource string `protobuf:"bytes,10,opt,name=last_interesting_moment_source,json=lastInterestingMomentSource,proto3" json:"last_interesting_moment_source,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
+}
+
+func (x *ReportedInsight) Reset() {
+	*x = ReportedInsight{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportedInsight) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportedInsight) ProtoMessage() {}
+
+func (x *ReportedInsight) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportedInsight.ProtoReflect.Descriptor instead.
+func (*ReportedInsight) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReportedInsight) GetLeadId() int32 {
+	if x != nil {
+		return x.LeadId
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetLeadScore() int32 {
+	if x != nil {
+		return x.LeadScore
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetUrgency() float64 {
+	if x != nil {
+		return x.Urgency
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetRelativeScore() int32 {
+	if x != nil {
+		return x.RelativeScore
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetRelativeUrgency() int32 {
+	if x != nil {
+		return x.RelativeUrgency
+	}
+	return 0
+}
+
+func (x *ReportedInsight) GetLastInterestingMomentType() InterestingMomentType {
+	if x != nil {
+		return x.LastInterestingMomentType
+	}
+	return InterestingMomentType_INTERESTING_MOMENT_TYPE_UNSPECIFIED
+}
+
+func (x *ReportedInsight) GetLastInterestingMomentTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastInterestingMomentTime
+	}
+	return nil
+}
+
+func (x *ReportedInsight) GetLastInterestingMomentDesc() string {
+	if x != nil {
+		return x.LastInterestingMomentDesc
+	}
+	return ""
+}
+
+func (x *ReportedInsight) GetLastInterestingMomentSource() string {
+	if x != nil {
+		return x.LastInterestingMomentSource
+	}
+	return ""
+}
+
+// PutInsightsRequest is a batch of leads' values as Marketo reports them.
+type PutInsightsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The leads' values, at most 300 (INVALID_ARGUMENT above that), applied in order: a lead
+	// repeated in the batch keeps its last values.
+	Insights      []*ReportedInsight `protobuf:"bytes,1,rep,name=insights,proto3" json:"insights,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutInsightsRequest) Reset() {
+	*x = PutInsightsRequest{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutInsightsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutInsightsRequest) ProtoMessage() {}
+
+func (x *PutInsightsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutInsightsRequest.ProtoReflect.Descriptor instead.
+func (*PutInsightsRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PutInsightsRequest) GetInsights() []*ReportedInsight {
+	if x != nil {
+		return x.Insights
+	}
+	return nil
+}
+
+// PutInsightsResponse reports each entry's outcome.
+type PutInsightsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per entry, in request order: updated with id set to the lead id (also when
+	// the values were already those), or skipped with 1004 when the scoring service has no
+	// link for the lead (the orchestrator has not synced it yet) or 1001 for a value out of
+	// range.
+	Results []*v1.RecordResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// How many leads' values changed, each appended to the change feed once.
+	ChangedLeadCount int32 `protobuf:"varint,2,opt,name=changed_lead_count,json=changedLeadCount,proto3" json:"changed_lead_count,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PutInsightsResponse) Reset() {
+	*x = PutInsightsResponse{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutInsightsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutInsightsResponse) ProtoMessage() {}
+
+func (x *PutInsightsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutInsightsResponse.ProtoReflect.Descriptor instead.
+func (*PutInsightsResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PutInsightsResponse) GetResults() []*v1.RecordResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *PutInsightsResponse) GetChangedLeadCount() int32 {
+	if x != nil {
+		return x.ChangedLeadCount
+	}
+	return 0
+}
+
+// GetScoringSourceRequest takes no parameters.
+type GetScoringSourceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetScoringSourceRequest) Reset() {
+	*x = GetScoringSourceRequest{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetScoringSourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetScoringSourceRequest) ProtoMessage() {}
+
+func (x *GetScoringSourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetScoringSourceRequest.ProtoReflect.Descriptor instead.
+func (*GetScoringSourceRequest) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{30}
+}
+
+// GetScoringSourceResponse names the source in force.
+type GetScoringSourceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who computes the MSI values.
+	Source        ScoringSource `protobuf:"varint,1,opt,name=source,proto3,enum=msisync.scoring.v1.ScoringSource" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetScoringSourceResponse) Reset() {
+	*x = GetScoringSourceResponse{}
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetScoringSourceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetScoringSourceResponse) ProtoMessage() {}
+
+func (x *GetScoringSourceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_msisync_scoring_v1_scoring_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetScoringSourceResponse.ProtoReflect.Descriptor instead.
+func (*GetScoringSourceResponse) Descriptor() ([]byte, []int) {
+	return file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetScoringSourceResponse) GetSource() ScoringSource {
+	if x != nil {
+		return x.Source
+	}
+	return ScoringSource_SCORING_SOURCE_UNSPECIFIED
+}
+
 var File_msisync_scoring_v1_scoring_service_proto protoreflect.FileDescriptor
 
 const file_msisync_scoring_v1_scoring_service_proto_rawDesc = "" +
@@ -1647,8 +2023,32 @@ const file_msisync_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"activities\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n" +
 	"\vmore_result\x18\x03 \x01(\bR\n" +
-	"moreResult2\xd2\n" +
+	"moreResult\"\xa0\x04\n" +
+	"\x0fReportedInsight\x12\x17\n" +
+	"\alead_id\x18\x01 \x01(\x05R\x06leadId\x12\x1d\n" +
 	"\n" +
+	"lead_score\x18\x02 \x01(\x05R\tleadScore\x12\x18\n" +
+	"\aurgency\x18\x03 \x01(\x01R\aurgency\x12\x1a\n" +
+	"\bpriority\x18\x04 \x01(\x05R\bpriority\x12%\n" +
+	"\x0erelative_score\x18\x05 \x01(\x05R\rrelativeScore\x12)\n" +
+	"\x10relative_urgency\x18\x06 \x01(\x05R\x0frelativeUrgency\x12j\n" +
+	"\x1clast_interesting_moment_type\x18\a \x01(\x0e2).msisync.scoring.v1.InterestingMomentTypeR\x19lastInterestingMomentType\x12[\n" +
+	"\x1clast_interesting_moment_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x19lastInterestingMomentTime\x12?\n" +
+	"\x1clast_interesting_moment_desc\x18\t \x01(\tR\x19lastInterestingMomentDesc\x12C\n" +
+	"\x1elast_interesting_moment_source\x18\n" +
+	" \x01(\tR\x1blastInterestingMomentSource\"U\n" +
+	"\x12PutInsightsRequest\x12?\n" +
+	"\binsights\x18\x01 \x03(\v2#.msisync.scoring.v1.ReportedInsightR\binsights\"~\n" +
+	"\x13PutInsightsResponse\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.msisync.common.v1.RecordResultR\aresults\x12,\n" +
+	"\x12changed_lead_count\x18\x02 \x01(\x05R\x10changedLeadCount\"\x19\n" +
+	"\x17GetScoringSourceRequest\"U\n" +
+	"\x18GetScoringSourceResponse\x129\n" +
+	"\x06source\x18\x01 \x01(\x0e2!.msisync.scoring.v1.ScoringSourceR\x06source*g\n" +
+	"\rScoringSource\x12\x1e\n" +
+	"\x1aSCORING_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16SCORING_SOURCE_MSISYNC\x10\x01\x12\x1a\n" +
+	"\x16SCORING_SOURCE_MARKETO\x10\x022\xab\f\n" +
 	"\x0eScoringService\x12d\n" +
 	"\rSyncLeadLinks\x12(.msisync.scoring.v1.SyncLeadLinksRequest\x1a).msisync.scoring.v1.SyncLeadLinksResponse\x12j\n" +
 	"\x0fDeleteLeadLinks\x12*.msisync.scoring.v1.DeleteLeadLinksRequest\x1a+.msisync.scoring.v1.DeleteLeadLinksResponse\x12[\n" +
@@ -1662,7 +2062,9 @@ const file_msisync_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"\fListBestBets\x12'.msisync.scoring.v1.ListBestBetsRequest\x1a(.msisync.scoring.v1.ListBestBetsResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\vListChanges\x12&.msisync.scoring.v1.ListChangesRequest\x1a'.msisync.scoring.v1.ListChangesResponse\"\x03\x90\x02\x01\x12\x84\x01\n" +
 	"\x16GetActivityPagingToken\x121.msisync.scoring.v1.GetActivityPagingTokenRequest\x1a2.msisync.scoring.v1.GetActivityPagingTokenResponse\"\x03\x90\x02\x01\x12l\n" +
-	"\x0eListActivities\x12).msisync.scoring.v1.ListActivitiesRequest\x1a*.msisync.scoring.v1.ListActivitiesResponse\"\x03\x90\x02\x01B\xd4\x01\n" +
+	"\x0eListActivities\x12).msisync.scoring.v1.ListActivitiesRequest\x1a*.msisync.scoring.v1.ListActivitiesResponse\"\x03\x90\x02\x01\x12c\n" +
+	"\vPutInsights\x12&.msisync.scoring.v1.PutInsightsRequest\x1a'.msisync.scoring.v1.PutInsightsResponse\"\x03\x90\x02\x02\x12r\n" +
+	"\x10GetScoringSource\x12+.msisync.scoring.v1.GetScoringSourceRequest\x1a,.msisync.scoring.v1.GetScoringSourceResponse\"\x03\x90\x02\x01B\xd4\x01\n" +
 	"\x16com.msisync.scoring.v1B\x13ScoringServiceProtoP\x01Z;github.com/msisync/msisync/gen/msisync/scoring/v1;scoringv1\xa2\x02\x03MSX\xaa\x02\x12Msisync.Scoring.V1\xca\x02\x12Msisync\\Scoring\\V1\xe2\x02\x1eMsisync\\Scoring\\V1\\GPBMetadata\xea\x02\x14Msisync::Scoring::V1b\x06proto3"
 
 var (
@@ -1677,96 +2079,112 @@ func file_msisync_scoring_v1_scoring_service_proto_rawDescGZIP() []byte {
 	return file_msisync_scoring_v1_scoring_service_proto_rawDescData
 }
 
-var file_msisync_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_msisync_scoring_v1_scoring_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_msisync_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_msisync_scoring_v1_scoring_service_proto_goTypes = []any{
-	(*SyncLeadLinksRequest)(nil),             // 0: msisync.scoring.v1.SyncLeadLinksRequest
-	(*SyncLeadLinksResponse)(nil),            // 1: msisync.scoring.v1.SyncLeadLinksResponse
-	(*DeleteLeadLinksRequest)(nil),           // 2: msisync.scoring.v1.DeleteLeadLinksRequest
-	(*DeleteLeadLinksResponse)(nil),          // 3: msisync.scoring.v1.DeleteLeadLinksResponse
-	(*LeadMerge)(nil),                        // 4: msisync.scoring.v1.LeadMerge
-	(*MergeLeadsRequest)(nil),                // 5: msisync.scoring.v1.MergeLeadsRequest
-	(*MergeLeadsResponse)(nil),               // 6: msisync.scoring.v1.MergeLeadsResponse
-	(*ScoreChangeInput)(nil),                 // 7: msisync.scoring.v1.ScoreChangeInput
-	(*RecordScoreChangesRequest)(nil),        // 8: msisync.scoring.v1.RecordScoreChangesRequest
-	(*RecordScoreChangesResponse)(nil),       // 9: msisync.scoring.v1.RecordScoreChangesResponse
-	(*InterestingMomentInput)(nil),           // 10: msisync.scoring.v1.InterestingMomentInput
-	(*RecordInterestingMomentsRequest)(nil),  // 11: msisync.scoring.v1.RecordInterestingMomentsRequest
-	(*RecordInterestingMomentsResponse)(nil), // 12: msisync.scoring.v1.RecordInterestingMomentsResponse
-	(*BatchGetInsightsRequest)(nil),          // 13: msisync.scoring.v1.BatchGetInsightsRequest
-	(*BatchGetInsightsResponse)(nil),         // 14: msisync.scoring.v1.BatchGetInsightsResponse
-	(*RecomputeTiersRequest)(nil),            // 15: msisync.scoring.v1.RecomputeTiersRequest
-	(*RecomputeTiersResponse)(nil),           // 16: msisync.scoring.v1.RecomputeTiersResponse
-	(*GetTierBoundariesRequest)(nil),         // 17: msisync.scoring.v1.GetTierBoundariesRequest
-	(*GetTierBoundariesResponse)(nil),        // 18: msisync.scoring.v1.GetTierBoundariesResponse
-	(*ListBestBetsRequest)(nil),              // 19: msisync.scoring.v1.ListBestBetsRequest
-	(*ListBestBetsResponse)(nil),             // 20: msisync.scoring.v1.ListBestBetsResponse
-	(*ListChangesRequest)(nil),               // 21: msisync.scoring.v1.ListChangesRequest
-	(*ListChangesResponse)(nil),              // 22: msisync.scoring.v1.ListChangesResponse
-	(*GetActivityPagingTokenRequest)(nil),    // 23: msisync.scoring.v1.GetActivityPagingTokenRequest
-	(*GetActivityPagingTokenResponse)(nil),   // 24: msisync.scoring.v1.GetActivityPagingTokenResponse
-	(*ListActivitiesRequest)(nil),            // 25: msisync.scoring.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),           // 26: msisync.scoring.v1.ListActivitiesResponse
-	(*LeadLink)(nil),                         // 27: msisync.scoring.v1.LeadLink
-	(*v1.RecordResult)(nil),                  // 28: msisync.common.v1.RecordResult
-	(*timestamppb.Timestamp)(nil),            // 29: google.protobuf.Timestamp
-	(*LeadInsight)(nil),                      // 30: msisync.scoring.v1.LeadInsight
-	(InterestingMomentType)(0),               // 31: msisync.scoring.v1.InterestingMomentType
-	(*TierBoundaries)(nil),                   // 32: msisync.scoring.v1.TierBoundaries
-	(*BestBet)(nil),                          // 33: msisync.scoring.v1.BestBet
-	(*InsightChange)(nil),                    // 34: msisync.scoring.v1.InsightChange
-	(ActivityKind)(0),                        // 35: msisync.scoring.v1.ActivityKind
-	(*ScoringActivity)(nil),                  // 36: msisync.scoring.v1.ScoringActivity
+	(ScoringSource)(0),                       // 0: msisync.scoring.v1.ScoringSource
+	(*SyncLeadLinksRequest)(nil),             // 1: msisync.scoring.v1.SyncLeadLinksRequest
+	(*SyncLeadLinksResponse)(nil),            // 2: msisync.scoring.v1.SyncLeadLinksResponse
+	(*DeleteLeadLinksRequest)(nil),           // 3: msisync.scoring.v1.DeleteLeadLinksRequest
+	(*DeleteLeadLinksResponse)(nil),          // 4: msisync.scoring.v1.DeleteLeadLinksResponse
+	(*LeadMerge)(nil),                        // 5: msisync.scoring.v1.LeadMerge
+	(*MergeLeadsRequest)(nil),                // 6: msisync.scoring.v1.MergeLeadsRequest
+	(*MergeLeadsResponse)(nil),               // 7: msisync.scoring.v1.MergeLeadsResponse
+	(*ScoreChangeInput)(nil),                 // 8: msisync.scoring.v1.ScoreChangeInput
+	(*RecordScoreChangesRequest)(nil),        // 9: msisync.scoring.v1.RecordScoreChangesRequest
+	(*RecordScoreChangesResponse)(nil),       // 10: msisync.scoring.v1.RecordScoreChangesResponse
+	(*InterestingMomentInput)(nil),           // 11: msisync.scoring.v1.InterestingMomentInput
+	(*RecordInterestingMomentsRequest)(nil),  // 12: msisync.scoring.v1.RecordInterestingMomentsRequest
+	(*RecordInterestingMomentsResponse)(nil), // 13: msisync.scoring.v1.RecordInterestingMomentsResponse
+	(*BatchGetInsightsRequest)(nil),          // 14: msisync.scoring.v1.BatchGetInsightsRequest
+	(*BatchGetInsightsResponse)(nil),         // 15: msisync.scoring.v1.BatchGetInsightsResponse
+	(*RecomputeTiersRequest)(nil),            // 16: msisync.scoring.v1.RecomputeTiersRequest
+	(*RecomputeTiersResponse)(nil),           // 17: msisync.scoring.v1.RecomputeTiersResponse
+	(*GetTierBoundariesRequest)(nil),         // 18: msisync.scoring.v1.GetTierBoundariesRequest
+	(*GetTierBoundariesResponse)(nil),        // 19: msisync.scoring.v1.GetTierBoundariesResponse
+	(*ListBestBetsRequest)(nil),              // 20: msisync.scoring.v1.ListBestBetsRequest
+	(*ListBestBetsResponse)(nil),             // 21: msisync.scoring.v1.ListBestBetsResponse
+	(*ListChangesRequest)(nil),               // 22: msisync.scoring.v1.ListChangesRequest
+	(*ListChangesResponse)(nil),              // 23: msisync.scoring.v1.ListChangesResponse
+	(*GetActivityPagingTokenRequest)(nil),    // 24: msisync.scoring.v1.GetActivityPagingTokenRequest
+	(*GetActivityPagingTokenResponse)(nil),   // 25: msisync.scoring.v1.GetActivityPagingTokenResponse
+	(*ListActivitiesRequest)(nil),            // 26: msisync.scoring.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),           // 27: msisync.scoring.v1.ListActivitiesResponse
+	(*ReportedInsight)(nil),                  // 28: msisync.scoring.v1.ReportedInsight
+	(*PutInsightsRequest)(nil),               // 29: msisync.scoring.v1.PutInsightsRequest
+	(*PutInsightsResponse)(nil),              // 30: msisync.scoring.v1.PutInsightsResponse
+	(*GetScoringSourceRequest)(nil),          // 31: msisync.scoring.v1.GetScoringSourceRequest
+	(*GetScoringSourceResponse)(nil),         // 32: msisync.scoring.v1.GetScoringSourceResponse
+	(*LeadLink)(nil),                         // 33: msisync.scoring.v1.LeadLink
+	(*v1.RecordResult)(nil),                  // 34: msisync.common.v1.RecordResult
+	(*timestamppb.Timestamp)(nil),            // 35: google.protobuf.Timestamp
+	(*LeadInsight)(nil),                      // 36: msisync.scoring.v1.LeadInsight
+	(InterestingMomentType)(0),               // 37: msisync.scoring.v1.InterestingMomentType
+	(*TierBoundaries)(nil),                   // 38: msisync.scoring.v1.TierBoundaries
+	(*BestBet)(nil),                          // 39: msisync.scoring.v1.BestBet
+	(*InsightChange)(nil),                    // 40: msisync.scoring.v1.InsightChange
+	(ActivityKind)(0),                        // 41: msisync.scoring.v1.ActivityKind
+	(*ScoringActivity)(nil),                  // 42: msisync.scoring.v1.ScoringActivity
 }
 var file_msisync_scoring_v1_scoring_service_proto_depIdxs = []int32{
-	27, // 0: msisync.scoring.v1.SyncLeadLinksRequest.links:type_name -> msisync.scoring.v1.LeadLink
-	4,  // 1: msisync.scoring.v1.MergeLeadsRequest.merges:type_name -> msisync.scoring.v1.LeadMerge
-	28, // 2: msisync.scoring.v1.MergeLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
-	29, // 3: msisync.scoring.v1.ScoreChangeInput.event_time:type_name -> google.protobuf.Timestamp
-	7,  // 4: msisync.scoring.v1.RecordScoreChangesRequest.changes:type_name -> msisync.scoring.v1.ScoreChangeInput
-	28, // 5: msisync.scoring.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
-	30, // 6: msisync.scoring.v1.RecordScoreChangesResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	31, // 7: msisync.scoring.v1.InterestingMomentInput.type:type_name -> msisync.scoring.v1.InterestingMomentType
-	29, // 8: msisync.scoring.v1.InterestingMomentInput.event_time:type_name -> google.protobuf.Timestamp
-	10, // 9: msisync.scoring.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.scoring.v1.InterestingMomentInput
-	28, // 10: msisync.scoring.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
-	30, // 11: msisync.scoring.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	30, // 12: msisync.scoring.v1.BatchGetInsightsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
-	32, // 13: msisync.scoring.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
-	32, // 14: msisync.scoring.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
-	33, // 15: msisync.scoring.v1.ListBestBetsResponse.best_bets:type_name -> msisync.scoring.v1.BestBet
-	34, // 16: msisync.scoring.v1.ListChangesResponse.changes:type_name -> msisync.scoring.v1.InsightChange
-	29, // 17: msisync.scoring.v1.GetActivityPagingTokenRequest.since_time:type_name -> google.protobuf.Timestamp
-	35, // 18: msisync.scoring.v1.ListActivitiesRequest.kinds:type_name -> msisync.scoring.v1.ActivityKind
-	36, // 19: msisync.scoring.v1.ListActivitiesResponse.activities:type_name -> msisync.scoring.v1.ScoringActivity
-	0,  // 20: msisync.scoring.v1.ScoringService.SyncLeadLinks:input_type -> msisync.scoring.v1.SyncLeadLinksRequest
-	2,  // 21: msisync.scoring.v1.ScoringService.DeleteLeadLinks:input_type -> msisync.scoring.v1.DeleteLeadLinksRequest
-	5,  // 22: msisync.scoring.v1.ScoringService.MergeLeads:input_type -> msisync.scoring.v1.MergeLeadsRequest
-	8,  // 23: msisync.scoring.v1.ScoringService.RecordScoreChanges:input_type -> msisync.scoring.v1.RecordScoreChangesRequest
-	11, // 24: msisync.scoring.v1.ScoringService.RecordInterestingMoments:input_type -> msisync.scoring.v1.RecordInterestingMomentsRequest
-	13, // 25: msisync.scoring.v1.ScoringService.BatchGetInsights:input_type -> msisync.scoring.v1.BatchGetInsightsRequest
-	15, // 26: msisync.scoring.v1.ScoringService.RecomputeTiers:input_type -> msisync.scoring.v1.RecomputeTiersRequest
-	17, // 27: msisync.scoring.v1.ScoringService.GetTierBoundaries:input_type -> msisync.scoring.v1.GetTierBoundariesRequest
-	19, // 28: msisync.scoring.v1.ScoringService.ListBestBets:input_type -> msisync.scoring.v1.ListBestBetsRequest
-	21, // 29: msisync.scoring.v1.ScoringService.ListChanges:input_type -> msisync.scoring.v1.ListChangesRequest
-	23, // 30: msisync.scoring.v1.ScoringService.GetActivityPagingToken:input_type -> msisync.scoring.v1.GetActivityPagingTokenRequest
-	25, // 31: msisync.scoring.v1.ScoringService.ListActivities:input_type -> msisync.scoring.v1.ListActivitiesRequest
-	1,  // 32: msisync.scoring.v1.ScoringService.SyncLeadLinks:output_type -> msisync.scoring.v1.SyncLeadLinksResponse
-	3,  // 33: msisync.scoring.v1.ScoringService.DeleteLeadLinks:output_type -> msisync.scoring.v1.DeleteLeadLinksResponse
-	6,  // 34: msisync.scoring.v1.ScoringService.MergeLeads:output_type -> msisync.scoring.v1.MergeLeadsResponse
-	9,  // 35: msisync.scoring.v1.ScoringService.RecordScoreChanges:output_type -> msisync.scoring.v1.RecordScoreChangesResponse
-	12, // 36: msisync.scoring.v1.ScoringService.RecordInterestingMoments:output_type -> msisync.scoring.v1.RecordInterestingMomentsResponse
-	14, // 37: msisync.scoring.v1.ScoringService.BatchGetInsights:output_type -> msisync.scoring.v1.BatchGetInsightsResponse
-	16, // 38: msisync.scoring.v1.ScoringService.RecomputeTiers:output_type -> msisync.scoring.v1.RecomputeTiersResponse
-	18, // 39: msisync.scoring.v1.ScoringService.GetTierBoundaries:output_type -> msisync.scoring.v1.GetTierBoundariesResponse
-	20, // 40: msisync.scoring.v1.ScoringService.ListBestBets:output_type -> msisync.scoring.v1.ListBestBetsResponse
-	22, // 41: msisync.scoring.v1.ScoringService.ListChanges:output_type -> msisync.scoring.v1.ListChangesResponse
-	24, // 42: msisync.scoring.v1.ScoringService.GetActivityPagingToken:output_type -> msisync.scoring.v1.GetActivityPagingTokenResponse
-	26, // 43: msisync.scoring.v1.ScoringService.ListActivities:output_type -> msisync.scoring.v1.ListActivitiesResponse
-	32, // [32:44] is the sub-list for method output_type
-	20, // [20:32] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	33, // 0: msisync.scoring.v1.SyncLeadLinksRequest.links:type_name -> msisync.scoring.v1.LeadLink
+	5,  // 1: msisync.scoring.v1.MergeLeadsRequest.merges:type_name -> msisync.scoring.v1.LeadMerge
+	34, // 2: msisync.scoring.v1.MergeLeadsResponse.results:type_name -> msisync.common.v1.RecordResult
+	35, // 3: msisync.scoring.v1.ScoreChangeInput.event_time:type_name -> google.protobuf.Timestamp
+	8,  // 4: msisync.scoring.v1.RecordScoreChangesRequest.changes:type_name -> msisync.scoring.v1.ScoreChangeInput
+	34, // 5: msisync.scoring.v1.RecordScoreChangesResponse.results:type_name -> msisync.common.v1.RecordResult
+	36, // 6: msisync.scoring.v1.RecordScoreChangesResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	37, // 7: msisync.scoring.v1.InterestingMomentInput.type:type_name -> msisync.scoring.v1.InterestingMomentType
+	35, // 8: msisync.scoring.v1.InterestingMomentInput.event_time:type_name -> google.protobuf.Timestamp
+	11, // 9: msisync.scoring.v1.RecordInterestingMomentsRequest.moments:type_name -> msisync.scoring.v1.InterestingMomentInput
+	34, // 10: msisync.scoring.v1.RecordInterestingMomentsResponse.results:type_name -> msisync.common.v1.RecordResult
+	36, // 11: msisync.scoring.v1.RecordInterestingMomentsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	36, // 12: msisync.scoring.v1.BatchGetInsightsResponse.insights:type_name -> msisync.scoring.v1.LeadInsight
+	38, // 13: msisync.scoring.v1.RecomputeTiersResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
+	38, // 14: msisync.scoring.v1.GetTierBoundariesResponse.boundaries:type_name -> msisync.scoring.v1.TierBoundaries
+	39, // 15: msisync.scoring.v1.ListBestBetsResponse.best_bets:type_name -> msisync.scoring.v1.BestBet
+	40, // 16: msisync.scoring.v1.ListChangesResponse.changes:type_name -> msisync.scoring.v1.InsightChange
+	35, // 17: msisync.scoring.v1.GetActivityPagingTokenRequest.since_time:type_name -> google.protobuf.Timestamp
+	41, // 18: msisync.scoring.v1.ListActivitiesRequest.kinds:type_name -> msisync.scoring.v1.ActivityKind
+	42, // 19: msisync.scoring.v1.ListActivitiesResponse.activities:type_name -> msisync.scoring.v1.ScoringActivity
+	37, // 20: msisync.scoring.v1.ReportedInsight.last_interesting_moment_type:type_name -> msisync.scoring.v1.InterestingMomentType
+	35, // 21: msisync.scoring.v1.ReportedInsight.last_interesting_moment_time:type_name -> google.protobuf.Timestamp
+	28, // 22: msisync.scoring.v1.PutInsightsRequest.insights:type_name -> msisync.scoring.v1.ReportedInsight
+	34, // 23: msisync.scoring.v1.PutInsightsResponse.results:type_name -> msisync.common.v1.RecordResult
+	0,  // 24: msisync.scoring.v1.GetScoringSourceResponse.source:type_name -> msisync.scoring.v1.ScoringSource
+	1,  // 25: msisync.scoring.v1.ScoringService.SyncLeadLinks:input_type -> msisync.scoring.v1.SyncLeadLinksRequest
+	3,  // 26: msisync.scoring.v1.ScoringService.DeleteLeadLinks:input_type -> msisync.scoring.v1.DeleteLeadLinksRequest
+	6,  // 27: msisync.scoring.v1.ScoringService.MergeLeads:input_type -> msisync.scoring.v1.MergeLeadsRequest
+	9,  // 28: msisync.scoring.v1.ScoringService.RecordScoreChanges:input_type -> msisync.scoring.v1.RecordScoreChangesRequest
+	12, // 29: msisync.scoring.v1.ScoringService.RecordInterestingMoments:input_type -> msisync.scoring.v1.RecordInterestingMomentsRequest
+	14, // 30: msisync.scoring.v1.ScoringService.BatchGetInsights:input_type -> msisync.scoring.v1.BatchGetInsightsRequest
+	16, // 31: msisync.scoring.v1.ScoringService.RecomputeTiers:input_type -> msisync.scoring.v1.RecomputeTiersRequest
+	18, // 32: msisync.scoring.v1.ScoringService.GetTierBoundaries:input_type -> msisync.scoring.v1.GetTierBoundariesRequest
+	20, // 33: msisync.scoring.v1.ScoringService.ListBestBets:input_type -> msisync.scoring.v1.ListBestBetsRequest
+	22, // 34: msisync.scoring.v1.ScoringService.ListChanges:input_type -> msisync.scoring.v1.ListChangesRequest
+	24, // 35: msisync.scoring.v1.ScoringService.GetActivityPagingToken:input_type -> msisync.scoring.v1.GetActivityPagingTokenRequest
+	26, // 36: msisync.scoring.v1.ScoringService.ListActivities:input_type -> msisync.scoring.v1.ListActivitiesRequest
+	29, // 37: msisync.scoring.v1.ScoringService.PutInsights:input_type -> msisync.scoring.v1.PutInsightsRequest
+	31, // 38: msisync.scoring.v1.ScoringService.GetScoringSource:input_type -> msisync.scoring.v1.GetScoringSourceRequest
+	2,  // 39: msisync.scoring.v1.ScoringService.SyncLeadLinks:output_type -> msisync.scoring.v1.SyncLeadLinksResponse
+	4,  // 40: msisync.scoring.v1.ScoringService.DeleteLeadLinks:output_type -> msisync.scoring.v1.DeleteLeadLinksResponse
+	7,  // 41: msisync.scoring.v1.ScoringService.MergeLeads:output_type -> msisync.scoring.v1.MergeLeadsResponse
+	10, // 42: msisync.scoring.v1.ScoringService.RecordScoreChanges:output_type -> msisync.scoring.v1.RecordScoreChangesResponse
+	13, // 43: msisync.scoring.v1.ScoringService.RecordInterestingMoments:output_type -> msisync.scoring.v1.RecordInterestingMomentsResponse
+	15, // 44: msisync.scoring.v1.ScoringService.BatchGetInsights:output_type -> msisync.scoring.v1.BatchGetInsightsResponse
+	17, // 45: msisync.scoring.v1.ScoringService.RecomputeTiers:output_type -> msisync.scoring.v1.RecomputeTiersResponse
+	19, // 46: msisync.scoring.v1.ScoringService.GetTierBoundaries:output_type -> msisync.scoring.v1.GetTierBoundariesResponse
+	21, // 47: msisync.scoring.v1.ScoringService.ListBestBets:output_type -> msisync.scoring.v1.ListBestBetsResponse
+	23, // 48: msisync.scoring.v1.ScoringService.ListChanges:output_type -> msisync.scoring.v1.ListChangesResponse
+	25, // 49: msisync.scoring.v1.ScoringService.GetActivityPagingToken:output_type -> msisync.scoring.v1.GetActivityPagingTokenResponse
+	27, // 50: msisync.scoring.v1.ScoringService.ListActivities:output_type -> msisync.scoring.v1.ListActivitiesResponse
+	30, // 51: msisync.scoring.v1.ScoringService.PutInsights:output_type -> msisync.scoring.v1.PutInsightsResponse
+	32, // 52: msisync.scoring.v1.ScoringService.GetScoringSource:output_type -> msisync.scoring.v1.GetScoringSourceResponse
+	39, // [39:53] is the sub-list for method output_type
+	25, // [25:39] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_msisync_scoring_v1_scoring_service_proto_init() }
@@ -1791,13 +2209,14 @@ func file_msisync_scoring_v1_scoring_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msisync_scoring_v1_scoring_service_proto_rawDesc), len(file_msisync_scoring_v1_scoring_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   27,
+			NumEnums:      1,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_msisync_scoring_v1_scoring_service_proto_goTypes,
 		DependencyIndexes: file_msisync_scoring_v1_scoring_service_proto_depIdxs,
+		EnumInfos:         file_msisync_scoring_v1_scoring_service_proto_enumTypes,
 		MessageInfos:      file_msisync_scoring_v1_scoring_service_proto_msgTypes,
 	}.Build()
 	File_msisync_scoring_v1_scoring_service_proto = out.File

@@ -31,6 +31,8 @@ const (
 	ScoringService_ListChanges_FullMethodName              = "/msisync.scoring.v1.ScoringService/ListChanges"
 	ScoringService_GetActivityPagingToken_FullMethodName   = "/msisync.scoring.v1.ScoringService/GetActivityPagingToken"
 	ScoringService_ListActivities_FullMethodName           = "/msisync.scoring.v1.ScoringService/ListActivities"
+	ScoringService_PutInsights_FullMethodName              = "/msisync.scoring.v1.ScoringService/PutInsights"
+	ScoringService_GetScoringSource_FullMethodName         = "/msisync.scoring.v1.ScoringService/GetScoringSource"
 )
 
 // ScoringServiceClient is the client API for ScoringService service.
@@ -97,6 +99,21 @@ type ScoringServiceClient interface {
 	// paging token, in recording order: the orchestrator's GET /rest/v1/activities.json for
 	// activity types 22 and 46.
 	ListActivities(ctx context.Context, in *ListActivitiesRequest, opts ...grpc.CallOption) (*ListActivitiesResponse, error)
+	// PutInsights stores up to 300 leads' MSI values as the customer's Marketo computed them,
+	// in one transaction, in upstream mode (MSISYNC_SCORING_SOURCE=marketo): each known lead's
+	// derived values are replaced by the given ones, and a lead whose values changed is
+	// appended to the change feed, listing exactly the fields that changed; a repeated put of
+	// the same values appends nothing. Lead queries, Best Bets (by the stored priority) and
+	// the change feed then show Marketo's numbers. An entry for a lead without a lead link is
+	// skipped (1004) and the others are stored. In msisync mode it answers
+	// FAILED_PRECONDITION: msisync computes the values itself, and the two never mix.
+	PutInsights(ctx context.Context, in *PutInsightsRequest, opts ...grpc.CallOption) (*PutInsightsResponse, error)
+	// GetScoringSource says who computes the MSI values: msisync (RecordScoreChanges,
+	// RecordInterestingMoments and RecomputeTiers work; PutInsights is refused) or the
+	// customer's Marketo (PutInsights works; the other three are refused). The orchestrator
+	// asks it to know which to call; the answer changes only when the service restarts with
+	// another MSISYNC_SCORING_SOURCE.
+	GetScoringSource(ctx context.Context, in *GetScoringSourceRequest, opts ...grpc.CallOption) (*GetScoringSourceResponse, error)
 }
 
 type scoringServiceClient struct {
@@ -227,6 +244,26 @@ func (c *scoringServiceClient) ListActivities(ctx context.Context, in *ListActiv
 	return out, nil
 }
 
+func (c *scoringServiceClient) PutInsights(ctx context.Context, in *PutInsightsRequest, opts ...grpc.CallOption) (*PutInsightsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutInsightsResponse)
+	err := c.cc.Invoke(ctx, ScoringService_PutInsights_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *scoringServiceClient) GetScoringSource(ctx context.Context, in *GetScoringSourceRequest, opts ...grpc.CallOption) (*GetScoringSourceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetScoringSourceResponse)
+	err := c.cc.Invoke(ctx, ScoringService_GetScoringSource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ScoringServiceServer is the server API for ScoringService service.
 // All implementations must embed UnimplementedScoringServiceServer
 // for forward compatibility.
@@ -291,6 +328,21 @@ type ScoringServiceServer interface {
 	// paging token, in recording order: the orchestrator's GET /rest/v1/activities.json for
 	// activity types 22 and 46.
 	ListActivities(context.Context, *ListActivitiesRequest) (*ListActivitiesResponse, error)
+	// PutInsights stores up to 300 leads' MSI values as the customer's Marketo computed them,
+	// in one transaction, in upstream mode (MSISYNC_SCORING_SOURCE=marketo): each known lead's
+	// derived values are replaced by the given ones, and a lead whose values changed is
+	// appended to the change feed, listing exactly the fields that changed; a repeated put of
+	// the same values appends nothing. Lead queries, Best Bets (by the stored priority) and
+	// the change feed then show Marketo's numbers. An entry for a lead without a lead link is
+	// skipped (1004) and the others are stored. In msisync mode it answers
+	// FAILED_PRECONDITION: msisync computes the values itself, and the two never mix.
+	PutInsights(context.Context, *PutInsightsRequest) (*PutInsightsResponse, error)
+	// GetScoringSource says who computes the MSI values: msisync (RecordScoreChanges,
+	// RecordInterestingMoments and RecomputeTiers work; PutInsights is refused) or the
+	// customer's Marketo (PutInsights works; the other three are refused). The orchestrator
+	// asks it to know which to call; the answer changes only when the service restarts with
+	// another MSISYNC_SCORING_SOURCE.
+	GetScoringSource(context.Context, *GetScoringSourceRequest) (*GetScoringSourceResponse, error)
 	mustEmbedUnimplementedScoringServiceServer()
 }
 
@@ -336,6 +388,12 @@ func (UnimplementedScoringServiceServer) GetActivityPagingToken(context.Context,
 }
 func (UnimplementedScoringServiceServer) ListActivities(context.Context, *ListActivitiesRequest) (*ListActivitiesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListActivities not implemented")
+}
+func (UnimplementedScoringServiceServer) PutInsights(context.Context, *PutInsightsRequest) (*PutInsightsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutInsights not implemented")
+}
+func (UnimplementedScoringServiceServer) GetScoringSource(context.Context, *GetScoringSourceRequest) (*GetScoringSourceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetScoringSource not implemented")
 }
 func (UnimplementedScoringServiceServer) mustEmbedUnimplementedScoringServiceServer() {}
 func (UnimplementedScoringServiceServer) testEmbeddedByValue()                        {}
@@ -574,6 +632,42 @@ func _ScoringService_ListActivities_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ScoringService_PutInsights_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutInsightsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScoringServiceServer).PutInsights(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScoringService_PutInsights_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScoringServiceServer).PutInsights(ctx, req.(*PutInsightsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ScoringService_GetScoringSource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetScoringSourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScoringServiceServer).GetScoringSource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScoringService_GetScoringSource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScoringServiceServer).GetScoringSource(ctx, req.(*GetScoringSourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ScoringService_ServiceDesc is the grpc.ServiceDesc for ScoringService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -628,6 +722,14 @@ var ScoringService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListActivities",
 			Handler:    _ScoringService_ListActivities_Handler,
+		},
+		{
+			MethodName: "PutInsights",
+			Handler:    _ScoringService_PutInsights_Handler,
+		},
+		{
+			MethodName: "GetScoringSource",
+			Handler:    _ScoringService_GetScoringSource_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

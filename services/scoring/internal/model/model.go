@@ -101,6 +101,12 @@ type State struct {
 	UrgencyKey float64
 	// HasUrgency is false while no positive change was recorded.
 	HasUrgency bool
+	// Reported is true while the values are those an upstream Marketo reported (see
+	// Reported): ReportedUrgency is then the urgency, as it is, without decay, and
+	// UrgencyKey is not used.
+	Reported bool
+	// ReportedUrgency is the reported urgency; meaningful only when Reported.
+	ReportedUrgency float64
 	// Stars, Flames and Priority are derived with the boundaries in force.
 	Stars, Flames, Priority int32
 	// Moment is the last interesting moment (ID 0 when none).
@@ -125,6 +131,7 @@ func (p Params) ApplyScore(s *State, value int32, isNew bool, eventTime, now tim
 	}
 	oldScore = s.Score
 	s.Scored = true
+	s.Reported, s.ReportedUrgency = false, 0 // msisync computes the values again
 	s.Score = int32(n)
 	if d > 0 {
 		s.UrgencyKey = p.AddKey(s.UrgencyKey, s.HasUrgency, float64(d), eventTime, now)
@@ -157,7 +164,8 @@ func Diff(before, after State) Field {
 	if before.Score != after.Score {
 		f |= FieldLeadScore
 	}
-	if before.HasUrgency != after.HasUrgency || before.UrgencyKey != after.UrgencyKey {
+	if before.HasUrgency != after.HasUrgency || before.UrgencyKey != after.UrgencyKey ||
+		before.Reported != after.Reported || before.ReportedUrgency != after.ReportedUrgency {
 		f |= FieldUrgency
 	}
 	if before.Stars != after.Stars {

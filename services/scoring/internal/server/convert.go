@@ -20,12 +20,14 @@ func insightProto(in store.Insight) *scoringv1.LeadInsight {
 		RelativeUrgency:  in.Flames,
 		Priority:         in.Priority,
 	}
-	if in.Moment.Type != 0 {
-		out.LastInterestingMomentType = scoringv1.InterestingMomentType(in.Moment.Type)
+	// Each value on its own: a moment msisync recorded has them all, one Marketo reported
+	// may lack some (no date, say).
+	out.LastInterestingMomentType = scoringv1.InterestingMomentType(in.Moment.Type)
+	if !in.Moment.Time.IsZero() {
 		out.LastInterestingMomentTime = timestamppb.New(in.Moment.Time)
-		out.LastInterestingMomentDesc = in.Moment.Desc
-		out.LastInterestingMomentSource = in.Moment.Source
 	}
+	out.LastInterestingMomentDesc = in.Moment.Desc
+	out.LastInterestingMomentSource = in.Moment.Source
 	if !in.UpdatedAt.IsZero() {
 		out.UpdateTime = timestamppb.New(in.UpdatedAt)
 	}

@@ -46,14 +46,15 @@ type Server struct {
 	tokens *pagetoken.Codec
 	tiers  model.Tiers
 	params model.Params
+	source Source
 }
 
 var _ scoringv1.ScoringServiceServer = (*Server)(nil)
 
-// New returns a Server over s that signs tokens with tokenKey and recomputes boundaries with
-// tiers.
-func New(s store.Store, tokenKey []byte, tiers model.Tiers, params model.Params) *Server {
-	return &Server{store: s, tokens: pagetoken.New(tokenKey), tiers: tiers, params: params}
+// New returns a Server over s that signs tokens with tokenKey, recomputes boundaries with
+// tiers, and takes the MSI values from source.
+func New(s store.Store, tokenKey []byte, tiers model.Tiers, params model.Params, source Source) *Server {
+	return &Server{store: s, tokens: pagetoken.New(tokenKey), tiers: tiers, params: params, source: source}
 }
 
 // SyncLeadLinks implements scoringv1.ScoringServiceServer.
@@ -164,6 +165,9 @@ func describePerson(in personInput, byID bool) string {
 
 // RecordScoreChanges implements scoringv1.ScoringServiceServer.
 func (s *Server) RecordScoreChanges(ctx context.Context, req *scoringv1.RecordScoreChangesRequest) (*scoringv1.RecordScoreChangesResponse, error) {
+	if s.source == SourceMarketo {
+		return nil, errMarketoScores
+	}
 	if err := records.CheckBatch(len(req.GetChanges())); err != nil {
 		return nil, err
 	}
@@ -214,6 +218,9 @@ func (s *Server) RecordScoreChanges(ctx context.Context, req *scoringv1.RecordSc
 
 // RecordInterestingMoments implements scoringv1.ScoringServiceServer.
 func (s *Server) RecordInterestingMoments(ctx context.Context, req *scoringv1.RecordInterestingMomentsRequest) (*scoringv1.RecordInterestingMomentsResponse, error) {
+	if s.source == SourceMarketo {
+		return nil, errMarketoScores
+	}
 	if err := records.CheckBatch(len(req.GetMoments())); err != nil {
 		return nil, err
 	}
@@ -282,6 +289,9 @@ func (s *Server) BatchGetInsights(ctx context.Context, req *scoringv1.BatchGetIn
 
 // RecomputeTiers implements scoringv1.ScoringServiceServer.
 func (s *Server) RecomputeTiers(ctx context.Context, _ *scoringv1.RecomputeTiersRequest) (*scoringv1.RecomputeTiersResponse, error) {
+	if s.source == SourceMarketo {
+		return nil, errMarketoTiers
+	}
 	rc, err := s.store.RecomputeTiers(ctx, s.tiers, time.Time{})
 	if err != nil {
 		return nil, entity.StoreError(err)

@@ -61,6 +61,14 @@ type Moment struct {
 	EventTime time.Time
 }
 
+// Reported is one lead's MSI values as an upstream Marketo reports them (PutInsights).
+type Reported struct {
+	// LeadID is the lead's msisync id; it must be positive.
+	LeadID int32
+	// Values are the values, stored as they are.
+	Values model.Reported
+}
+
 // Outcome is what became of one recorded input.
 type Outcome int
 
@@ -194,6 +202,14 @@ type Store interface {
 	// RecordMoments records up to MaxBatch interesting moments like RecordScoreChanges; a
 	// moment at least as recent as the lead's last one becomes its last one.
 	RecordMoments(ctx context.Context, moments []Moment) ([]Result, []Insight, error)
+	// PutInsights stores up to MaxBatch leads' values as Marketo reports them, in order, in
+	// one transaction (a lead repeated keeps its last values): each known lead's derived
+	// values become the given ones (model.Params.ApplyReported), and each lead whose shown
+	// values changed over the batch gets one feed entry listing exactly those fields, so a
+	// repeated put of the same values appends nothing. It returns one result per input
+	// (Recorded with LeadID, or UnknownLead for a lead without a link) and how many leads'
+	// values changed. Lead ids must be positive.
+	PutInsights(ctx context.Context, in []Reported) ([]Result, int, error)
 	// Insights returns the insight of each distinct id (urgency now); an unknown lead has
 	// only LeadID set.
 	Insights(ctx context.Context, leadIDs []int32) ([]Insight, error)

@@ -162,7 +162,7 @@ func grpcClient(b *testing.B, s *Store) scoringv1.ScoringServiceClient {
 		b.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	scoringv1.RegisterScoringServiceServer(srv, server.New(s, make([]byte, 32), model.DefaultTiers, s.params))
+	scoringv1.RegisterScoringServiceServer(srv, server.New(s, make([]byte, 32), model.DefaultTiers, s.params, server.SourceMsisync))
 	go srv.Serve(lis)
 	b.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))

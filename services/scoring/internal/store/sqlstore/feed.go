@@ -25,17 +25,17 @@ func (s *Store) Changes(ctx context.Context, afterSeq int64, limit int) ([]store
 	for rows.Next() {
 		var c store.Change
 		var fields int
-		var key sql.NullFloat64
+		var key, reported sql.NullFloat64
 		var mt, ct int64
 		in := &c.Insight
 		if err := rows.Scan(&c.Seq, &in.LeadID, &in.PersonID, &fields, &in.Score, &key, &in.Stars, &in.Flames, &in.Priority,
-			&in.Moment.Type, &mt, &in.Moment.Desc, &in.Moment.Source, &ct); err != nil {
+			&in.Moment.Type, &mt, &in.Moment.Desc, &in.Moment.Source, &ct, &reported); err != nil {
 			return nil, fmt.Errorf("reading the change feed: %w", err)
 		}
 		c.Fields = model.Field(fields)
 		in.Moment.Time = fromMicros(mt)
 		in.UpdatedAt = fromMicros(ct)
-		in.Urgency = s.params.Urgency(key.Float64, key.Valid, in.UpdatedAt)
+		in.Urgency = s.params.Shown(model.State{UrgencyKey: key.Float64, HasUrgency: key.Valid, Reported: reported.Valid, ReportedUrgency: reported.Float64}, in.UpdatedAt)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

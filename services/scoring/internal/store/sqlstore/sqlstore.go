@@ -35,10 +35,10 @@ const serviceName = "scoring"
 const writeLock = 0x6d7369_73636f72 // "msi" "scor"
 
 // leadColumns lists what every lead read selects, in scan order (see scanLead).
-const leadColumns = "lead_id, external_person_id, person_key, owner_id, owner_key, scored, score, urgency_key, stars, flames, priority, moment_id, moment_type, moment_time, moment_desc, moment_source, updated_at"
+const leadColumns = "lead_id, external_person_id, person_key, owner_id, owner_key, scored, score, urgency_key, stars, flames, priority, moment_id, moment_type, moment_time, moment_desc, moment_source, updated_at, reported_urgency"
 
 // leadInsert are the columns of a lead upsert, in argument order (see leadArgs).
-var leadInsert = []string{"lead_id", "external_person_id", "person_key", "owner_id", "owner_key", "scored", "score", "urgency_key", "stars", "flames", "priority", "moment_id", "moment_type", "moment_time", "moment_desc", "moment_source", "updated_at"}
+var leadInsert = []string{"lead_id", "external_person_id", "person_key", "owner_id", "owner_key", "scored", "score", "urgency_key", "stars", "flames", "priority", "moment_id", "moment_type", "moment_time", "moment_desc", "moment_source", "updated_at", "reported_urgency"}
 
 // Options are the model settings the store applies.
 type Options struct {
@@ -127,13 +127,14 @@ func fromMicros(v int64) time.Time {
 func scanLead(rows *sql.Rows) (*lead, error) {
 	var l lead
 	var scored int
-	var key sql.NullFloat64
+	var key, reported sql.NullFloat64
 	var mt, up int64
 	if err := rows.Scan(&l.link.LeadID, &l.link.PersonID, &l.link.PersonKey, &l.link.OwnerID, &l.link.OwnerKey,
 		&scored, &l.st.Score, &key, &l.st.Stars, &l.st.Flames, &l.st.Priority,
-		&l.st.Moment.ID, &l.st.Moment.Type, &mt, &l.st.Moment.Desc, &l.st.Moment.Source, &up); err != nil {
+		&l.st.Moment.ID, &l.st.Moment.Type, &mt, &l.st.Moment.Desc, &l.st.Moment.Source, &up, &reported); err != nil {
 		return nil, err
 	}
+	l.st.ReportedUrgency, l.st.Reported = reported.Float64, reported.Valid
 	l.st.Scored = scored == 1
 	l.st.UrgencyKey, l.st.HasUrgency = key.Float64, key.Valid
 	l.st.Moment.Time = fromMicros(mt)
@@ -148,7 +149,15 @@ func leadArgs(l *lead) []any {
 	}
 	return []any{l.link.LeadID, l.link.PersonID, l.link.PersonKey, l.link.OwnerID, l.link.OwnerKey,
 		scored, l.st.Score, urgencyArg(l.st), l.st.Stars, l.st.Flames, l.st.Priority,
-		l.st.Moment.ID, l.st.Moment.Type, micros(l.st.Moment.Time), l.st.Moment.Desc, l.st.Moment.Source, micros(l.st.UpdatedAt)}
+		l.st.Moment.ID, l.st.Moment.Type, micros(l.st.Moment.Time), l.st.Moment.Desc, l.st.Moment.Source, micros(l.st.UpdatedAt), reportedArg(l.st)}
+}
+
+// reportedArg is the reported_urgency of st: NULL unless the values are Marketo's.
+func reportedArg(st model.State) any {
+	if !st.Reported {
+		return nil
+	}
+	return st.ReportedUrgency
 }
 
 func urgencyArg(st model.State) any {
@@ -186,7 +195,7 @@ func (s *Store) leads(ctx context.Context, q sqldb.Querier, col string, vals []a
 func (s *Store) insight(l *lead, at time.Time) store.Insight {
 	return store.Insight{
 		LeadID: l.link.LeadID, PersonID: l.link.PersonID, Score: l.st.Score,
-		Urgency: s.params.Urgency(l.st.UrgencyKey, l.st.HasUrgency, at),
+		Urgency: s.params.Shown(l.st, at),
 		Stars:   l.st.Stars, Flames: l.st.Flames, Priority: l.st.Priority,
 		Moment: l.st.Moment, UpdatedAt: l.st.UpdatedAt,
 	}
@@ -204,7 +213,8 @@ func (s *Store) upsertLeads(ctx context.Context, tx *sql.Tx, ls []*lead) error {
 	q := sqldb.InsertRows("leads", leadInsert, len(ls)) + " ON CONFLICT (lead_id) DO UPDATE SET " +
 		"scored = excluded.scored, score = excluded.score, urgency_key = excluded.urgency_key, stars = excluded.stars, " +
 		"flames = excluded.flames, priority = excluded.priority, moment_id = excluded.moment_id, moment_type = excluded.moment_type, " +
-		"moment_time = excluded.moment_time, moment_desc = excluded.moment_desc, moment_source = excluded.moment_source, updated_at = excluded.updated_at"
+		"moment_time = excluded.moment_time, moment_desc = excluded.moment_desc, moment_source = excluded.moment_source, updated_at = excluded.updated_at, " +
+		"reported_urgency = excluded.reported_urgency"
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
 		return fmt.Errorf("updating leads: %w", err)
 	}
@@ -212,7 +222,7 @@ func (s *Store) upsertLeads(ctx context.Context, tx *sql.Tx, ls []*lead) error {
 }
 
 // changeColumns are the columns of a feed entry, in argument and scan order.
-var changeColumns = []string{"lead_id", "external_person_id", "fields", "score", "urgency_key", "stars", "flames", "priority", "moment_type", "moment_time", "moment_desc", "moment_source", "change_time"}
+var changeColumns = []string{"lead_id", "external_person_id", "fields", "score", "urgency_key", "stars", "flames", "priority", "moment_type", "moment_time", "moment_desc", "moment_source", "change_time", "reported_urgency"}
 
 // appendChanges appends one feed entry per lead, in order.
 func (s *Store) appendChanges(ctx context.Context, tx *sql.Tx, ls []*lead, fields []model.Field, now time.Time) error {
@@ -222,7 +232,7 @@ func (s *Store) appendChanges(ctx context.Context, tx *sql.Tx, ls []*lead, field
 	args := make([]any, 0, len(ls)*len(changeColumns))
 	for i, l := range ls {
 		args = append(args, l.link.LeadID, l.link.PersonID, int(fields[i]), l.st.Score, urgencyArg(l.st), l.st.Stars, l.st.Flames, l.st.Priority,
-			l.st.Moment.Type, micros(l.st.Moment.Time), l.st.Moment.Desc, l.st.Moment.Source, micros(now))
+			l.st.Moment.Type, micros(l.st.Moment.Time), l.st.Moment.Desc, l.st.Moment.Source, micros(now), reportedArg(l.st))
 	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(sqldb.InsertRows("changes", changeColumns, len(ls))), args...); err != nil {
 		return fmt.Errorf("appending to the change feed: %w", err)

@@ -153,8 +153,8 @@ func (s *Store) rederive(ctx context.Context, tx *sql.Tx, cur, b model.Boundarie
 	feed := "INSERT INTO changes (" + strings.Join(changeColumns, ", ") + ") " +
 		"SELECT lead_id, external_person_id, " +
 		"(CASE WHEN ns <> stars THEN 4 ELSE 0 END) + (CASE WHEN nf <> flames THEN 8 ELSE 0 END) + 16, " +
-		"score, urgency_key, ns, nf, " + priorityExpr("ns", "nf") + ", moment_type, moment_time, moment_desc, moment_source, ? " +
-		"FROM (SELECT lead_id, external_person_id, score, urgency_key, stars, flames, moment_type, moment_time, moment_desc, moment_source, " +
+		"score, urgency_key, ns, nf, " + priorityExpr("ns", "nf") + ", moment_type, moment_time, moment_desc, moment_source, ?, reported_urgency " +
+		"FROM (SELECT lead_id, external_person_id, score, urgency_key, stars, flames, moment_type, moment_time, moment_desc, moment_source, reported_urgency, " +
 		stars + " AS ns, " + flames + " AS nf FROM leads WHERE " + scope + ") AS x " +
 		"WHERE ns <> stars OR nf <> flames ORDER BY lead_id"
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(feed), micros(now)); err != nil {

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MergeMovesScoringToTheMaster", testMerge},
 		{"ChainedMergeForgetsTheMiddleLead", testMergeChain},
 		{"NewCRMIDFeedsAllValues", testRelinkFeeds},
+		{"PutInsightsStoresMarketoValues", testPutInsights},
 		{"InvalidCallsChangeNothing", testInvalid},
 	}
 	for _, tt := range tests {
