@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/msisync/msisync/connectors/dynamics/cli"
 	"github.com/msisync/msisync/platform/config"
@@ -50,6 +51,7 @@ func main() {
 		if err := config.Load(&cfg); err != nil {
 			return nil, err
 		}
+		defaultScoringSource(&cfg.Scoring, os.LookupEnv)
 		// One line per service; the settings they share appear in the first that reads them.
 		config.LogEffective(env.Log,
 			config.Section{Name: identity.Name, Config: cfg.Identity},
@@ -81,4 +83,16 @@ func main() {
 		}
 		return built, nil
 	})
+}
+
+// defaultScoringSource makes the customer's Marketo the scoring source when msisync
+// forwards to it (MSISYNC_MARKETO_URL is set) and MSISYNC_SCORING_SOURCE is not set: the
+// one process then stores Marketo's MSI values instead of computing its own.
+func defaultScoringSource(cfg *scoring.Config, lookup func(string) (string, bool)) {
+	if _, set := lookup(config.Prefix + "SCORING_SOURCE"); set {
+		return
+	}
+	if url, _ := lookup(config.Prefix + "MARKETO_URL"); strings.TrimSpace(url) != "" {
+		cfg.Source = scoring.SourceMarketo
+	}
 }
