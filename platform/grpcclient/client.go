@@ -28,22 +28,22 @@ func Dial(target string) (*grpc.ClientConn, error) {
 // DialInternal returns a client connection to the internal service at target, secured by
 // creds (mutual TLS from platform/mtls). A wildcard host (0.0.0.0, ::, none), which the
 // all-in-one process may have been told to listen on, is dialled on loopback. Like Dial, it
-// connects lazily.
-func DialInternal(target string, creds credentials.TransportCredentials) (*grpc.ClientConn, error) {
+// connects lazily. opts add to the connection's options (an interceptor, say).
+func DialInternal(target string, creds credentials.TransportCredentials, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	if host, port, err := net.SplitHostPort(target); err == nil {
 		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 			target = net.JoinHostPort("127.0.0.1", port)
 		}
 	}
-	return dial(target, creds)
+	return dial(target, creds, opts...)
 }
 
-func dial(target string, creds credentials.TransportCredentials) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(target,
+func dial(target string, creds credentials.TransportCredentials, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(target, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
-	)
+	}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dialling %s: %w", target, err)
 	}

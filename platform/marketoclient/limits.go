@@ -134,6 +134,14 @@ func (l *Limits) pause() *QuotaError {
 	return &QuotaError{ResetAt: reset}
 }
 
+// Resume ends a 607 pause before the reset: Adobe raised the quota, say. If the quota is
+// still spent, the next call pauses again.
+func (l *Limits) Resume() {
+	l.mu.Lock()
+	l.pausedUntil = time.Time{}
+	l.mu.Unlock()
+}
+
 // ObserveUsage raises today's count to total, Marketo's count of the instance's calls today
 // (GET /rest/v1/stats/usage.json), which includes the customer's other integrations.
 func (l *Limits) ObserveUsage(total int64) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/msisync/msisync/platform/alert"
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/marketoclient"
 	"github.com/msisync/msisync/platform/mtls"
 	"github.com/msisync/msisync/services/orchestrator/internal/insight"
 	"github.com/msisync/msisync/services/orchestrator/internal/limits"
@@ -112,6 +113,22 @@ type Config struct {
 	// field exists only once declared: it appears in the describe endpoints with its type,
 	// and any other unknown name in a sync or a query's fields answers 1006.
 	CustomFields string `env:"CUSTOM_FIELDS"`
+	// Marketo is the customer's Marketo instance (MSISYNC_MARKETO_URL, _CLIENT_ID,
+	// _CLIENT_SECRET, _IDENTITY_URL and its limits, see marketoclient.Config). With
+	// MSISYNC_MARKETO_URL set, msisync runs in upstream mode: it delivers what it accepted
+	// to that instance and takes the MSI fields back from it (docs/upstream.md).
+	Marketo marketoclient.Config
+	// MarketoBatchLinger is how long a partial batch waits for more records before it is
+	// sent to Marketo (MSISYNC_MARKETO_BATCH_LINGER, 0s to 1m): longer fills calls better.
+	MarketoBatchLinger time.Duration `env:"MARKETO_BATCH_LINGER" envDefault:"2s"`
+	// MarketoPollInterval is how often Marketo's activities are read for changed MSI fields
+	// (MSISYNC_MARKETO_POLL_INTERVAL, 1s to 24h).
+	MarketoPollInterval time.Duration `env:"MARKETO_POLL_INTERVAL" envDefault:"1m"`
+	// MarketoMSIRefresh is how often every delivered lead's MSI fields are read again, for
+	// the changes that leave no activity (the nightly star and flame recalculation)
+	// (MSISYNC_MARKETO_MSI_REFRESH, e.g. 24h; 0 or "off": only at the first start and on
+	// POST /v1/upstream/backfill).
+	MarketoMSIRefresh time.Duration `env:"MARKETO_MSI_REFRESH" envDefault:"24h"`
 }
 
 // minSecretLength is the shortest client secret accepted.
@@ -171,6 +188,16 @@ func (c Config) Validate() error {
 	}
 	if _, err := objects.ParseCustomFields(c.CustomFields); err != nil {
 		errs = append(errs, err)
+	}
+	errs = append(errs, c.Marketo.Validate())
+	if c.MarketoBatchLinger < 0 || c.MarketoBatchLinger > time.Minute {
+		errs = append(errs, fmt.Errorf("MSISYNC_MARKETO_BATCH_LINGER %v is out of range: use 0s to 1m", c.MarketoBatchLinger))
+	}
+	if c.MarketoPollInterval < time.Second || c.MarketoPollInterval > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("MSISYNC_MARKETO_POLL_INTERVAL %v is out of range: use 1s to 24h", c.MarketoPollInterval))
+	}
+	if c.MarketoMSIRefresh < 0 {
+		errs = append(errs, fmt.Errorf("MSISYNC_MARKETO_MSI_REFRESH %v is negative: use 0 (off) or a duration such as 24h", c.MarketoMSIRefresh))
 	}
 	errs = append(errs, c.HTTP.Validate())
 	errs = append(errs, c.WritebackColumns.Validate())

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/msisync/msisync/platform/config"
+	"github.com/msisync/msisync/platform/marketoclient"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
 )
 
@@ -17,6 +18,8 @@ func validConfig() Config {
 		TokenTTL: time.Hour, ParkTTL: 24 * time.Hour,
 		HTTP:           HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, MaxConnections: 1000},
 		RateLimitCalls: 100, RateLimitWindow: 20 * time.Second, MaxConcurrency: 10, DailyQuota: 50000,
+		Marketo:            marketoclient.Defaults,
+		MarketoBatchLinger: 2 * time.Second, MarketoPollInterval: time.Minute, MarketoMSIRefresh: 24 * time.Hour,
 	}
 }
 

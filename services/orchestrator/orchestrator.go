@@ -39,6 +39,7 @@ import (
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 	"github.com/msisync/msisync/services/orchestrator/internal/store/sqlstore"
 	"github.com/msisync/msisync/services/orchestrator/internal/syncrun"
+	"github.com/msisync/msisync/services/orchestrator/internal/upstream"
 )
 
 // Name is the service's name in logs, traces, its SQLite file and its PostgreSQL schema.
@@ -66,6 +67,8 @@ type Service struct {
 	prune  *syncrun.Pruner
 	limits *limits.Limiter
 	alerts *alerts // nil without MSISYNC_ALERT_WEBHOOK_URL
+	// upstream is the delivery to the customer's Marketo; nil in embedded mode.
+	upstream *upstreamMode
 	// consoleKey marks the console's own calls, which skip the API limits (see console.Unlimited).
 	consoleKey string
 }
@@ -108,8 +111,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err != nil {
 		return nil, err
 	}
+	s.upstream = newUpstreamMode(cfg, st, s.log)
 	for name, addr := range cfg.downstream() {
-		conn, err := grpcclient.DialInternal(addr, creds.Transport())
+		conn, err := grpcclient.DialInternal(addr, creds.Transport(), s.upstream.dialOptions(name)...)
 		if err != nil {
 			return nil, err
 		}
@@ -169,6 +173,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		return nil, err
 	}
 	orchestratorv1.RegisterInsightServiceServer(g, insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns, st, insightPageKey))
+	upstreamServer := upstream.NewServer("", nil, nil, nil, nil)
+	if s.upstream != nil {
+		s.upstream.start(st, applier.Clients, putInsights(applier.Scoring, s.log))
+		upstreamServer = upstream.NewServer(cfg.Marketo.URL, st, s.upstream.client, s.upstream.forwarder, s.upstream.poller)
+	}
+	orchestratorv1.RegisterUpstreamServiceServer(g, upstreamServer)
 	return s, nil
 }
 
@@ -235,6 +245,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	g.Go(func() error { s.prune.Run(gctx); return nil })
 	g.Go(func() error { s.limits.Run(gctx); return nil })
 	g.Go(func() error { return s.alerts.run(gctx) })
+	g.Go(func() error { return s.upstream.run(gctx) })
 	err = g.Wait()
 	// Calls that finished during the graceful stop counted too: save them.
 	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

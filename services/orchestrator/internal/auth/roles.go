@@ -34,6 +34,9 @@ var writeMethods = map[string]bool{
 	ov1.InsightService_ReportCrmUsers_FullMethodName:                        true,
 	ov1.InsightService_ReportCrmFindings_FullMethodName:                     true,
 	ov1.InsightService_ReportConnectorCycle_FullMethodName:                  true,
+	ov1.UpstreamService_ResumeUpstream_FullMethodName:                       true,
+	ov1.UpstreamService_RetryUpstream_FullMethodName:                        true,
+	ov1.UpstreamService_BackfillUpstream_FullMethodName:                     true,
 }
 
 // readMethods are the RPCs that only read: any authenticated client may call them.
@@ -68,6 +71,7 @@ var readMethods = map[string]bool{
 	ov1.InsightService_ListCrmFindings_FullMethodName:                         true,
 	ov1.InsightService_GetRecordCounts_FullMethodName:                         true,
 	ov1.InsightService_ListConnectorCycles_FullMethodName:                     true,
+	ov1.UpstreamService_GetUpstreamStatus_FullMethodName:                      true,
 }
 
 // authorize refuses, with 603, a call p may not make: a write by a client that is neither

@@ -57,6 +57,7 @@ var registrations = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn)
 	orchestratorv1.RegisterMarketoUsageServiceHandler,
 	orchestratorv1.RegisterSyncRunServiceHandler,
 	orchestratorv1.RegisterInsightServiceHandler,
+	orchestratorv1.RegisterUpstreamServiceHandler,
 }
 
 // New returns the gateway's handler. conn is a client connection to the orchestrator's own
