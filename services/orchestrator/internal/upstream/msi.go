@@ -55,6 +55,7 @@ type Poller struct {
 
 	mu     sync.Mutex
 	status MSIStatus
+	types  []int // the activity type ids, once looked up
 }
 
 // MSIStatus is what the poller did last.
@@ -149,13 +150,18 @@ func (p *Poller) Poll(ctx context.Context) error {
 	return p.backfill(ctx)
 }
 
-// typeIDs looks the activity types up by name.
+// typeIDs looks the activity types up by name, once per process.
 func (p *Poller) typeIDs(ctx context.Context) ([]int, error) {
+	p.mu.Lock()
+	ids := p.types
+	p.mu.Unlock()
+	if ids != nil {
+		return ids, nil
+	}
 	types, err := p.mk.ActivityTypes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing activity types: %w", err)
 	}
-	var ids []int
 	for _, t := range types {
 		if t.Name == typeInterestingMoment || t.Name == typeChangeScore {
 			ids = append(ids, t.ID)
@@ -164,6 +170,9 @@ func (p *Poller) typeIDs(ctx context.Context) ([]int, error) {
 	if len(ids) != 2 {
 		return nil, fmt.Errorf("the Marketo instance lacks the %q or %q activity type, so msisync cannot learn which leads' MSI fields changed: check that MSI is enabled", typeInterestingMoment, typeChangeScore)
 	}
+	p.mu.Lock()
+	p.types = ids
+	p.mu.Unlock()
 	return ids, nil
 }
 

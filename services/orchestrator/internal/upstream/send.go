@@ -149,7 +149,11 @@ func (f *Forwarder) syncBatch(ctx context.Context, obj store.UpstreamObject, bat
 func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marketoclient.RecordResult) ([]store.OutboxAck, error) {
 	now := f.opt.Now()
 	bySeq := make(map[int]marketoclient.RecordResult, len(res))
-	for _, r := range res {
+	for i, r := range res {
+		if obj == store.UpstreamLead {
+			// Marketo's lead results carry no seq: they follow the input's order.
+			r.Seq = i
+		}
 		bySeq[r.Seq] = r
 	}
 	acks := make([]store.OutboxAck, len(batch))
@@ -250,7 +254,10 @@ func (f *Forwarder) deleteBatch(ctx context.Context, obj store.UpstreamObject, b
 		return nil, err
 	}
 	bySeq := make(map[int]marketoclient.RecordResult, len(res))
-	for _, r := range res {
+	for i, r := range res {
+		if obj == store.UpstreamLead {
+			r.Seq = i
+		}
 		bySeq[r.Seq] = r
 	}
 	now := f.opt.Now()
