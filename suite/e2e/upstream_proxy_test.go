@@ -22,11 +22,12 @@ type faultProxy struct {
 	upstream string
 	srv      *httptest.Server
 
-	mu     sync.Mutex
-	log    []proxyCall
-	faults []fault
-	hold   chan struct{} // while set, answers of applied calls wait on it
-	held   chan struct{} // receives when a call is held
+	mu        sync.Mutex
+	log       []proxyCall
+	faults    []fault
+	hold      chan struct{} // while set, answers of applied calls to holdMatch wait on it
+	held      chan struct{} // receives when a call is held
+	holdMatch string
 }
 
 // proxyCall is one request the proxy saw and what it answered.
@@ -71,11 +72,12 @@ func (p *faultProxy) clear() {
 	p.faults = nil
 }
 
-// holdAnswers makes the proxy keep the answers of calls it passed on (the upstream applied
-// them) until release; held receives once per held call.
-func (p *faultProxy) holdAnswers() (held <-chan struct{}, release func()) {
+// holdAnswers makes the proxy keep the answers of the calls to paths containing match that
+// it passed on (the upstream applied them) until release; held receives once per held call.
+func (p *faultProxy) holdAnswers(match string) (held <-chan struct{}, release func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.holdMatch = match
 	p.hold = make(chan struct{})
 	p.held = make(chan struct{}, 100)
 	h := p.hold
@@ -169,9 +171,9 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	call.Status, call.Answer = resp.StatusCode, answer
 	p.record(call)
 	p.mu.Lock()
-	hold, held := p.hold, p.held
+	hold, held, match := p.hold, p.held, p.holdMatch
 	p.mu.Unlock()
-	if hold != nil && !strings.HasPrefix(path, "/identity") {
+	if hold != nil && path == match {
 		held <- struct{}{}
 		<-hold
 	}

@@ -138,7 +138,8 @@ type UpstreamStore interface {
 	ClaimOutbox(ctx context.Context, obj UpstreamObject, now time.Time, lease time.Duration, limit int) ([]OutboxRow, error)
 	// AckOutbox applies the acks in one transaction.
 	AckOutbox(ctx context.Context, acks []OutboxAck, now time.Time) error
-	// ReleaseOutbox ends every claim (a forwarder stopping or pausing).
+	// ReleaseOutbox ends every claim and makes every row due now: a forwarder taking over,
+	// or a pause ended early.
 	ReleaseOutbox(ctx context.Context) error
 	// GetDelivered returns the Delivered rows of the keys that have one.
 	GetDelivered(ctx context.Context, keys []UpstreamKey) (map[UpstreamKey]Delivered, error)

@@ -132,7 +132,8 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			holding = ok
 			f.log.Info("forwarder lease", "held", ok, "owner", f.opt.Owner)
 			if ok {
-				// Claims of a forwarder that died are ours to send now.
+				// Claims of a forwarder that died are ours to send now, and rows paused by
+				// another process's limits are due again.
 				if err := f.store.ReleaseOutbox(ctx); err != nil {
 					f.log.Error("releasing old claims", "error", err)
 				}

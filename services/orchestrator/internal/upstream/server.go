@@ -86,6 +86,9 @@ func (s *Server) ResumeUpstream(ctx context.Context, _ *orchestratorv1.ResumeUps
 		return nil, errEmbedded
 	}
 	s.client.Limits().Resume()
+	if err := s.store.ReleaseOutbox(ctx); err != nil {
+		return nil, err
+	}
 	s.forwarder.Resume()
 	return &orchestratorv1.ResumeUpstreamResponse{}, nil
 }

@@ -200,7 +200,7 @@ func (s *Store) ackOne(ctx context.Context, tx *sql.Tx, a store.OutboxAck, now t
 
 // ReleaseOutbox implements store.UpstreamStore.
 func (s *Store) ReleaseOutbox(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, "UPDATE upstream_outbox SET claimed_until = 0 WHERE claimed_until <> 0"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "UPDATE upstream_outbox SET claimed_until = 0, next_attempt_at = 0 WHERE claimed_until <> 0 OR next_attempt_at <> 0"); err != nil {
 		return fmt.Errorf("releasing the outbox: %w", err)
 	}
 	return nil

@@ -213,7 +213,7 @@ func testOutboxWaiting(t *testing.T, s store.Store) {
 	if len(due) != 1 || due[0].Attempts != 0 {
 		t.Fatalf("due after a change: %+v, want lead 1 with no attempts", due)
 	}
-	if err := u.ReleaseOutbox(ctx); err != nil {
+	if err := u.ReleaseOutbox(ctx); err != nil { // also makes waiting rows due
 		t.Fatal(err)
 	}
 	if again := claimIDs(t, u, store.UpstreamLead, t0.Add(2*time.Second)); len(again) != 1 {
