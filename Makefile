@@ -115,11 +115,12 @@ demo: ## Sync a simulated Dynamics org into the suite, add activity, write MSI b
 	$(BIN)/msisync-demo -suite $(BIN)/msisync $(DEMO_FLAGS)
 
 .PHONY: bench
-bench: ## Benchmark leads end to end vs raw SQLite, read-back latency, scoring, and the Dynamics connector (BENCH_FLAGS="-leads 20000").
+bench: ## Benchmark leads end to end vs raw SQLite, read-back latency, scoring, the Dynamics connector, and upstream delivery to Marketo (BENCH_FLAGS="-leads 20000").
 	@mkdir -p $(BIN)
-	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench ./suite/cmd/msisync-bench-dynamics
+	$(GO_BUILD) -o $(BIN)/ ./suite/cmd/msisync ./suite/cmd/msisync-bench ./suite/cmd/msisync-bench-dynamics ./suite/cmd/msisync-bench-upstream
 	$(BIN)/msisync-bench -suite $(BIN)/msisync $(BENCH_FLAGS)
 	$(BIN)/msisync-bench-dynamics -suite $(BIN)/msisync $(BENCH_DYNAMICS_FLAGS)
+	$(BIN)/msisync-bench-upstream -suite $(BIN)/msisync $(BENCH_UPSTREAM_FLAGS)
 	go test -run '^$$' -bench Scoring -benchtime 1x -timeout 20m ./services/scoring/internal/store/sqlstore/
 
 .PHONY: load

@@ -129,8 +129,8 @@ func sortedKeys(m map[string]int) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// maxInWindow is the most non-token calls that started within any window.
-func maxInWindow(calls []call, window time.Duration) int {
+// nonTokenStarts returns when the non-token calls reached the proxy, in order.
+func nonTokenStarts(calls []call) []time.Time {
 	var starts []time.Time
 	for _, c := range calls {
 		if c.key != tokenKey {
@@ -138,6 +138,26 @@ func maxInWindow(calls []call, window time.Duration) int {
 		}
 	}
 	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	return starts
+}
+
+// minSpan is the shortest time between a non-token call and the n-th after it (0 when
+// there are no n+1 calls): under a limit of n calls per window it should be at least the
+// window.
+func minSpan(calls []call, n int) time.Duration {
+	starts := nonTokenStarts(calls)
+	var best time.Duration
+	for i := 0; i+n < len(starts); i++ {
+		if d := starts[i+n].Sub(starts[i]); i == 0 || d < best {
+			best = d
+		}
+	}
+	return best
+}
+
+// maxInWindow is the most non-token calls that started within any window.
+func maxInWindow(calls []call, window time.Duration) int {
+	starts := nonTokenStarts(calls)
 	best, lo := 0, 0
 	for hi := range starts {
 		for starts[hi].Sub(starts[lo]) >= window {

@@ -49,8 +49,12 @@ func (r result) print(w io.Writer) {
 		fmt.Fprintf(w, " %s %d;", k, byKey[k])
 	}
 	fmt.Fprintf(w, "\n                   of which %d at start-up before any record (%s)\n", len(r.startup), strings.Join(keyList(counts(r.startup)), ", "))
-	fmt.Fprintf(w, "  limits kept      at most %d calls in any %s (limit %d), %d at once (limit %d); forwarder: %d sent, %d retries, %d failed\n",
+	fmt.Fprintf(w, "  limits at proxy  at most %d calls in any %s (limit %d, token calls not counted), %d at once (limit %d); forwarder: %d sent, %d retries, %d failed\n",
 		maxInWindow(r.calls, limitWindow), limitWindow, limitCalls, r.maxInFlight, limitConc, r.status.Calls.Sent, r.status.Calls.Retries, r.status.Calls.Failed)
+	if span := minSpan(r.calls, limitCalls); span > 0 {
+		fmt.Fprintf(w, "                   shortest time from a call to the %dth after it, as the proxy saw them: %.3f s (the window is %s)\n",
+			limitCalls, span.Seconds(), limitWindow)
+	}
 	r.printUpstream(w, rate)
 	estimateInitialLoad().print(w, rate)
 	fmt.Fprintf(w, "  upstream holds   %s = %d of %d records: %s\n", r.held, r.held.total(), r.records, equal(r.held.total() == int64(r.records)))
