@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	applier.Locks = st
 	orchestratorv1.RegisterMarketoSalesPersonServiceServer(g, marketoapi.NewSalesPersons(applier))
 	orchestratorv1.RegisterMarketoCompanyServiceServer(g, marketoapi.NewCompanies(applier).WithCrmFindings(st))
-	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier).WithCrmFindings(st))
+	orchestratorv1.RegisterMarketoLeadServiceServer(g, marketoapi.NewLeads(applier).WithCrmFindings(st).WithUpstream(cfg.Marketo.Upstream()))
 	orchestratorv1.RegisterMarketoOpportunityServiceServer(g, marketoapi.NewOpportunities(applier).WithCrmFindings(st))
 	orchestratorv1.RegisterMarketoOpportunityRoleServiceServer(g, marketoapi.NewRoles(applier))
 	pageKey, err := st.Secret(ctx, syncPageKeyName)

@@ -10,6 +10,7 @@ import (
 	orchestratorv1 "github.com/msisync/msisync/gen/msisync/orchestrator/v1"
 	personv1 "github.com/msisync/msisync/gen/msisync/person/v1"
 	"github.com/msisync/msisync/platform/marketo"
+	"github.com/msisync/msisync/platform/records"
 	"github.com/msisync/msisync/services/orchestrator/internal/apply"
 	"github.com/msisync/msisync/services/orchestrator/internal/objects"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
@@ -20,7 +21,20 @@ type Leads struct {
 	orchestratorv1.UnimplementedMarketoLeadServiceServer
 	apply *apply.Applier
 	flags crmFlags // answers crmDeleted (see WithCrmFindings)
+	// upstream is set in upstream mode, where the customer's Marketo keeps the scores.
+	upstream bool
 }
+
+// WithUpstream makes lead sync refuse leadScore, per record, in upstream mode: the
+// customer's Marketo computes scores there (see docs/upstream.md).
+func (s *Leads) WithUpstream(on bool) *Leads {
+	s.upstream = on
+	return s
+}
+
+// scoreOwnedByMarketo is the reason a leadScore is refused in upstream mode.
+var scoreOwnedByMarketo = records.Reason(marketo.CodeInvalidData,
+	"Invalid data: field 'leadScore' cannot be written: your Marketo instance (MSISYNC_MARKETO_URL) keeps lead scores; change the score in Marketo")
 
 var _ orchestratorv1.MarketoLeadServiceServer = (*Leads)(nil)
 
@@ -70,6 +84,12 @@ func (s *Leads) SyncLeads(ctx context.Context, req *orchestratorv1.SyncLeadsRequ
 		return nil, requestError(marketo.CodeInvalidData, "Invalid data: partition '%s' does not exist; msisync has only the Default partition", p)
 	}
 	input, scores, badScores := leadScores(req.GetInput())
+	if s.upstream {
+		for i := range scores {
+			badScores[i] = scoreOwnedByMarketo
+			delete(scores, i)
+		}
+	}
 	d := decodeAll(objects.Lead, input, func() *personv1.LeadInput { return &personv1.LeadInput{} })
 	for i, why := range badScores {
 		if _, refused := d.refused[i]; !refused {
