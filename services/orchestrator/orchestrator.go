@@ -172,10 +172,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 	if err != nil {
 		return nil, err
 	}
-	orchestratorv1.RegisterInsightServiceServer(g, insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns, st, insightPageKey))
+	insightServer := insight.New(applier.Clients, applier.Scoring, cfg.WritebackColumns, st, insightPageKey)
+	orchestratorv1.RegisterInsightServiceServer(g, insightServer)
 	upstreamServer := upstream.NewServer("", nil, nil, nil, nil)
 	if s.upstream != nil {
 		s.upstream.start(st, applier.Clients, putInsights(applier.Scoring, s.log))
+		insightServer.WithUpstream(st)
 		upstreamServer = upstream.NewServer(cfg.Marketo.URL, st, s.upstream.client, s.upstream.forwarder, s.upstream.poller)
 	}
 	orchestratorv1.RegisterUpstreamServiceServer(g, upstreamServer)

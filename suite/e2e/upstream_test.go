@@ -338,6 +338,12 @@ func TestUpstreamDeliversTheSyncInTheMSIOrder(t *testing.T) {
 		}
 	}
 
+	// The forwarding suite's diagnostics say Marketo accepted the person, under Marketo's id.
+	diag := p.fwd.call(http.MethodGet, "/v1/diagnostics/persons/ord-contact-0-0-0", p.fwdTok, "", nil)
+	if want := fmt.Sprintf("accepted by Marketo: lead %d (", int64(leadID(t, p.up, p.upTok, "ord-contact-0-0-0"))); diag.status != http.StatusOK || !strings.Contains(string(diag.raw), want) {
+		t.Errorf("GET /v1/diagnostics/persons/ord-contact-0-0-0 = HTTP %d %s, want a check saying %q", diag.status, diag.raw, want)
+	}
+
 	// MSI back: scores and moments recorded in the upstream Marketo show in msisync's lead
 	// query and writeback feed; msisync itself refuses them (Marketo owns scoring).
 	person := "ord-contact-0-0-0"

@@ -242,6 +242,9 @@ func (s *Server) GetPersonDiagnostics(ctx context.Context, req *orchestratorv1.G
 	r.check("insight", hasInsight,
 		fmt.Sprintf("lead score %d, %d stars, %d flames, priority %d", insight.GetLeadScore(), insight.GetRelativeScore(), insight.GetRelativeUrgency(), insight.GetPriority()),
 		"no score change or interesting moment recorded yet: MSI shows nothing for this person until there is activity")
+	if err := s.delivery(ctx, r, leadKey(lead.GetId())); err != nil {
+		return nil, err
+	}
 	return &orchestratorv1.GetPersonDiagnosticsResponse{ExternalPersonId: lead.GetExternalPersonId(), Passed: r.passed(), Checks: r.checks}, nil
 }
 
@@ -283,6 +286,9 @@ func (s *Server) GetCompanyDiagnostics(ctx context.Context, req *orchestratorv1.
 		children = v
 	}
 	r.check("people and opportunities", true, children, "")
+	if err := s.delivery(ctx, r, companyKey(c.GetId())); err != nil {
+		return nil, err
+	}
 	return &orchestratorv1.GetCompanyDiagnosticsResponse{ExternalCompanyId: c.GetExternalCompanyId(), Passed: r.passed(), Checks: r.checks}, nil
 }
 
@@ -333,6 +339,9 @@ func (s *Server) GetOpportunityDiagnostics(ctx context.Context, req *orchestrato
 		}
 		summary := fmt.Sprintf("%d roles name %d leads, %d of them synced", len(roles.GetOpportunityRoles()), len(uniqueLeads(roles.GetOpportunityRoles())), len(leads.GetLeads()))
 		r.check("roles linked", len(leads.GetLeads()) == len(uniqueLeads(roles.GetOpportunityRoles())), summary, summary+": sync the missing leads")
+	}
+	if err := s.delivery(ctx, r, opportunityKey(o.GetMarketoGuid())); err != nil {
+		return nil, err
 	}
 	return &orchestratorv1.GetOpportunityDiagnosticsResponse{ExternalOpportunityId: o.GetExternalOpportunityId(), Passed: r.passed(), Checks: r.checks}, nil
 }

@@ -30,6 +30,8 @@ type Server struct {
 	crm     Facts
 	pages   *pagetoken.Codec
 	now     func() time.Time
+	// upstream is the outbox of upstream mode, nil in embedded mode (see WithUpstream).
+	upstream store.UpstreamStore
 }
 
 var _ orchestratorv1.InsightServiceServer = (*Server)(nil)
