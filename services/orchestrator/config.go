@@ -126,7 +126,7 @@ type Config struct {
 	MarketoPollInterval time.Duration `env:"MARKETO_POLL_INTERVAL" envDefault:"1m"`
 	// MarketoMSIRefresh is how often every delivered lead's MSI fields are read again, for
 	// the changes that leave no activity (the nightly star and flame recalculation)
-	// (MSISYNC_MARKETO_MSI_REFRESH, e.g. 24h; 0 or "off": only at the first start and on
+	// (MSISYNC_MARKETO_MSI_REFRESH, e.g. 24h; 0s: only at the first start and on
 	// POST /v1/upstream/backfill).
 	MarketoMSIRefresh time.Duration `env:"MARKETO_MSI_REFRESH" envDefault:"24h"`
 }
