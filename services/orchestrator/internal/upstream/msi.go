@@ -187,7 +187,7 @@ func (p *Poller) changes(ctx context.Context, token string) error {
 		page, err := p.mk.Activities(ctx, token, ids)
 		if err != nil {
 			var api *marketoclient.APIError
-			if errors.As(err, &api) && (api.Code == "1029" || api.Code == "601" || api.Code == "1003") {
+			if errors.As(err, &api) && (api.Code == "1029" || api.Code == "1003") {
 				// The token expired or was refused: start from now, with a backfill.
 				p.log.Warn("the activity paging token was refused; reading every lead again", "error", err)
 				if err := p.store.PutUpstreamState(ctx, stateToken, ""); err != nil {
