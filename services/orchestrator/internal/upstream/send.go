@@ -160,7 +160,7 @@ func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marke
 	for i, it := range batch {
 		r, ok := bySeq[i]
 		if !ok {
-			return nil, fmt.Errorf("Marketo answered no result for record %d of %d %s", i, len(batch), obj)
+			return nil, fmt.Errorf("the Marketo answer has no result for record %d of %d %s", i, len(batch), obj)
 		}
 		d := store.Delivered{ExternalKey: it.l.ext, MarketoID: it.d.MarketoID, MarketoGUID: it.d.MarketoGUID, SentHash: it.l.hash, Parents: it.l.parents, Status: r.Status, At: now}
 		switch r.Status {
