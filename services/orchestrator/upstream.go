@@ -2,9 +2,7 @@ package orchestrator
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"google.golang.org/grpc"
@@ -34,8 +32,7 @@ func newUpstreamMode(cfg Config, st *sqlstore.Store, log *slog.Logger) *upstream
 	if !cfg.Marketo.Upstream() {
 		return nil
 	}
-	host, _ := os.Hostname()
-	owner := fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+	owner := upstream.NewOwner()
 	log = log.With("marketo", cfg.Marketo.URL)
 	return &upstreamMode{
 		cfg: cfg, log: log,

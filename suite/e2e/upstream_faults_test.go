@@ -147,9 +147,13 @@ func TestUpstreamSurvivesKill9OfTheForwarder(t *testing.T) {
 		}
 		p.fwd.kill()
 		release()
+		sent := syncCalls(p.proxy.calls(), path)
 		p.fwd.start()
 		p.fwdTok = p.fwd.token()
 		p.waitDelivered(90 * time.Second)
+		if again := syncCalls(p.proxy.calls(), path); again == sent {
+			t.Errorf("%s: the call whose answer was lost was not sent again after the restart", name)
+		}
 		p.sameRecords(t, set)
 	}
 }

@@ -165,6 +165,9 @@ type UpstreamStore interface {
 	// PutUpstreamState sets the named value.
 	PutUpstreamState(ctx context.Context, name, value string) error
 	// TakeUpstreamLease makes owner the forwarder until now + ttl when the lease is free,
-	// expired or already its own, and reports whether it is.
-	TakeUpstreamLease(ctx context.Context, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// expired, already its own or held by gone (an owner the caller knows to be dead; ""
+	// names none), and reports whether it is.
+	TakeUpstreamLease(ctx context.Context, owner, gone string, now time.Time, ttl time.Duration) (bool, error)
+	// UpstreamLeaseHolder returns the forwarder lease's owner and expiry ("" when none).
+	UpstreamLeaseHolder(ctx context.Context) (owner string, until time.Time, err error)
 }

@@ -124,7 +124,15 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	holding := false
 	for ctx.Err() == nil {
 		now := f.opt.Now()
-		ok, err := f.store.TakeUpstreamLease(ctx, f.opt.Owner, now, lockLease)
+		ok, err := f.store.TakeUpstreamLease(ctx, f.opt.Owner, "", now, lockLease)
+		if err == nil && !ok {
+			// A holder that died on this host (this process before a restart, say) need
+			// not be waited for.
+			if holder, _, herr := f.store.UpstreamLeaseHolder(ctx); herr == nil && gone(holder) {
+				f.log.Info("taking over the forwarder lease of a process that is gone", "holder", holder)
+				ok, err = f.store.TakeUpstreamLease(ctx, f.opt.Owner, holder, now, lockLease)
+			}
+		}
 		if err != nil {
 			f.log.Error("taking the forwarder lease", "error", err)
 		}

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/msisync/msisync/platform/sqldb"
@@ -490,13 +492,33 @@ func leaseValue(owner string, until time.Time) string {
 }
 
 // TakeUpstreamLease implements store.UpstreamStore.
-func (s *Store) TakeUpstreamLease(ctx context.Context, owner string, now time.Time, ttl time.Duration) (bool, error) {
+func (s *Store) TakeUpstreamLease(ctx context.Context, owner, gone string, now time.Time, ttl time.Duration) (bool, error) {
+	if gone == "" {
+		gone = owner
+	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind("INSERT INTO upstream_state (name, value) VALUES ('forwarder_lease', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value "+
-		"WHERE substr(upstream_state.value, 1, 20) < ? OR substr(upstream_state.value, 22) = ?"),
-		leaseValue(owner, now.Add(ttl)), fmt.Sprintf("%020d", micros(now)), owner)
+		"WHERE substr(upstream_state.value, 1, 20) < ? OR substr(upstream_state.value, 22) = ? OR substr(upstream_state.value, 22) = ?"),
+		leaseValue(owner, now.Add(ttl)), fmt.Sprintf("%020d", micros(now)), owner, gone)
 	if err != nil {
 		return false, fmt.Errorf("taking the forwarder lease: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// UpstreamLeaseHolder implements store.UpstreamStore.
+func (s *Store) UpstreamLeaseHolder(ctx context.Context) (string, time.Time, error) {
+	v, err := s.GetUpstreamState(ctx, "forwarder_lease")
+	if err != nil || v == "" {
+		return "", time.Time{}, err
+	}
+	exp, owner, ok := strings.Cut(v, "|")
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("the forwarder lease %q is malformed", v)
+	}
+	us, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("the forwarder lease %q is malformed", v)
+	}
+	return owner, fromMicros(us), nil
 }

@@ -226,7 +226,7 @@ func testUpstreamLease(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := upstreamStore(t, s)
 	take := func(owner string, at time.Time) bool {
-		ok, err := u.TakeUpstreamLease(ctx, owner, at, time.Minute)
+		ok, err := u.TakeUpstreamLease(ctx, owner, "", at, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +237,16 @@ func testUpstreamLease(t *testing.T, s store.Store) {
 	}
 	if !take("b", t0.Add(2*time.Minute)) || take("a", t0.Add(2*time.Minute)) {
 		t.Fatal("an expired lease was not taken over, or its old holder kept it")
+	}
+	if who, until, err := u.UpstreamLeaseHolder(ctx); err != nil || who != "b" || !until.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("lease holder %q until %v, %v; want b until %v", who, until, err, t0.Add(3*time.Minute))
+	}
+	// A live lease of an owner known to be dead (its process is gone) is taken at once.
+	if ok, err := u.TakeUpstreamLease(ctx, "c", "b", t0.Add(2*time.Minute), time.Minute); err != nil || !ok {
+		t.Fatalf("the lease of a dead owner was not taken: %v, %v", ok, err)
+	}
+	if ok, _ := u.TakeUpstreamLease(ctx, "d", "b", t0.Add(2*time.Minute), time.Minute); ok {
+		t.Fatal("a lease was taken from a live owner by naming another as dead")
 	}
 	if err := u.PutUpstreamState(ctx, "token", "abc"); err != nil {
 		t.Fatal(err)
