@@ -11,6 +11,7 @@ import (
 
 	"github.com/msisync/msisync/platform/alert"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
+	"github.com/msisync/msisync/services/orchestrator/internal/upstream"
 )
 
 // quotaAlertShare is the share of its daily quota past which an API client's alert fires.
@@ -20,7 +21,14 @@ const quotaAlertShare = 0.8
 const (
 	deadLetterAlertKey = "dead-letters"
 	quotaAlertKey      = "api-quota/"
+	// In upstream mode: the delivery to the customer's Marketo is paused, or stalled.
+	marketoPausedAlertKey = "marketo/paused"
+	marketoStalledKey     = "marketo/stalled"
 )
+
+// marketoStallAge is how long a change may wait for delivery to Marketo before the stall
+// alert fires: far above the seconds a healthy forwarder needs, below what MSI users notice.
+const marketoStallAge = 15 * time.Minute
 
 // backlogReader counts the dead letters (the orchestrator store).
 type backlogReader interface {
@@ -38,6 +46,8 @@ type alerts struct {
 	threshold int64
 	every     time.Duration
 	log       *slog.Logger
+	// upstream reads the delivery to the customer's Marketo; nil in embedded mode.
+	upstream func(context.Context) (upstream.Health, error)
 }
 
 // newAlerts returns the watcher; nil when no webhook is configured.
@@ -85,6 +95,37 @@ func (w *alerts) check(ctx context.Context) {
 			w.quotaUsed(client, used)
 		}
 	}
+	if w.upstream != nil {
+		if h, err := w.upstream(ctx); err != nil {
+			if ctx.Err() == nil {
+				w.log.WarnContext(ctx, "reading the delivery to Marketo for the alerts", "error", err)
+			}
+		} else {
+			w.marketo(h, time.Now())
+		}
+	}
+}
+
+// marketo raises the upstream alerts: while the delivery is paused, and while a change
+// has waited longer than marketoStallAge.
+func (w *alerts) marketo(h upstream.Health, now time.Time) {
+	if !h.PausedUntil.IsZero() {
+		w.a.Raise(marketoPausedAlertKey,
+			fmt.Sprintf("delivery to Marketo is paused until %s: %s (records are still accepted and queued; see GET /v1/upstream)", h.PausedUntil.UTC().Format(time.RFC3339), h.PauseReason),
+			map[string]any{"pausedUntil": h.PausedUntil, "reason": h.PauseReason, "backlog": h.Backlog})
+	} else {
+		w.a.Resolve(marketoPausedAlertKey, "delivery to Marketo runs again")
+	}
+	if !h.OldestWaiting.IsZero() && now.Sub(h.OldestWaiting) > marketoStallAge {
+		msg := fmt.Sprintf("%d records wait for delivery to Marketo, the oldest since %s", h.Backlog, h.OldestWaiting.UTC().Format(time.RFC3339))
+		if h.LastError != "" {
+			msg += "; last error: " + h.LastError
+		}
+		w.a.Raise(marketoStalledKey, msg+" (see GET /v1/upstream and the persons' diagnostics)",
+			map[string]any{"backlog": h.Backlog, "oldestWaiting": h.OldestWaiting, "lastError": h.LastError})
+		return
+	}
+	w.a.Resolve(marketoStalledKey, "no record waits long for delivery to Marketo")
 }
 
 // deadLetters raises the dead-letter alert while there are more than the threshold.

@@ -15,6 +15,7 @@ import (
 	"github.com/msisync/msisync/platform/alert"
 	"github.com/msisync/msisync/platform/config"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
+	"github.com/msisync/msisync/services/orchestrator/internal/upstream"
 )
 
 type fakeBacklog struct {
@@ -64,6 +65,52 @@ func TestAlertsFireAndResolveWithTheCounts(t *testing.T) {
 		}
 		mu.Unlock()
 		if strings.Join(seen, ",") == strings.Join(want, ",") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts sent = %v, want %v", seen, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestMarketoAlertsFireWhilePausedOrStalled(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e alert.Event
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		got = append(got, e.Alert+" "+e.Status+": "+e.Summary)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	cfg := Config{Alert: alert.Config{WebhookURL: config.Secret(srv.URL), WebhookSecret: "0123456789abcdef"}, AlertCheckInterval: time.Hour}
+	w := newAlerts(cfg, &fakeBacklog{}, func() map[string]int64 { return nil }, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.a.Run(ctx)
+	now := time.Now()
+	w.marketo(upstream.Health{PausedUntil: now.Add(time.Hour), PauseReason: "Marketo's daily API quota is spent (607)", Backlog: 40, OldestWaiting: now.Add(-20 * time.Minute), LastError: "607"}, now)
+	w.marketo(upstream.Health{}, now) // delivered: both resolve
+	want := []string{"marketo/paused firing", "marketo/stalled firing", "marketo/paused resolved", "marketo/stalled resolved"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		seen := append([]string(nil), got...)
+		mu.Unlock()
+		var heads []string
+		for _, s := range seen {
+			heads = append(heads, s[:strings.Index(s, ":")])
+		}
+		if strings.Join(heads, ",") == strings.Join(want, ",") {
+			if !strings.Contains(seen[0], "607") || !strings.Contains(seen[1], "40 records wait") {
+				t.Errorf("alert messages lack the reason or the backlog: %v", seen)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -179,6 +179,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, metrics http.Handler
 		s.upstream.start(st, applier.Clients, putInsights(applier.Scoring, s.log))
 		insightServer.WithUpstream(st)
 		upstreamServer = upstream.NewServer(cfg.Marketo.URL, st, s.upstream.client, s.upstream.forwarder, s.upstream.poller)
+		if s.alerts != nil {
+			s.alerts.upstream = s.upstream.forwarder.Health
+		}
 	}
 	orchestratorv1.RegisterUpstreamServiceServer(g, upstreamServer)
 	return s, nil
