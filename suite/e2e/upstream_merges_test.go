@@ -57,6 +57,18 @@ func TestUpstreamFollowsQualifiesAndMerges(t *testing.T) {
 	}
 	checkOrder(t, p.proxy.calls())
 
+	// The delivery's metrics: records by object and outcome, the backlog, the calls left.
+	samples := p.fwd.scrape()
+	if n, _ := metric(samples, "msisync_upstream_records_total", map[string]string{"object": "lead", "outcome": "created"}); n != 6 {
+		t.Errorf("msisync_upstream_records_total{object=lead,outcome=created} = %v, want 6", n)
+	}
+	if n, found := metric(samples, "msisync_upstream_backlog", map[string]string{"object": "lead"}); !found || n != 0 {
+		t.Errorf("msisync_upstream_backlog{object=lead} = %v (found %v), want 0", n, found)
+	}
+	if n, _ := metric(samples, "msisync_upstream_calls_left", nil); n <= 0 {
+		t.Errorf("msisync_upstream_calls_left = %v, want the calls left today", n)
+	}
+
 	// leadScore belongs to Marketo in upstream mode: refused per record, nothing written.
 	r := p.fwd.call(http.MethodPost, "/rest/v1/leads.json", p.fwdTok, "", map[string]any{"lookupField": "externalPersonId", "input": []map[string]any{
 		{"externalPersonId": "mrg-qualified", "title": "Changed", "leadScore": 50},

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/msisync/msisync/platform/marketoclient"
 	"github.com/msisync/msisync/services/orchestrator/internal/links"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
@@ -28,6 +30,8 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics receives the delivery metrics (see metrics.go; nil: the global provider).
+	Metrics metric.MeterProvider
 }
 
 // Defaults of Options.
@@ -53,6 +57,7 @@ type Forwarder struct {
 	opt     Options
 	log     *slog.Logger
 	stats   *deliveryStats
+	m       instruments
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -79,7 +84,9 @@ func NewForwarder(st store.UpstreamStore, clients links.Clients, mk *marketoclie
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Forwarder{store: st, clients: clients, mk: mk, opt: opt, log: log, stats: newDeliveryStats(), wake: make(chan struct{}, 1)}
+	f := &Forwarder{store: st, clients: clients, mk: mk, opt: opt, log: log, stats: newDeliveryStats(), wake: make(chan struct{}, 1)}
+	f.instrument(opt.Metrics)
+	return f
 }
 
 // Resume ends a pause (after Adobe raised the quota, or the credentials were fixed) and
@@ -292,6 +299,7 @@ func (f *Forwarder) upserts(ctx context.Context, obj store.UpstreamObject) (int,
 	if err := f.store.AckOutbox(ctx, acks, now); err != nil {
 		return 0, nil, err
 	}
+	f.count(ctx, obj, acks)
 	n, err := f.sendAll(ctx, obj, send, f.syncBatch)
 	return len(acks) - len(waiting) + n, gone, err
 }
@@ -360,6 +368,7 @@ func (f *Forwarder) sendAll(ctx context.Context, obj store.UpstreamObject, items
 				}
 			}
 			f.stats.record(now, n)
+			f.count(ctx, obj, acks)
 			aerr := f.store.AckOutbox(context.WithoutCancel(ctx), acks, now)
 			mu.Lock()
 			ended += n
