@@ -96,7 +96,8 @@ func (d Delivered) Known() bool { return d.MarketoID != 0 || d.MarketoGUID != ""
 // Delivered row is stored (replaced); with Forget set, it is removed (deleted in Marketo,
 // or never there). With Done the outbox row is removed unless it was marked again since
 // its claim (its seq moved); otherwise it is released for another attempt at RetryAt, with
-// Reason saying why it waits.
+// Reason saying why it waits (a release without a reason, a batch waiting to fill, does not
+// count as an attempt).
 type OutboxAck struct {
 	Row     OutboxRow
 	Deliver *Delivered

@@ -21,6 +21,10 @@ var marketoObjects = map[store.UpstreamObject]marketoclient.Object{
 	store.UpstreamRole:        marketoclient.Roles,
 }
 
+// parentWait bounds the wait of a record for its parent: a parent often goes in the next
+// cycle, and a new change of the record makes it due at once anyway.
+const parentWait = 30 * time.Second
+
 // withParents splits the items into those whose parents Marketo holds (with a role's
 // Marketo lead id filled in) and releases for the others, which wait for their parent.
 func (f *Forwarder) withParents(ctx context.Context, obj store.UpstreamObject, items []item) ([]item, []store.OutboxAck, error) {
@@ -72,7 +76,7 @@ func (f *Forwarder) withParents(ctx context.Context, obj store.UpstreamObject, i
 			}
 		}
 		if missing != "" {
-			waiting = append(waiting, store.OutboxAck{Row: it.row, RetryAt: now.Add(backoff(it.row.Attempts)), Reason: missing})
+			waiting = append(waiting, store.OutboxAck{Row: it.row, RetryAt: now.Add(min(backoff(it.row.Attempts), parentWait)), Reason: missing})
 			continue
 		}
 		ready = append(ready, it)

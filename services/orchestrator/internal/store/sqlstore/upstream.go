@@ -195,9 +195,9 @@ func (s *Store) ackOne(ctx context.Context, tx *sql.Tx, a store.OutboxAck, now t
 		return exec("releasing the row", "UPDATE upstream_outbox SET claimed_until = 0 WHERE object = ? AND local_id = ?", string(k.Object), k.LocalID)
 	}
 	return exec("releasing the row",
-		"UPDATE upstream_outbox SET claimed_until = 0, attempts = attempts + 1, "+
+		"UPDATE upstream_outbox SET claimed_until = 0, attempts = attempts + CASE WHEN CAST(? AS TEXT) = '' THEN 0 ELSE 1 END, "+
 			"next_attempt_at = CASE WHEN seq = ? THEN CAST(? AS BIGINT) ELSE 0 END, wait_reason = CASE WHEN seq = ? THEN CAST(? AS TEXT) ELSE '' END WHERE object = ? AND local_id = ?",
-		a.Row.Seq, micros(a.RetryAt), a.Row.Seq, a.Reason, string(k.Object), k.LocalID)
+		a.Reason, a.Row.Seq, micros(a.RetryAt), a.Row.Seq, a.Reason, string(k.Object), k.LocalID)
 }
 
 // ReleaseOutbox implements store.UpstreamStore.

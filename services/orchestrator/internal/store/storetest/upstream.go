@@ -217,8 +217,22 @@ func testOutboxWaiting(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	// Both rows are due again: lead 1's claim ended, lead 2's wait too.
-	if again := claimIDs(t, u, store.UpstreamLead, t0.Add(2*time.Second)); len(again) != 2 {
+	again := claimIDs(t, u, store.UpstreamLead, t0.Add(2*time.Second))
+	if len(again) != 2 {
 		t.Fatalf("after the release %v are due, want leads 1 and 2", again)
+	}
+	// A release without a reason (a batch waiting to fill) is not an attempt.
+	var acks []store.OutboxAck
+	for _, r := range again {
+		acks = append(acks, store.OutboxAck{Row: r, RetryAt: t0.Add(3 * time.Second)})
+	}
+	if err := u.AckOutbox(ctx, acks, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range claimIDs(t, u, store.UpstreamLead, t0.Add(3*time.Second)) {
+		if want := map[string]int{"1": 0, "2": 1}[r.Key.LocalID]; r.Attempts != want {
+			t.Errorf("lead %s has %d attempts after a release without a reason, want %d", r.Key.LocalID, r.Attempts, want)
+		}
 	}
 }
 
