@@ -222,11 +222,11 @@ func testOutboxWaiting(t *testing.T, s store.Store) {
 		t.Fatalf("after the release %v are due, want leads 1 and 2", again)
 	}
 	// A release without a reason (a batch waiting to fill) is not an attempt.
-	var acks []store.OutboxAck
+	var fill []store.OutboxAck
 	for _, r := range again {
-		acks = append(acks, store.OutboxAck{Row: r, RetryAt: t0.Add(3 * time.Second)})
+		fill = append(fill, store.OutboxAck{Row: r, RetryAt: t0.Add(3 * time.Second)})
 	}
-	if err := u.AckOutbox(ctx, acks, t0.Add(2*time.Second)); err != nil {
+	if err := u.AckOutbox(ctx, fill, t0.Add(2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range claimIDs(t, u, store.UpstreamLead, t0.Add(3*time.Second)) {
