@@ -1,7 +1,7 @@
 // Package console is msisync's operations console: server-rendered HTML pages under
-// /console/ that show the sync (runs, parked and dead-lettered records, CRM findings), fix
-// what is stuck (retry, drop) and show what MSI shows (stars, flames, interesting moments,
-// Best Bets).
+// /console/ that show the sync (runs, parked and dead-lettered records, CRM findings, in
+// upstream mode the delivery to Marketo), fix what is stuck (retry, drop, resume the
+// delivery) and show what MSI shows (stars, flames, interesting moments, Best Bets).
 //
 // The console reads and acts only through the orchestrator's own gRPC API, over the
 // gateway's client connection, with the signed-in API client's access token: the
@@ -75,6 +75,7 @@ type Console struct {
 	roles    orchestratorv1.MarketoOpportunityRoleServiceClient
 	people   orchestratorv1.MarketoSalesPersonServiceClient
 	activity orchestratorv1.MarketoActivityServiceClient
+	upstream orchestratorv1.UpstreamServiceClient
 }
 
 // New returns the console; mount it at /console/.
@@ -93,6 +94,7 @@ func New(cfg Config) *Console {
 		roles:    orchestratorv1.NewMarketoOpportunityRoleServiceClient(cfg.Conn),
 		people:   orchestratorv1.NewMarketoSalesPersonServiceClient(cfg.Conn),
 		activity: orchestratorv1.NewMarketoActivityServiceClient(cfg.Conn),
+		upstream: orchestratorv1.NewUpstreamServiceClient(cfg.Conn),
 	}
 	m := http.NewServeMux()
 	m.Handle("GET /console/static/", http.StripPrefix("/console/", staticHandler()))
@@ -100,6 +102,7 @@ func New(cfg Config) *Console {
 	m.HandleFunc("POST /console/login", c.login)
 	m.HandleFunc("POST /console/logout", c.signedIn(c.logout))
 	m.HandleFunc("GET /console/{$}", c.signedIn(c.overview))
+	m.HandleFunc("POST /console/upstream/{action}", c.signedIn(c.upstreamAct))
 	m.HandleFunc("GET /console/runs", c.signedIn(c.runList))
 	m.HandleFunc("GET /console/runs/{id}", c.signedIn(c.runPage))
 	m.HandleFunc("GET /console/pending", c.signedIn(c.pendingList))

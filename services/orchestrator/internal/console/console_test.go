@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -27,10 +28,22 @@ import (
 type fakeAPI struct {
 	orchestratorv1.UnimplementedAuthServiceServer
 	orchestratorv1.UnimplementedSyncRunServiceServer
-	listErr error        // what ListSyncRuns answers
-	retries atomic.Int32 // RetryPendingRecords calls with ids (not the sign-in probe)
-	marker  atomic.Value // the last console marker seen
+	orchestratorv1.UnimplementedUpstreamServiceServer
+	listErr  error        // what ListSyncRuns answers
+	retries  atomic.Int32 // RetryPendingRecords calls with ids (not the sign-in probe)
+	marker   atomic.Value // the last console marker seen
+	readOnly bool         // the client may not write: every writing call answers 603
+
+	upstream *orchestratorv1.GetUpstreamStatusResponse // nil: embedded mode
+	queued   int64                                     // what RetryUpstream answers
+	controls sync.Map                                  // UpstreamService control name -> *atomic.Int32 calls that succeeded
 }
+
+// errReadOnly is the orchestrator's answer to a read-only client's writing call.
+var errReadOnly = status.Error(codes.PermissionDenied, "Access denied (603): API client 'c1' is read-only, and this call writes")
+
+// errEmbedded is the orchestrator's answer to a delivery control in embedded mode.
+var errEmbedded = status.Error(codes.FailedPrecondition, "msisync runs in embedded mode (it is the Marketo): set MSISYNC_MARKETO_URL to deliver to your Marketo instance")
 
 func (f *fakeAPI) IssueToken(_ context.Context, req *orchestratorv1.IssueTokenRequest) (*orchestratorv1.IssueTokenResponse, error) {
 	if req.GetClientSecret() != "right-secret-0123456789" {
@@ -49,11 +62,65 @@ func (f *fakeAPI) ListSyncRuns(ctx context.Context, _ *orchestratorv1.ListSyncRu
 }
 
 func (f *fakeAPI) RetryPendingRecords(_ context.Context, req *orchestratorv1.RetryPendingRecordsRequest) (*orchestratorv1.RetryPendingRecordsResponse, error) {
+	if f.readOnly {
+		return nil, errReadOnly
+	}
 	if len(req.GetPendingIds()) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "pending_ids holds 0 ids")
 	}
 	f.retries.Add(1)
 	return &orchestratorv1.RetryPendingRecordsResponse{}, nil
+}
+
+func (f *fakeAPI) GetUpstreamStatus(context.Context, *orchestratorv1.GetUpstreamStatusRequest) (*orchestratorv1.GetUpstreamStatusResponse, error) {
+	if f.upstream == nil {
+		return &orchestratorv1.GetUpstreamStatusResponse{Mode: "embedded"}, nil
+	}
+	return f.upstream, nil
+}
+
+// control answers a delivery control as the orchestrator does, and counts the ones that
+// succeed.
+func (f *fakeAPI) control(name string) error {
+	if f.readOnly {
+		return errReadOnly
+	}
+	if f.upstream == nil {
+		return errEmbedded
+	}
+	n, _ := f.controls.LoadOrStore(name, new(atomic.Int32))
+	n.(*atomic.Int32).Add(1)
+	return nil
+}
+
+// controlCalls is how many times the control name succeeded.
+func (f *fakeAPI) controlCalls(name string) int32 {
+	n, ok := f.controls.Load(name)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int32).Load()
+}
+
+func (f *fakeAPI) ResumeUpstream(context.Context, *orchestratorv1.ResumeUpstreamRequest) (*orchestratorv1.ResumeUpstreamResponse, error) {
+	if err := f.control("resume"); err != nil {
+		return nil, err
+	}
+	return &orchestratorv1.ResumeUpstreamResponse{}, nil
+}
+
+func (f *fakeAPI) RetryUpstream(context.Context, *orchestratorv1.RetryUpstreamRequest) (*orchestratorv1.RetryUpstreamResponse, error) {
+	if err := f.control("retry"); err != nil {
+		return nil, err
+	}
+	return &orchestratorv1.RetryUpstreamResponse{Queued: f.queued}, nil
+}
+
+func (f *fakeAPI) BackfillUpstream(context.Context, *orchestratorv1.BackfillUpstreamRequest) (*orchestratorv1.BackfillUpstreamResponse, error) {
+	if err := f.control("backfill"); err != nil {
+		return nil, err
+	}
+	return &orchestratorv1.BackfillUpstreamResponse{}, nil
 }
 
 // newTestConsole serves a console over a fake API.
@@ -67,6 +134,7 @@ func newTestConsole(t *testing.T) (*Console, *fakeAPI) {
 	srv := grpc.NewServer()
 	orchestratorv1.RegisterAuthServiceServer(srv, f)
 	orchestratorv1.RegisterSyncRunServiceServer(srv, f)
+	orchestratorv1.RegisterUpstreamServiceServer(srv, f)
 	go func() { _ = srv.Serve(lis) }()
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -261,7 +329,7 @@ func TestSafeNextStaysInTheConsole(t *testing.T) {
 
 func TestEveryPageTemplateParses(t *testing.T) {
 	pages := parsePages()
-	for _, p := range []string{"login", "error", "overview", "runs", "run", "pending", "confirm", "result", "inspect", "record", "msi", "bestbets", "findings"} {
+	for _, p := range []string{"login", "error", "overview", "runs", "run", "pending", "confirm", "result", "inspect", "record", "msi", "bestbets", "findings", "upstream"} {
 		if pages[p] == nil {
 			t.Errorf("no template for page %s", p)
 		}

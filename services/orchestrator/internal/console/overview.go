@@ -25,6 +25,7 @@ type overviewData struct {
 	Problems      []string // parts that could not be read, in words
 	Counts        []recordCount
 	Cycles        []cycleRow
+	Upstream      *upstreamPanel // the delivery to Marketo; nil in embedded mode
 	RefreshSecond int
 }
 
@@ -149,6 +150,14 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		d.Cycles = cycles
+	})
+	wg.Go(func() {
+		panel, err := c.upstreamStatus(ctx, time.Now())
+		if err != nil {
+			unread("Marketo delivery", err)
+			return
+		}
+		d.Upstream = panel
 	})
 	wg.Wait()
 	sort.Strings(d.Problems)
