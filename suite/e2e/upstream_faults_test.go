@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msisync/msisync/platform/sqldb/pgtest"
 )
 
 // TestUpstreamLosesNothingUnderEveryFault sends a change per round while the proxy injects
@@ -192,4 +194,33 @@ func TestUpstreamDeliversEveryAcknowledgedWriteAfterAKill(t *testing.T) {
 		t.Fatalf("the upstream holds %d of the %d acknowledged leads", found, len(keys))
 	}
 	t.Logf("killed after %d batches; %d acknowledged leads all delivered", len(sent), len(keys))
+}
+
+// TestUpstreamOnPostgres runs the forwarding suite on PostgreSQL (its outbox claims rows
+// with FOR UPDATE SKIP LOCKED there): the MSI order, and a kill -9 while the upstream holds
+// an applied lead call's answer.
+func TestUpstreamOnPostgres(t *testing.T) {
+	t.Parallel()
+	p := startUpstreamPair(t, "MSISYNC_DATABASE_URL="+pgtest.NewDatabase(t))
+	set := changeSet("pg", 2, "Postgres")
+	p.syncAndWait(set)
+	p.waitDelivered(60 * time.Second)
+	p.sameRecords(t, set)
+	for _, l := range set["leads"].([]map[string]any) {
+		l["title"] = "Postgres again"
+	}
+	held, release := p.proxy.holdAnswers("/rest/v1/leads.json")
+	p.syncAndWait(map[string]any{"leads": set["leads"]})
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no lead call reached the upstream within 30 s")
+	}
+	p.fwd.kill()
+	release()
+	p.fwd.start()
+	p.fwdTok = p.fwd.token()
+	p.waitDelivered(90 * time.Second)
+	p.sameRecords(t, set)
+	checkOrder(t, p.proxy.calls())
 }
