@@ -41,18 +41,64 @@ type write struct {
 	keys   func(req any) []store.FenceKey
 }
 
+// fenced is the write of obj whose request R lists its items with list; add adds the keys
+// each item names.
+func fenced[R, T any](obj store.UpstreamObject, list func(R) []T, add func(*keys, T)) write {
+	return write{object: obj, keys: func(req any) []store.FenceKey {
+		k := keys{obj: obj}
+		for _, item := range list(req.(R)) {
+			add(&k, item)
+		}
+		return k.out
+	}}
+}
+
 // writes are the entity services' write RPCs, by full method name.
 var writes = map[string]write{
-	identityv1.SalesPersonService_SyncSalesPersons_FullMethodName:              {store.UpstreamSalesPerson, salesPersonInputs},
-	identityv1.SalesPersonService_DeleteSalesPersons_FullMethodName:            {store.UpstreamSalesPerson, salesPersonKeys},
-	accountv1.CompanyService_SyncCompanies_FullMethodName:                      {store.UpstreamCompany, companyInputs},
-	accountv1.CompanyService_DeleteCompanies_FullMethodName:                    {store.UpstreamCompany, companyKeys},
-	personv1.LeadService_SyncLeads_FullMethodName:                              {store.UpstreamLead, leadInputs},
-	personv1.LeadService_DeleteLeads_FullMethodName:                            {store.UpstreamLead, leadKeys},
-	opportunityv1.OpportunityService_SyncOpportunities_FullMethodName:          {store.UpstreamOpportunity, opportunityInputs},
-	opportunityv1.OpportunityService_DeleteOpportunities_FullMethodName:        {store.UpstreamOpportunity, opportunityKeys},
-	opportunityv1.OpportunityRoleService_SyncOpportunityRoles_FullMethodName:   {store.UpstreamRole, roleInputs},
-	opportunityv1.OpportunityRoleService_DeleteOpportunityRoles_FullMethodName: {store.UpstreamRole, roleKeys},
+	identityv1.SalesPersonService_SyncSalesPersons_FullMethodName: fenced(store.UpstreamSalesPerson, (*identityv1.SyncSalesPersonsRequest).GetInput,
+		func(k *keys, in *identityv1.SalesPersonInput) {
+			k.id(in.GetId())
+			k.external(in.GetExternalSalesPersonId())
+		}),
+	identityv1.SalesPersonService_DeleteSalesPersons_FullMethodName: fenced(store.UpstreamSalesPerson, (*identityv1.DeleteSalesPersonsRequest).GetKeys,
+		func(k *keys, key *identityv1.SalesPersonKey) {
+			k.id(key.GetId())
+			k.external(key.GetExternalSalesPersonId())
+		}),
+	accountv1.CompanyService_SyncCompanies_FullMethodName: fenced(store.UpstreamCompany, (*accountv1.SyncCompaniesRequest).GetInput,
+		func(k *keys, in *accountv1.CompanyInput) { k.id(in.GetId()); k.external(in.GetExternalCompanyId()) }),
+	accountv1.CompanyService_DeleteCompanies_FullMethodName: fenced(store.UpstreamCompany, (*accountv1.DeleteCompaniesRequest).GetKeys,
+		func(k *keys, key *accountv1.CompanyKey) { k.id(key.GetId()); k.external(key.GetExternalCompanyId()) }),
+	personv1.LeadService_SyncLeads_FullMethodName: fenced(store.UpstreamLead, (*personv1.SyncLeadsRequest).GetInput,
+		func(k *keys, in *personv1.LeadInput) {
+			k.id(in.GetId())
+			k.external(in.GetExternalPersonId())
+			k.add(byEmail, strings.ToLower(in.GetEmail()))
+		}),
+	personv1.LeadService_DeleteLeads_FullMethodName: fenced(store.UpstreamLead, (*personv1.DeleteLeadsRequest).GetKeys,
+		func(k *keys, key *personv1.LeadKey) { k.id(key.GetId()); k.external(key.GetExternalPersonId()) }),
+	opportunityv1.OpportunityService_SyncOpportunities_FullMethodName: fenced(store.UpstreamOpportunity, (*opportunityv1.SyncOpportunitiesRequest).GetInput,
+		func(k *keys, in *opportunityv1.OpportunityInput) {
+			k.guid(in.GetMarketoGuid())
+			k.external(in.GetExternalOpportunityId())
+		}),
+	opportunityv1.OpportunityService_DeleteOpportunities_FullMethodName: fenced(store.UpstreamOpportunity, (*opportunityv1.DeleteOpportunitiesRequest).GetKeys,
+		func(k *keys, key *opportunityv1.OpportunityKey) {
+			k.guid(key.GetMarketoGuid())
+			k.external(key.GetExternalOpportunityId())
+		}),
+	opportunityv1.OpportunityRoleService_SyncOpportunityRoles_FullMethodName: fenced(store.UpstreamRole, (*opportunityv1.SyncOpportunityRolesRequest).GetInput,
+		func(k *keys, in *opportunityv1.OpportunityRoleInput) {
+			k.guid(in.GetMarketoGuid())
+			k.role(in.GetExternalOpportunityId(), in.GetLeadId(), in.GetRole())
+		}),
+	opportunityv1.OpportunityRoleService_DeleteOpportunityRoles_FullMethodName: fenced(store.UpstreamRole, (*opportunityv1.DeleteOpportunityRolesRequest).GetKeys,
+		func(k *keys, key *opportunityv1.OpportunityRoleKey) {
+			k.guid(key.GetMarketoGuid())
+			if d := key.GetDedupeKey(); d != nil {
+				k.role(d.GetExternalOpportunityId(), d.GetLeadId(), d.GetRole())
+			}
+		}),
 }
 
 // UnaryClientInterceptor fences every write RPC: the keys it names are stored before the
@@ -135,103 +181,15 @@ func (k *keys) id(id int32)         { k.add(byID, localID(id, "")) }
 func (k *keys) guid(g string)       { k.add(byID, localID(0, g)) }
 func (k *keys) external(ext string) { k.add(byExternal, extid.Key(ext)) }
 
+// role adds a role's dedupe key, when it names its opportunity and lead.
+func (k *keys) role(extOpportunity string, leadID int32, role string) {
+	if extOpportunity != "" && leadID != 0 {
+		k.add(byRole, roleKey(extOpportunity, leadID, role))
+	}
+}
+
 // roleKey is a role's dedupe key as stored: the canonical external opportunity id, the
 // msisync lead id and the role.
 func roleKey(extOpportunity string, leadID int32, role string) string {
 	return extid.Key(extOpportunity) + "|" + strconv.Itoa(int(leadID)) + "|" + role
-}
-
-func salesPersonInputs(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamSalesPerson}
-	for _, in := range req.(*identityv1.SyncSalesPersonsRequest).GetInput() {
-		k.id(in.GetId())
-		k.external(in.GetExternalSalesPersonId())
-	}
-	return k.out
-}
-
-func salesPersonKeys(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamSalesPerson}
-	for _, key := range req.(*identityv1.DeleteSalesPersonsRequest).GetKeys() {
-		k.id(key.GetId())
-		k.external(key.GetExternalSalesPersonId())
-	}
-	return k.out
-}
-
-func companyInputs(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamCompany}
-	for _, in := range req.(*accountv1.SyncCompaniesRequest).GetInput() {
-		k.id(in.GetId())
-		k.external(in.GetExternalCompanyId())
-	}
-	return k.out
-}
-
-func companyKeys(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamCompany}
-	for _, key := range req.(*accountv1.DeleteCompaniesRequest).GetKeys() {
-		k.id(key.GetId())
-		k.external(key.GetExternalCompanyId())
-	}
-	return k.out
-}
-
-func leadInputs(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamLead}
-	for _, in := range req.(*personv1.SyncLeadsRequest).GetInput() {
-		k.id(in.GetId())
-		k.external(in.GetExternalPersonId())
-		k.add(byEmail, strings.ToLower(in.GetEmail()))
-	}
-	return k.out
-}
-
-func leadKeys(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamLead}
-	for _, key := range req.(*personv1.DeleteLeadsRequest).GetKeys() {
-		k.id(key.GetId())
-		k.external(key.GetExternalPersonId())
-	}
-	return k.out
-}
-
-func opportunityInputs(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamOpportunity}
-	for _, in := range req.(*opportunityv1.SyncOpportunitiesRequest).GetInput() {
-		k.guid(in.GetMarketoGuid())
-		k.external(in.GetExternalOpportunityId())
-	}
-	return k.out
-}
-
-func opportunityKeys(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamOpportunity}
-	for _, key := range req.(*opportunityv1.DeleteOpportunitiesRequest).GetKeys() {
-		k.guid(key.GetMarketoGuid())
-		k.external(key.GetExternalOpportunityId())
-	}
-	return k.out
-}
-
-func roleInputs(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamRole}
-	for _, in := range req.(*opportunityv1.SyncOpportunityRolesRequest).GetInput() {
-		k.guid(in.GetMarketoGuid())
-		if in.GetExternalOpportunityId() != "" && in.GetLeadId() != 0 {
-			k.add(byRole, roleKey(in.GetExternalOpportunityId(), in.GetLeadId(), in.GetRole()))
-		}
-	}
-	return k.out
-}
-
-func roleKeys(req any) []store.FenceKey {
-	k := keys{obj: store.UpstreamRole}
-	for _, key := range req.(*opportunityv1.DeleteOpportunityRolesRequest).GetKeys() {
-		k.guid(key.GetMarketoGuid())
-		if d := key.GetDedupeKey(); d != nil {
-			k.add(byRole, roleKey(d.GetExternalOpportunityId(), d.GetLeadId(), d.GetRole()))
-		}
-	}
-	return k.out
 }
