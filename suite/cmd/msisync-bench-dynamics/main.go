@@ -12,14 +12,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/msisync/msisync/connectors/dynamics/cli"
@@ -42,21 +39,7 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err == nil {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		ctx, cancel := context.WithTimeout(ctx, o.timeout)
-		err = run(ctx, o)
-		cancel()
-		stop()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "msisync-bench-dynamics:", err)
-		os.Exit(1)
-	}
+	suiteproc.Main("msisync-bench-dynamics", parseFlags, func(o options) time.Duration { return o.timeout }, run)
 }
 
 func parseFlags(args []string) (options, error) {

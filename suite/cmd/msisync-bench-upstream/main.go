@@ -26,8 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/msisync/msisync/platform/buildinfo"
@@ -44,21 +42,7 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err == nil {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		ctx, cancel := context.WithTimeout(ctx, o.timeout)
-		err = run(ctx, o)
-		cancel()
-		stop()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "msisync-bench-upstream: FAILED:", err)
-		os.Exit(1)
-	}
+	suiteproc.Main("msisync-bench-upstream", parseFlags, func(o options) time.Duration { return o.timeout }, run)
 }
 
 // parseFlags reads the flags, each defaulting to its MSISYNC_BENCH_UPSTREAM_* variable.

@@ -33,10 +33,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/msisync/msisync/platform/buildinfo"
@@ -68,23 +66,7 @@ type options struct {
 }
 
 func main() {
-	opts, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "msisync-load:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
-	err = run(ctx, opts)
-	cancel()
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "msisync-load: FAILED:", err)
-		os.Exit(1)
-	}
+	suiteproc.Main("msisync-load", parseFlags, func(o options) time.Duration { return o.timeout }, run)
 }
 
 // parseFlags reads the flags, each defaulting to its MSISYNC_LOAD_* variable.
