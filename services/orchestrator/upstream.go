@@ -56,6 +56,7 @@ func (u *upstreamMode) start(st *sqlstore.Store, clients links.Clients, sink ups
 		Owner: u.fences.Owner, Linger: u.cfg.MarketoBatchLinger, Concurrency: u.cfg.Marketo.MaxConcurrency, Log: u.log,
 	})
 	u.poller = upstream.NewPoller(st, u.client, sink, u.cfg.MarketoPollInterval, u.cfg.MarketoMSIRefresh, u.log)
+	u.poller.Leading = u.forwarder.Leading
 }
 
 // run forwards, polls and reads the instance's daily usage every 5 minutes (so that the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -59,6 +60,8 @@ type Forwarder struct {
 	stats   *deliveryStats
 	m       instruments
 
+	leading atomic.Bool // holds the forwarder lease
+
 	mu          sync.Mutex
 	pausedUntil time.Time
 	pauseReason string
@@ -88,6 +91,10 @@ func NewForwarder(st store.UpstreamStore, clients links.Clients, mk *marketoclie
 	f.instrument(opt.Metrics)
 	return f
 }
+
+// Leading reports whether this process holds the forwarder lease (the MSI poller of the
+// other replicas stays idle).
+func (f *Forwarder) Leading() bool { return f.leading.Load() }
 
 // Resume ends a pause (after Adobe raised the quota, or the credentials were fixed) and
 // wakes the forwarder.
@@ -145,6 +152,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		}
 		if ok != holding {
 			holding = ok
+			f.leading.Store(ok)
 			f.log.Info("forwarder lease", "held", ok, "owner", f.opt.Owner)
 			if ok {
 				// Claims of a forwarder that died are ours to send now, and rows paused by

@@ -53,6 +53,10 @@ type Poller struct {
 	now      func() time.Time
 	wake     chan struct{}
 
+	// Leading, when set, says whether this process polls: the one holding the forwarder
+	// lease does (Forwarder.Leading).
+	Leading func() bool
+
 	mu     sync.Mutex
 	status MSIStatus
 	types  []int // the activity type ids, once looked up
@@ -104,6 +108,11 @@ func (p *Poller) Backfill(ctx context.Context) error {
 // Run polls until ctx ends.
 func (p *Poller) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
+		if p.Leading != nil && !p.Leading() {
+			// Another replica forwards and polls.
+			p.wait(ctx, time.Second)
+			continue
+		}
 		err := p.Poll(ctx)
 		p.mu.Lock()
 		p.status.LastPoll, p.status.LastError = p.now(), ""
@@ -114,15 +123,20 @@ func (p *Poller) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("reading MSI fields from Marketo", "error", err)
 		}
-		t := time.NewTimer(p.interval)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-p.wake:
-		}
-		t.Stop()
+		p.wait(ctx, p.interval)
 	}
 	return nil
+}
+
+// wait sleeps for d, or until ctx ends or a backfill is asked for.
+func (p *Poller) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-p.wake:
+	}
 }
 
 // Poll reads what changed since the stored token, then a step of a running backfill.
