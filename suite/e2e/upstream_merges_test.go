@@ -83,3 +83,75 @@ func TestUpstreamFollowsQualifiesAndMerges(t *testing.T) {
 
 // formatID formats a lead id for a filter value.
 func formatID(id float64) string { return strconv.FormatInt(int64(id), 10) }
+
+// TestUpstreamShowsWhatMarketoSkippedAndRetriesItOnRequest: the customer's Marketo lacks a
+// custom field msisync declares (msisync sends every declared field, empty ones as null, so
+// that clears reach Marketo), so it skips the leads (1006); the skips are counted in
+// GET /v1/upstream and explained in the diagnostics, the roles wait for their leads, the
+// leads are not sent again while they do not change, and POST /v1/upstream/retry sends them
+// once the field exists.
+func TestUpstreamShowsWhatMarketoSkippedAndRetriesItOnRequest(t *testing.T) {
+	t.Parallel()
+	p := startUpstreamPairWith(t, []string{"MSISYNC_CUSTOM_FIELDS=leads:bvCustom:string,leads:seats:integer"})
+	set := changeSet("skp", 1, "Buyer")
+	leads := set["leads"].([]map[string]any)
+	leads[0]["shoeSize"] = "44"
+	p.syncAndWait(set)
+	counts := func(r response) map[string]map[string]float64 {
+		out := map[string]map[string]float64{}
+		for _, o := range r.body["objects"].([]any) {
+			m := o.(map[string]any)
+			out[m["object"].(string)] = map[string]float64{"skipped": num(m["skipped"]), "waiting": num(m["waiting"]), "pending": num(m["pending"]), "delivered": num(m["delivered"])}
+		}
+		return out
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c := counts(p.status())
+		if c["lead"]["skipped"] == 6 && c["role"]["waiting"] == 2 && c["opportunity"]["delivered"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want 6 leads skipped and 2 roles waiting: %v", c)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	person := leads[0]["externalPersonId"].(string)
+	diag := p.fwd.call(http.MethodGet, "/v1/diagnostics/persons/"+person, p.fwdTok, "", nil)
+	if !strings.Contains(string(diag.raw), "not accepted by Marketo: 1006") || !strings.Contains(string(diag.raw), "shoeSize") || !strings.Contains(string(diag.raw), "Field Management") {
+		t.Errorf("the diagnostics do not explain Marketo's skip: %s", diag.raw)
+	}
+	// Unchanged, they are not sent again.
+	calls := syncCalls(p.proxy.calls(), "/rest/v1/leads.json")
+	p.syncAndWait(map[string]any{"leads": leads})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if c := counts(p.status()); c["lead"]["pending"]+c["lead"]["waiting"] == 0 {
+			break // the forwarder looked at the marked leads again
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the re-sent leads were not looked at within 30 s")
+		}
+	}
+	if n := syncCalls(p.proxy.calls(), "/rest/v1/leads.json"); n != calls {
+		t.Errorf("records Marketo skipped were sent again unchanged (%d lead calls, was %d)", n, calls)
+	}
+	// The field is created in Marketo; a retry on request delivers the leads, then the roles.
+	p.up.stop()
+	p.up.env = append(p.up.env, "MSISYNC_CUSTOM_FIELDS="+testCustomFields)
+	p.up.start()
+	p.upTok = p.up.token()
+	r := p.fwd.call(http.MethodPost, "/v1/upstream/retry", p.fwdTok, "", map[string]any{})
+	if r.status != http.StatusOK || num(r.body["queued"]) != 6 {
+		t.Fatalf("POST /v1/upstream/retry = HTTP %d %s, want 6 queued", r.status, r.raw)
+	}
+	p.waitDelivered(60 * time.Second)
+	got := query(p.up, p.upTok, "/rest/v1/leads.json", "externalPersonId", []string{person}, "shoeSize")
+	if len(got) != 1 || got[0]["shoeSize"] != "44" {
+		t.Errorf("after the retry the upstream has %v, want the lead with shoeSize 44", got)
+	}
+	p.sameRecords(t, set)
+	diag = p.fwd.call(http.MethodGet, "/v1/diagnostics/persons/"+person, p.fwdTok, "", nil)
+	if !strings.Contains(string(diag.raw), "accepted by Marketo: lead") {
+		t.Errorf("the diagnostics do not show the delivery: %s", diag.raw)
+	}
+}

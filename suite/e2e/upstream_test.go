@@ -24,7 +24,13 @@ type upstreamPair struct {
 // it, and a suite forwarding to the proxy, with extra settings for the forwarding suite.
 func startUpstreamPair(t *testing.T, extra ...string) *upstreamPair {
 	t.Helper()
-	p := &upstreamPair{up: startSuite(t, "")}
+	return startUpstreamPairWith(t, nil, extra...)
+}
+
+// startUpstreamPairWith is startUpstreamPair with settings of the upstream suite too.
+func startUpstreamPairWith(t *testing.T, upExtra []string, extra ...string) *upstreamPair {
+	t.Helper()
+	p := &upstreamPair{up: startSuite(t, "", upExtra...)}
 	p.proxy = newFaultProxy(t, p.up.base)
 	env := append([]string{
 		"MSISYNC_MARKETO_URL=" + p.proxy.URL(),

@@ -102,6 +102,10 @@ func (s *Server) RetryUpstream(ctx context.Context, _ *orchestratorv1.RetryUpstr
 	if err != nil {
 		return nil, err
 	}
+	// Their children, waiting for them, are due as soon as they are delivered.
+	if err := s.store.ReleaseOutbox(ctx); err != nil {
+		return nil, err
+	}
 	s.forwarder.Wake()
 	return &orchestratorv1.RetryUpstreamResponse{Queued: n}, nil
 }
