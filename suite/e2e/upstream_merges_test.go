@@ -101,7 +101,7 @@ func TestUpstreamShowsWhatMarketoSkippedAndRetriesItOnRequest(t *testing.T) {
 		out := map[string]map[string]float64{}
 		for _, o := range r.body["objects"].([]any) {
 			m := o.(map[string]any)
-			out[m["object"].(string)] = map[string]float64{"skipped": num(m["skipped"]), "waiting": num(m["waiting"]), "pending": num(m["pending"]), "delivered": num(m["delivered"])}
+			out[m["object"].(string)] = map[string]float64{"skipped": num(m["skipped"]), "waiting": num(m["waiting"]), "pending": num(m["pending"]) + num(m["inFlight"]), "delivered": num(m["delivered"])}
 		}
 		return out
 	}
