@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/msisync/msisync/platform/marketo"
 )
@@ -46,10 +47,13 @@ const msiNonNative = "MSI non-native is not enabled on this instance: ask Market
 //     checks the Read-Write Lead permission before it looks at the records (603 without
 //     it) and skips the record because updateOnly never creates (1004); nothing is written
 //     even if the key existed, since the record carries only its key;
+//   - the lead fields msisync will send besides the standard ones (leadFields: the custom
+//     fields MSISYNC_CUSTOM_FIELDS declares) must be in the leads describe: msisync sends
+//     each with every lead, and Marketo skips a lead with an unknown field (1006);
 //   - today's quota use (GET /rest/v1/stats/usage.json), when the instance reports it.
 //
 // It returns the report and a *CheckError for the first check that failed.
-func (c *Client) Check(ctx context.Context) (rep CheckReport, err error) {
+func (c *Client) Check(ctx context.Context, leadFields ...string) (rep CheckReport, err error) {
 	defer func() { rep.Status = c.Status() }()
 	if _, err := c.accessToken(ctx); err != nil {
 		return rep, explainCheck(err, "getting an access token from "+c.cfg.identityURL())
@@ -77,6 +81,14 @@ func (c *Client) Check(ctx context.Context) (rep CheckReport, err error) {
 			return rep, &CheckError{Fix: fmt.Sprintf("%s (the %s describe has no %s field)", msiNonNative, want.obj, want.field)}
 		}
 		rep.Lines = append(rep.Lines, fmt.Sprintf("%s: readable, with the MSI field %s (%d fields)", want.obj, want.field, len(d.Fields)))
+		if want.obj == Leads && len(leadFields) > 0 {
+			for _, f := range leadFields {
+				if _, ok := d.Field(f); !ok {
+					return rep, &CheckError{Fix: fmt.Sprintf("the leads describe has no field %s, which MSISYNC_CUSTOM_FIELDS declares: msisync sends it with every lead and Marketo would skip them all (1006); create it in Admin → Field Management, or remove it from MSISYNC_CUSTOM_FIELDS", f)}
+				}
+			}
+			rep.Lines = append(rep.Lines, fmt.Sprintf("leads: with the declared custom fields %s", strings.Join(leadFields, ", ")))
+		}
 	}
 
 	probe := probeKey()

@@ -89,6 +89,21 @@ func TestCheckSaysWhatToFix(t *testing.T) {
 	}
 }
 
+func TestCheckWantsTheDeclaredCustomFields(t *testing.T) {
+	f := newFake(t, nil)
+	f.reply = instance(nil, false)
+	c := f.client(Defaults, &clock{t: start})
+	rep, err := c.Check(context.Background(), "email")
+	if err != nil || !strings.Contains(strings.Join(rep.Lines, "\n"), "declared custom fields email") {
+		t.Fatalf("a field the instance has: %v, %v", rep.Lines, err)
+	}
+	_, err = c.Check(context.Background(), "email", "shoeSize")
+	var ce *CheckError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no field shoeSize, which MSISYNC_CUSTOM_FIELDS declares") {
+		t.Errorf("a field the instance lacks: %v; want a CheckError naming shoeSize", err)
+	}
+}
+
 func TestConfigValidateNamesTheVariable(t *testing.T) {
 	if err := Defaults.Validate(); err != nil {
 		t.Errorf("embedded defaults: %v", err)

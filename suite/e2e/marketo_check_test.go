@@ -77,6 +77,16 @@ func TestMarketoCheckAgainstAnEmbeddedSuite(t *testing.T) {
 		}
 	}
 
+	// A custom field msisync declares but the instance lacks: every lead would be skipped.
+	code, out, errOut = runMarketoCheck(t, append(settings(upstream.base, testClientSecret), "MSISYNC_CUSTOM_FIELDS="+testCustomFields+",leads:notInMarketo:string")...)
+	if code != 1 || !strings.Contains(errOut, "no field notInMarketo, which MSISYNC_CUSTOM_FIELDS declares") || !strings.Contains(out, "ok  credentials") {
+		t.Errorf("check with an undeclared custom field: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	code, out, _ = runMarketoCheck(t, append(settings(upstream.base, testClientSecret), "MSISYNC_CUSTOM_FIELDS="+testCustomFields)...)
+	if code != 0 || !strings.Contains(out, "declared custom fields shoeSize, bvCustom, seats") {
+		t.Errorf("check with the declared custom fields: exit %d\n%s", code, out)
+	}
+
 	code, out, errOut = runMarketoCheck(t, settings(upstream.base, "not-the-secret")...)
 	if code != 1 || !strings.Contains(errOut, "Marketo refused msisync's credentials") || !strings.Contains(errOut, "MSISYNC_MARKETO_CLIENT_SECRET") {
 		t.Errorf("check with a wrong secret: exit %d, stderr %q; want 1 and a sentence naming the credentials\n%s", code, errOut, out)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/msisync/msisync/platform/config"
@@ -58,7 +60,7 @@ func marketoCheck(ctx context.Context, stdout io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	rep, err := marketoclient.New(cfg, marketoclient.Options{}).Check(ctx)
+	rep, err := marketoclient.New(cfg, marketoclient.Options{}).Check(ctx, declaredLeadFields(os.Getenv("MSISYNC_CUSTOM_FIELDS"))...)
 	fmt.Fprintf(stdout, "Marketo at %s\n", cfg.URL)
 	for _, line := range rep.Lines {
 		fmt.Fprintf(stdout, "  ok  %s\n", line)
@@ -76,4 +78,17 @@ func marketoCheck(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "Marketo is ready for msisync.")
 	return nil
+}
+
+// declaredLeadFields returns the names of the lead custom fields MSISYNC_CUSTOM_FIELDS
+// declares ("leads:name:type,…"; the orchestrator checks the setting in full).
+func declaredLeadFields(setting string) []string {
+	var out []string
+	for _, decl := range strings.Split(setting, ",") {
+		parts := strings.Split(strings.TrimSpace(decl), ":")
+		if len(parts) == 3 && strings.EqualFold(parts[0], "leads") && parts[1] != "" {
+			out = append(out, parts[1])
+		}
+	}
+	return out
 }
