@@ -360,3 +360,41 @@ func TestRolesCarryTheLeadsMarketoID(t *testing.T) {
 		t.Errorf("role parents = %v, want lead 7", d.Parents)
 	}
 }
+
+// TestRefusedRekeyStaysKeyedByMarketoID: when Marketo skips the update by id that re-keys a
+// lead, its lead keeps the old externalPersonId, so the lead's next change goes by Marketo
+// id again rather than creating a second Marketo lead under the new key.
+func TestRefusedRekeyStaysKeyedByMarketoID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	lead := h.putLead(&personv1.Lead{Id: 7, ExternalPersonId: "P-7", FirstName: "Ann"})
+	h.deliver(lead)
+	before, _ := h.delivered(lead)
+
+	h.mkto.on(http.MethodPost, pathLeads, func(c call) any {
+		if c.Body["lookupField"] == "id" {
+			return []map[string]any{{"status": "skipped", "reasons": []map[string]any{{"code": "1003", "message": "Invalid value for externalPersonId"}}}}
+		}
+		return nil
+	})
+	h.leads.byID[7].ExternalPersonId = "P-8"
+	h.mark(lead)
+	h.settle()
+	h.cycle()
+	d, _ := h.delivered(lead)
+	if d.Status != statusSkipped || d.Code != "1003" || d.MarketoID != before.MarketoID || d.ExternalKey != before.ExternalKey {
+		t.Errorf("after the refused rekey: %+v, want skipped 1003 with Marketo's id and key unchanged", d)
+	}
+
+	h.mkto.off(http.MethodPost, pathLeads)
+	h.leads.byID[7].FirstName = "Anna"
+	h.mark(lead)
+	h.settle()
+	calls := only(h.cycle(), http.MethodPost, pathLeads)
+	if len(calls) != 1 || calls[0].Body["lookupField"] != "id" || mkID(calls[0].inputs()[0]["id"]) != before.MarketoID {
+		t.Fatalf("lead calls = %+v, want one update by Marketo id %d", calls, before.MarketoID)
+	}
+	if d, _ := h.delivered(lead); d.MarketoID != before.MarketoID || d.ExternalKey != extid.Key("P-8") || d.Status != "updated" {
+		t.Errorf("delivered %+v, want Marketo lead %d re-keyed to P-8", d, before.MarketoID)
+	}
+}

@@ -187,6 +187,11 @@ func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marke
 				acks[i] = store.OutboxAck{Row: it.row, Deliver: &d, RetryAt: now, Reason: "Marketo no longer has lead " + strconv.FormatInt(it.d.MarketoID, 10) + ": sending it again"}
 				continue
 			}
+			if it.d.Known() {
+				// Marketo's record keeps the key it had: a refused re-key is tried again by
+				// Marketo id, not sent by the new key (which would make a second record).
+				d.ExternalKey = it.d.ExternalKey
+			}
 			f.log.Warn("Marketo skipped a record", "object", obj, "key", it.l.ext, "code", d.Code, "message", d.Message)
 			acks[i] = store.OutboxAck{Row: it.row, Done: true, Deliver: &d}
 		}
