@@ -72,14 +72,15 @@ type Env struct {
 }
 
 // Start starts everything and returns once the suite is healthy and the connector built.
-func Start(ctx context.Context, o Options) (e *Env, err error) {
+func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if err := os.RemoveAll(o.DataDir); err != nil {
 		return nil, fmt.Errorf("emptying %s: %w", o.DataDir, err)
 	}
 	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	e = &Env{Secret: randomSecret()}
+	// e is closed on failure: the named result is nil by then.
+	e := &Env{Secret: randomSecret()}
 	defer func() {
 		if err != nil {
 			e.Close()
