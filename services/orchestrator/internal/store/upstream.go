@@ -29,7 +29,7 @@ type UpstreamKey struct {
 }
 
 // FenceKey is one record a write is about to change, named as its caller named it
-// (Kind: "id", "external", "email" or "dedupe", Value the key), so that an interrupted
+// (Kind: "id", "external", "email" or "role", a role's dedupe key; Value the key), so that an interrupted
 // write can still be found: see UpstreamStore.BeginUpstreamWrite.
 type FenceKey struct {
 	Object UpstreamObject `json:"o"`
@@ -132,8 +132,9 @@ type UpstreamStore interface {
 	// EndUpstreamWrite marks the records the write changed (by msisync id) and removes the
 	// fence (0: none), in one transaction.
 	EndUpstreamWrite(ctx context.Context, fence int64, changed []UpstreamKey, now time.Time) error
-	// StaleUpstreamWrites returns up to limit fences created before before, oldest first.
-	StaleUpstreamWrites(ctx context.Context, before time.Time, limit int) ([]WriteFence, error)
+	// StaleUpstreamWrites returns up to limit fences created before before with an id above
+	// after, in id order (oldest first).
+	StaleUpstreamWrites(ctx context.Context, before time.Time, after int64, limit int) ([]WriteFence, error)
 	// ClaimOutbox claims up to limit rows of the object that are due at now and not claimed,
 	// oldest first, until now + lease.
 	ClaimOutbox(ctx context.Context, obj UpstreamObject, now time.Time, lease time.Duration, limit int) ([]OutboxRow, error)

@@ -41,7 +41,7 @@ func (h *harness) syncLeads(f *Fences, invoker grpc.UnaryInvoker, inputs ...*per
 // stale returns the fences left behind.
 func (h *harness) stale() []store.WriteFence {
 	h.t.Helper()
-	fences, err := h.store.StaleUpstreamWrites(h.ctx, h.clock.now().Add(time.Hour), 100)
+	fences, err := h.store.StaleUpstreamWrites(h.ctx, h.clock.now().Add(time.Hour), 0, 100)
 	if err != nil {
 		h.t.Fatalf("StaleUpstreamWrites: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestFenceOfAFailedWriteIsRecovered(t *testing.T) {
 		}
 	}
 
-	if err := Recover(h.ctx, h.store, h.clients(), h.clock.now().Add(time.Minute), slog.New(slog.DiscardHandler)); err != nil {
+	if err := Recover(h.ctx, h.store, h.clients(), h.clock.now().Add(time.Minute), h.clock.now(), slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
 	for _, id := range []int32{5, 9, 10} {

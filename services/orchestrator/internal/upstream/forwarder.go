@@ -167,7 +167,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			continue
 		}
 		if now.Sub(lastRecover) >= time.Minute {
-			if err := Recover(ctx, f.store, f.clients, now.Add(-recoverAfter), f.log); err != nil {
+			if err := Recover(ctx, f.store, f.clients, now.Add(-recoverAfter), now, f.log); err != nil {
 				f.log.Error("resolving interrupted writes", "error", err)
 			}
 			lastRecover = now

@@ -398,3 +398,28 @@ func TestRefusedRekeyStaysKeyedByMarketoID(t *testing.T) {
 		t.Errorf("delivered %+v, want Marketo lead %d re-keyed to P-8", d, before.MarketoID)
 	}
 }
+
+// TestASkippedNewRecordNamesNoParent: a lead Marketo never took (skipped at its first
+// delivery) does not hold back the delete of the company it names.
+func TestASkippedNewRecordNamesNoParent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	co := h.putCompany(3, "ACME", "", "Acme")
+	h.deliver(co)
+	lead := h.putLead(&personv1.Lead{Id: 7, ExternalPersonId: "P-7", ExternalCompanyId: "ACME"})
+	h.mkto.on(http.MethodPost, pathLeads, func(call) any {
+		return []map[string]any{{"status": "skipped", "reasons": []map[string]any{{"code": "1003", "message": "Invalid value for field 'title'"}}}}
+	})
+	h.mark(lead)
+	h.settle()
+	h.cycle()
+	if d, ok := h.delivered(lead); !ok || d.Status != statusSkipped || len(d.Parents) != 0 {
+		t.Fatalf("the skipped lead's row is %+v (found %v), want skipped with no parent", d, ok)
+	}
+	delete(h.companies.byID, 3)
+	h.mark(co)
+	h.settle()
+	if got, want := paths(h.cycle()), []string{"POST /rest/v1/companies/delete.json"}; !slices.Equal(got, want) {
+		t.Fatalf("calls = %v, want the company's delete at once", got)
+	}
+}

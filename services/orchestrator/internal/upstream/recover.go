@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -20,20 +21,24 @@ import (
 // Recover resolves the fences created before before: writes whose writer died or failed
 // between its local write and the mark. It marks every record a fence's keys name now,
 // locally or in Marketo; the forwarder then sends whatever the local state is, so a write
-// that committed is delivered and one that did not changes nothing.
-func Recover(ctx context.Context, st store.UpstreamStore, c links.Clients, before time.Time, log *slog.Logger) error {
-	for {
-		fences, err := st.StaleUpstreamWrites(ctx, before, 20)
+// that committed is delivered and one that did not changes nothing. A fence it cannot
+// resolve (an entity service down) stays for the next run, and the others are resolved.
+func Recover(ctx context.Context, st store.UpstreamStore, c links.Clients, before, now time.Time, log *slog.Logger) error {
+	var errs []error
+	for after := int64(0); ; {
+		fences, err := st.StaleUpstreamWrites(ctx, before, after, 20)
 		if err != nil || len(fences) == 0 {
-			return err
+			return errors.Join(append(errs, err)...)
 		}
 		for _, fence := range fences {
+			after = fence.ID
 			keys, err := resolve(ctx, st, c, fence.Keys)
-			if err != nil {
-				return fmt.Errorf("resolving the write fenced by %s at %s: %w", fence.Owner, fence.CreatedAt.Format(time.RFC3339), err)
+			if err == nil {
+				err = st.EndUpstreamWrite(ctx, fence.ID, keys, now)
 			}
-			if err := st.EndUpstreamWrite(ctx, fence.ID, keys, time.Now()); err != nil {
-				return err
+			if err != nil {
+				errs = append(errs, fmt.Errorf("resolving the write fenced by %s at %s: %w", fence.Owner, fence.CreatedAt.Format(time.RFC3339), err))
+				continue
 			}
 			log.Info("resolved an interrupted write", "owner", fence.Owner, "at", fence.CreatedAt, "keys", len(fence.Keys), "marked", len(keys))
 		}

@@ -183,13 +183,16 @@ func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marke
 			}
 			if d.Code == "1004" && obj == store.UpstreamLead && it.d.ExternalKey != it.l.ext {
 				// Deleted in Marketo since: forget its id and create it again by key.
-				d.MarketoID, d.SentHash, d.Status = 0, nil, ""
+				d.MarketoID, d.SentHash, d.Status, d.Parents = 0, nil, "", nil
 				acks[i] = store.OutboxAck{Row: it.row, Deliver: &d, RetryAt: now, Reason: "Marketo no longer has lead " + strconv.FormatInt(it.d.MarketoID, 10) + ": sending it again"}
 				continue
 			}
+			// Marketo's record, if it has one, keeps the key and the parents it had: a refused
+			// re-key is tried again by Marketo id, not sent by the new key (which would make a
+			// second record), and a record Marketo never took names no parent (whose delete
+			// would wait for it).
+			d.Parents = it.d.Parents
 			if it.d.Known() {
-				// Marketo's record keeps the key it had: a refused re-key is tried again by
-				// Marketo id, not sent by the new key (which would make a second record).
 				d.ExternalKey = it.d.ExternalKey
 			}
 			f.log.Warn("Marketo skipped a record", "object", obj, "key", it.l.ext, "code", d.Code, "message", d.Message)

@@ -83,8 +83,8 @@ func uniqueKeys(keys []store.UpstreamKey) []store.UpstreamKey {
 }
 
 // StaleUpstreamWrites implements store.UpstreamStore.
-func (s *Store) StaleUpstreamWrites(ctx context.Context, before time.Time, limit int) ([]store.WriteFence, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT id, owner, created_at, keys FROM upstream_fences WHERE created_at < ? ORDER BY id LIMIT ?"), micros(before), limit)
+func (s *Store) StaleUpstreamWrites(ctx context.Context, before time.Time, after int64, limit int) ([]store.WriteFence, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind("SELECT id, owner, created_at, keys FROM upstream_fences WHERE created_at < ? AND id > ? ORDER BY id LIMIT ?"), micros(before), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading write fences: %w", err)
 	}

@@ -97,7 +97,7 @@ func testOutboxFences(t *testing.T, s store.Store) {
 	if err := u.EndUpstreamWrite(ctx, done, []store.UpstreamKey{{Object: store.UpstreamCompany, LocalID: "7"}}, t0); err != nil {
 		t.Fatal(err)
 	}
-	stale, err := u.StaleUpstreamWrites(ctx, t0.Add(time.Minute), 10)
+	stale, err := u.StaleUpstreamWrites(ctx, t0.Add(time.Minute), 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,10 @@ func testOutboxFences(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(want, stale); diff != "" {
 		t.Fatalf("stale fences (-want +got):\n%s", diff)
 	}
-	if young, _ := u.StaleUpstreamWrites(ctx, t0, 10); len(young) != 0 {
+	if later, _ := u.StaleUpstreamWrites(ctx, t0.Add(time.Minute), dead, 10); len(later) != 0 {
+		t.Fatalf("fences after the last one: %v", later)
+	}
+	if young, _ := u.StaleUpstreamWrites(ctx, t0, 0, 10); len(young) != 0 {
 		t.Fatalf("a fence younger than the cut-off is stale: %v", young)
 	}
 	if got := claimIDs(t, u, store.UpstreamCompany, t0); len(got) != 1 || got[0].Key.LocalID != "7" {
