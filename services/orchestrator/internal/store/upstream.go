@@ -155,6 +155,10 @@ type UpstreamStore interface {
 	ListDelivered(ctx context.Context, obj UpstreamObject, after int64, limit int) ([]Delivered, error)
 	// Referenced returns which of the refs a Delivered row names as its parent.
 	Referenced(ctx context.Context, refs []UpstreamRef) (map[UpstreamRef]bool, error)
+	// MarkChildren marks every record whose delivered version names one of the parents, and
+	// forgets the hash of that version so that it is sent again as it is (the parent was
+	// created anew in Marketo, under a new Marketo id); it returns how many.
+	MarkChildren(ctx context.Context, parents []UpstreamRef, now time.Time) (int64, error)
 	// WaitReasons returns why the keys' outbox rows wait, for those that do.
 	WaitReasons(ctx context.Context, keys []UpstreamKey) (map[UpstreamKey]string, error)
 	// MarkSkipped marks every record Marketo skipped again and forgets the version sent,

@@ -378,6 +378,9 @@ func (f *Forwarder) sendAll(ctx context.Context, obj store.UpstreamObject, items
 			f.stats.record(now, n)
 			f.count(ctx, obj, acks)
 			aerr := f.store.AckOutbox(context.WithoutCancel(ctx), acks, now)
+			if aerr == nil {
+				aerr = f.recreated(ctx, obj, acks, now)
+			}
 			mu.Lock()
 			ended += n
 			if aerr != nil {
@@ -388,6 +391,26 @@ func (f *Forwarder) sendAll(ctx context.Context, obj store.UpstreamObject, items
 	}
 	wg.Wait()
 	return ended, errors.Join(errs...)
+}
+
+// recreated marks the children of leads Marketo created: a lead it had before under
+// another id (deleted in Marketo since) leaves roles that name the old id, and they are
+// sent again with the new one. A lead created for the first time has no delivered child.
+func (f *Forwarder) recreated(ctx context.Context, obj store.UpstreamObject, acks []store.OutboxAck, now time.Time) error {
+	if obj != store.UpstreamLead {
+		return nil
+	}
+	var parents []store.UpstreamRef
+	for _, a := range acks {
+		if a.Deliver != nil && a.Deliver.Status == "created" {
+			parents = append(parents, store.UpstreamRef{Object: store.UpstreamLead, Key: a.Row.Key.LocalID})
+		}
+	}
+	if len(parents) == 0 {
+		return nil
+	}
+	_, err := f.store.MarkChildren(context.WithoutCancel(ctx), parents, now)
+	return err
 }
 
 // failed turns a call that failed as a whole into releases, and pauses the forwarder when

@@ -359,6 +359,26 @@ func TestRolesCarryTheLeadsMarketoID(t *testing.T) {
 	if !slices.Contains(d.Parents, store.UpstreamRef{Object: store.UpstreamLead, Key: "7"}) {
 		t.Errorf("role parents = %v, want lead 7", d.Parents)
 	}
+
+	// The lead was deleted in Marketo; its next change creates it anew under another id, and
+	// the role goes again with that id.
+	h.mkto.on(http.MethodPost, pathLeads, func(call) any {
+		return []map[string]any{{"status": "created", "id": 9999}}
+	})
+	h.leads.byID[7].Title = "Changed"
+	h.mark(lead)
+	h.settle()
+	if got, want := paths(h.cycle()), []string{"POST " + pathLeads}; !slices.Equal(got, want) {
+		t.Fatalf("after the lead changed: calls = %v, want %v", got, want)
+	}
+	h.settle() // the role, marked again, waits for its batch to fill like any change
+	calls = h.cycle()
+	if got, want := paths(calls), []string{"POST " + pathRoles}; !slices.Equal(got, want) {
+		t.Fatalf("after the lead was created anew: calls = %v, want %v", got, want)
+	}
+	if in := calls[0].inputs(); len(in) != 1 || mkID(in[0]["leadId"]) != 9999 {
+		t.Errorf("role input = %v, want leadId 9999 (the lead's new Marketo id)", in)
+	}
 }
 
 // TestRefusedRekeyStaysKeyedByMarketoID: when Marketo skips the update by id that re-keys a

@@ -367,6 +367,37 @@ func (s *Store) Referenced(ctx context.Context, refs []store.UpstreamRef) (map[s
 	return out, nil
 }
 
+// MarkChildren implements store.UpstreamStore.
+func (s *Store) MarkChildren(ctx context.Context, parents []store.UpstreamRef, now time.Time) (int64, error) {
+	by := map[store.UpstreamObject][]string{}
+	for _, r := range parents {
+		by[r.Object] = append(by[r.Object], r.Key)
+	}
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for obj, keys := range by {
+			for chunk := range slices.Chunk(keys, inChunk) {
+				in, args := sqldb.In(chunk)
+				children := "SELECT object, local_id FROM upstream_refs WHERE parent_object = ? AND parent_key IN (" + in + ")"
+				args = append([]any{string(obj)}, args...)
+				res, err := tx.ExecContext(ctx, s.db.Rebind("INSERT INTO upstream_outbox (object, local_id, enqueued_at) SELECT object, local_id, ? FROM ("+children+") c WHERE true "+
+					"ON CONFLICT (object, local_id) DO UPDATE SET seq = upstream_outbox.seq + 1, next_attempt_at = 0, attempts = 0, wait_reason = ''"),
+					append([]any{micros(now)}, args...)...)
+				if err != nil {
+					return fmt.Errorf("marking the children of re-created records: %w", err)
+				}
+				m, _ := res.RowsAffected()
+				n += m
+				if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE upstream_ids SET sent_hash = NULL WHERE (object, local_id) IN ("+children+")"), args...); err != nil {
+					return fmt.Errorf("forgetting the versions sent of the children of re-created records: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // WaitReasons implements store.UpstreamStore.
 func (s *Store) WaitReasons(ctx context.Context, keys []store.UpstreamKey) (map[store.UpstreamKey]string, error) {
 	out := map[store.UpstreamKey]string{}

@@ -163,11 +163,25 @@ func testDelivered(t *testing.T, s store.Store) {
 	if err != nil || !refs[acme] || len(refs) != 1 {
 		t.Fatalf("referenced %v, %v; want acme only", refs, err)
 	}
+	// acme re-created in Marketo: lead 5, which names it, is marked and will be sent again.
+	if n, err := u.MarkChildren(ctx, []store.UpstreamRef{acme}, t0); err != nil || n != 1 {
+		t.Fatalf("MarkChildren = %d, %v; want lead 5 marked", n, err)
+	}
+	again := claimIDs(t, u, store.UpstreamLead, t0)
+	if len(again) != 1 || again[0].Key != five.Key {
+		t.Fatalf("marked %v, want lead 5", again)
+	}
+	if got, _ := u.GetDelivered(ctx, []store.UpstreamKey{five.Key}); got[five.Key].SentHash != nil {
+		t.Error("the child's version sent was kept, so it would not be sent again")
+	}
+	if err := u.AckOutbox(ctx, []store.OutboxAck{{Row: again[0], Done: true}}, t0); err != nil {
+		t.Fatal(err)
+	}
 	// Deleted in Marketo: forgotten, with its parents.
 	if err := u.EndUpstreamWrite(ctx, 0, []store.UpstreamKey{leadKey("5")}, t0); err != nil {
 		t.Fatal(err)
 	}
-	again := claimIDs(t, u, store.UpstreamLead, t0)
+	again = claimIDs(t, u, store.UpstreamLead, t0)
 	if err := u.AckOutbox(ctx, []store.OutboxAck{{Row: again[0], Forget: true, Done: true}}, t0); err != nil {
 		t.Fatal(err)
 	}
