@@ -57,6 +57,7 @@ func (u *upstreamMode) start(st *sqlstore.Store, clients links.Clients, sink ups
 	})
 	u.poller = upstream.NewPoller(st, u.client, sink, u.cfg.MarketoPollInterval, u.cfg.MarketoMSIRefresh, u.log)
 	u.poller.Leading = u.forwarder.Leading
+	u.poller.Existing = u.forwarder
 }
 
 // run forwards, polls and reads the instance's daily usage every 5 minutes (so that the

@@ -58,7 +58,8 @@ type Forwarder struct {
 	stats   *deliveryStats
 	m       instruments
 
-	leading atomic.Bool // holds the forwarder lease
+	leading  atomic.Bool // holds the forwarder lease
+	existing existingLeads
 
 	mu          sync.Mutex
 	pausedUntil time.Time

@@ -443,3 +443,37 @@ func TestASkippedNewRecordNamesNoParent(t *testing.T) {
 		t.Fatalf("calls = %v, want the company's delete at once", got)
 	}
 }
+
+// TestLeadsMarketoAlreadyHadAreReadForMSI: a lead whose first delivery Marketo answers
+// updated (it had the person before msisync) is queued for the MSI poller; one it created,
+// or one delivered before, is not.
+func TestLeadsMarketoAlreadyHadAreReadForMSI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	had := h.putLead(&personv1.Lead{Id: 7, ExternalPersonId: "P-7"})
+	fresh := h.putLead(&personv1.Lead{Id: 8, ExternalPersonId: "P-8"})
+	h.mkto.on(http.MethodPost, pathLeads, func(c call) any {
+		var out []map[string]any
+		for _, in := range c.inputs() {
+			if in["externalPersonId"] == "P-7" {
+				out = append(out, map[string]any{"status": "updated", "id": 555})
+			} else {
+				out = append(out, map[string]any{"status": "created", "id": 556})
+			}
+		}
+		return out
+	})
+	h.mark(had, fresh)
+	h.settle()
+	h.cycle()
+	if got := h.fwd.TakeExisting(300); !slices.Equal(got, []int64{555}) {
+		t.Fatalf("queued for MSI: %v, want [555] (the lead Marketo already had)", got)
+	}
+	h.leads.byID[7].Title = "Changed"
+	h.mark(had)
+	h.settle()
+	h.cycle()
+	if got := h.fwd.TakeExisting(300); len(got) != 0 {
+		t.Errorf("a later update queued %v again", got)
+	}
+}

@@ -56,6 +56,12 @@ type Poller struct {
 	// Leading, when set, says whether this process polls: the one holding the forwarder
 	// lease does (Forwarder.Leading).
 	Leading func() bool
+	// Existing, when set, gives the leads Marketo already had when msisync first delivered
+	// them, whose MSI fields are read at the next poll (the Forwarder).
+	Existing interface {
+		TakeExisting(n int) []int64
+		ReturnExisting(ids []int64)
+	}
 
 	mu     sync.Mutex
 	status MSIStatus
@@ -161,7 +167,28 @@ func (p *Poller) Poll(ctx context.Context) error {
 	if err := p.changes(ctx, token); err != nil {
 		return err
 	}
+	if err := p.existing(ctx); err != nil {
+		return err
+	}
 	return p.backfill(ctx)
+}
+
+// existing reads the MSI fields of the leads Marketo already had when msisync first
+// delivered them (Existing), 300 per call.
+func (p *Poller) existing(ctx context.Context) error {
+	if p.Existing == nil {
+		return nil
+	}
+	for {
+		ids := p.Existing.TakeExisting(marketoclient.MaxBatch)
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := p.read(ctx, ids); err != nil {
+			p.Existing.ReturnExisting(ids)
+			return err
+		}
+	}
 }
 
 // typeIDs looks the activity types up by name, once per process.

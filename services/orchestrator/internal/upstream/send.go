@@ -172,6 +172,10 @@ func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marke
 			if r.ID != 0 {
 				d.MarketoID = r.ID
 			}
+			if obj == store.UpstreamLead && r.Status == "updated" && it.d.MarketoID == 0 && r.ID != 0 {
+				// Marketo had this person before msisync: its MSI fields are read at once.
+				f.existing.add(r.ID)
+			}
 			if r.MarketoGUID != "" {
 				d.MarketoGUID = r.MarketoGUID
 			}
