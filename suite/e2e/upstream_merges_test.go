@@ -155,3 +155,42 @@ func TestUpstreamShowsWhatMarketoSkippedAndRetriesItOnRequest(t *testing.T) {
 		t.Errorf("the diagnostics do not show the delivery: %s", diag.raw)
 	}
 }
+
+// TestUpstreamReadsTheScoresOfPeopleMarketoAlreadyHad: a person Marketo scored before
+// msisync knew them (their activity was polled while msisync had no such lead) shows
+// Marketo's score soon after msisync first delivers them, not at the next daily refresh.
+func TestUpstreamReadsTheScoresOfPeopleMarketoAlreadyHad(t *testing.T) {
+	t.Parallel()
+	p := startUpstreamPair(t)
+	person := "known-to-marketo-1"
+	if r := p.up.call(http.MethodPost, "/rest/v1/leads.json", p.upTok, "", map[string]any{"lookupField": "externalPersonId", "input": []map[string]any{
+		{"externalPersonId": person, "email": "known@example.com", "lastName": "Known"}}}); outcome(r.results()[0]) != "created" {
+		t.Fatalf("creating the person in Marketo: %s", r.raw)
+	}
+	if r := p.up.call(http.MethodPost, "/v1/score-changes", p.upTok, "", map[string]any{"changes": []map[string]any{{"externalPersonId": person, "delta": 88, "reason": "Old campaign"}}}); r.status != http.StatusOK {
+		t.Fatalf("scoring the person in Marketo: %s", r.raw)
+	}
+	// msisync's poller sees the activity of a lead it does not know, and moves on.
+	for deadline := time.Now().Add(30 * time.Second); num(p.status().body["msi"].(map[string]any)["unknownLeads"]) == 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller did not read the activity within 30 s: %s", p.status().raw)
+		}
+	}
+	// The CRM syncs the same person: Marketo answers updated, and its score comes back.
+	if r := p.fwd.call(http.MethodPost, "/rest/v1/leads.json", p.fwdTok, "", map[string]any{"lookupField": "externalPersonId", "input": []map[string]any{
+		{"externalPersonId": person, "email": "known@example.com", "lastName": "Known", "firstName": "Now"}}}); outcome(r.results()[0]) != "created" {
+		t.Fatalf("syncing the person to msisync: %s", r.raw)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		got := query(p.fwd, p.fwdTok, "/rest/v1/leads.json", "externalPersonId", []string{person}, "leadScore")
+		if len(got) == 1 && num(got[0]["leadScore"]) == 88 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Marketo's earlier score did not reach msisync within 30 s: %v\n%s", got, p.status().raw)
+		}
+	}
+	if got := query(p.up, p.upTok, "/rest/v1/leads.json", "externalPersonId", []string{person}, "firstName"); len(got) != 1 || got[0]["firstName"] != "Now" {
+		t.Errorf("the upstream did not get msisync's version of the person once: %v", got)
+	}
+}
