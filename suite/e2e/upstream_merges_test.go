@@ -162,6 +162,12 @@ func TestUpstreamShowsWhatMarketoSkippedAndRetriesItOnRequest(t *testing.T) {
 func TestUpstreamReadsTheScoresOfPeopleMarketoAlreadyHad(t *testing.T) {
 	t.Parallel()
 	p := startUpstreamPair(t)
+	// The poller takes its paging token at its first poll: Marketo's activity comes after.
+	for deadline := time.Now().Add(30 * time.Second); p.status().body["msi"].(map[string]any)["lastPoll"] == nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller did not poll within 30 s: %s", p.status().raw)
+		}
+	}
 	person := "known-to-marketo-1"
 	if r := p.up.call(http.MethodPost, "/rest/v1/leads.json", p.upTok, "", map[string]any{"lookupField": "externalPersonId", "input": []map[string]any{
 		{"externalPersonId": person, "email": "known@example.com", "lastName": "Known"}}}); outcome(r.results()[0]) != "created" {
