@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	commonv1 "github.com/msisync/msisync/gen/msisync/common/v1"
@@ -67,11 +68,16 @@ func (u *upstreamMode) run(ctx context.Context) error {
 		return nil
 	}
 	u.log.InfoContext(ctx, "upstream mode: delivering to the customer's Marketo")
-	go func() { _ = u.poller.Run(ctx) }()
-	go u.readUsage(ctx)
-	return u.forwarder.Run(ctx)
+	// All three end with ctx, before the store closes.
+	var g errgroup.Group
+	g.Go(func() error { return u.poller.Run(ctx) })
+	g.Go(func() error { u.readUsage(ctx); return nil })
+	g.Go(func() error { return u.forwarder.Run(ctx) })
+	return g.Wait()
 }
 
+// readUsage reads the instance's daily API usage now and every 5 minutes, which raises the
+// quota count to Marketo's (the customer's other integrations included).
 func (u *upstreamMode) readUsage(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
