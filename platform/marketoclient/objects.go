@@ -98,6 +98,8 @@ type LeadSyncRequest struct {
 
 // RecordResult is Marketo's outcome for one input record.
 type RecordResult struct {
+	// Seq is the position of the input record (Marketo's lead results carry none: SyncLeads
+	// and DeleteLeads number them by position).
 	Seq    int    `json:"seq"`
 	Status string `json:"status"` // created, updated, skipped
 	// ID is the numeric id (sales persons, companies, leads); MarketoGUID the id of
@@ -137,7 +139,16 @@ func (c *Client) SyncLeads(ctx context.Context, req LeadSyncRequest) ([]RecordRe
 	}
 	var out []RecordResult
 	_, err := c.call(ctx, http.MethodPost, "/rest/v1/leads.json", req, &out)
-	return out, err
+	return positional(out), err
+}
+
+// positional numbers lead results by their position: Marketo's lead results carry no seq
+// and follow the input's order, so that every result's Seq names its input.
+func positional(out []RecordResult) []RecordResult {
+	for i := range out {
+		out[i].Seq = i
+	}
+	return out
 }
 
 // Page is one page of a query.
@@ -247,5 +258,5 @@ func (c *Client) DeleteLeads(ctx context.Context, ids []int64) ([]RecordResult, 
 	_, err := c.call(ctx, http.MethodPost, "/rest/v1/leads/delete.json", struct {
 		Input []Record `json:"input"`
 	}{in}, &out)
-	return out, err
+	return positional(out), err
 }

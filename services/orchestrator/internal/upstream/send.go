@@ -147,19 +147,21 @@ func (f *Forwarder) syncBatch(ctx context.Context, obj store.UpstreamObject, bat
 	return acks, nil
 }
 
+// resultsBySeq indexes Marketo's results by the position of their input record.
+func resultsBySeq(res []marketoclient.RecordResult) map[int]marketoclient.RecordResult {
+	out := make(map[int]marketoclient.RecordResult, len(res))
+	for _, r := range res {
+		out[r.Seq] = r
+	}
+	return out
+}
+
 // outcomes turns Marketo's results of a sync into acks: created and updated records are
 // delivered; skipped ones keep their Marketo ids and wait for a change or a retry request.
 // A lead Marketo no longer has (1004 on an update by id) is sent again by external id.
 func (f *Forwarder) outcomes(obj store.UpstreamObject, batch []item, res []marketoclient.RecordResult) ([]store.OutboxAck, error) {
 	now := f.opt.Now()
-	bySeq := make(map[int]marketoclient.RecordResult, len(res))
-	for i, r := range res {
-		if obj == store.UpstreamLead {
-			// Marketo's lead results carry no seq: they follow the input's order.
-			r.Seq = i
-		}
-		bySeq[r.Seq] = r
-	}
+	bySeq := resultsBySeq(res)
 	acks := make([]store.OutboxAck, len(batch))
 	for i, it := range batch {
 		r, ok := bySeq[i]
@@ -269,13 +271,7 @@ func (f *Forwarder) deleteBatch(ctx context.Context, obj store.UpstreamObject, b
 	if err != nil {
 		return nil, err
 	}
-	bySeq := make(map[int]marketoclient.RecordResult, len(res))
-	for i, r := range res {
-		if obj == store.UpstreamLead {
-			r.Seq = i
-		}
-		bySeq[r.Seq] = r
-	}
+	bySeq := resultsBySeq(res)
 	now := f.opt.Now()
 	acks := make([]store.OutboxAck, len(batch))
 	for i, it := range batch {
