@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/msisync/msisync/platform/marketo"
 	"github.com/msisync/msisync/services/orchestrator/internal/store"
@@ -38,24 +37,17 @@ var skipWords = map[string]string{
 }
 
 // leadKey, companyKey and opportunityKey name a diagnosed record in the outbox by its
-// msisync id, as the upstream fences do; "" when it has none.
+// msisync id, as the upstream fences do.
 func leadKey(id int32) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamLead, LocalID: decimalID(id)}
+	return store.UpstreamKey{Object: store.UpstreamLead, LocalID: store.LocalID(id, "")}
 }
 
 func companyKey(id int32) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamCompany, LocalID: decimalID(id)}
+	return store.UpstreamKey{Object: store.UpstreamCompany, LocalID: store.LocalID(id, "")}
 }
 
 func opportunityKey(marketoGUID string) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamOpportunity, LocalID: strings.ToLower(strings.Trim(marketoGUID, "{}"))}
-}
-
-func decimalID(id int32) string {
-	if id <= 0 {
-		return ""
-	}
-	return strconv.Itoa(int(id))
+	return store.UpstreamKey{Object: store.UpstreamOpportunity, LocalID: store.LocalID(0, marketoGUID)}
 }
 
 // delivery adds, in upstream mode, the "accepted by Marketo" check of each key: whether

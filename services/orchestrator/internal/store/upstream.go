@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +28,18 @@ var UpstreamObjects = []UpstreamObject{UpstreamSalesPerson, UpstreamCompany, Ups
 type UpstreamKey struct {
 	Object  UpstreamObject
 	LocalID string
+}
+
+// LocalID is a record's msisync id as UpstreamKey.LocalID: the decimal id (0 and below name
+// none), or the GUID, lower case and without braces, of an opportunity or role.
+func LocalID(id int32, guid string) string {
+	if guid != "" {
+		return strings.ToLower(strings.Trim(guid, "{}"))
+	}
+	if id > 0 {
+		return strconv.Itoa(int(id))
+	}
+	return ""
 }
 
 // FenceKey is one record a write is about to change, named as its caller named it

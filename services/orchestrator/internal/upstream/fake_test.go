@@ -312,7 +312,7 @@ type fakeOpportunities struct {
 func (f *fakeOpportunities) BatchGetOpportunities(_ context.Context, in *opportunityv1.BatchGetOpportunitiesRequest, _ ...grpc.CallOption) (*opportunityv1.BatchGetOpportunitiesResponse, error) {
 	out := &opportunityv1.BatchGetOpportunitiesResponse{}
 	for _, k := range in.GetKeys() {
-		if r, ok := f.byGUID[localID(0, k.GetMarketoGuid())]; ok && k.GetMarketoGuid() != "" {
+		if r, ok := f.byGUID[store.LocalID(0, k.GetMarketoGuid())]; ok && k.GetMarketoGuid() != "" {
 			out.Opportunities = append(out.Opportunities, r)
 		}
 	}
@@ -327,7 +327,7 @@ type fakeRoles struct {
 func (f *fakeRoles) BatchGetOpportunityRoles(_ context.Context, in *opportunityv1.BatchGetOpportunityRolesRequest, _ ...grpc.CallOption) (*opportunityv1.BatchGetOpportunityRolesResponse, error) {
 	out := &opportunityv1.BatchGetOpportunityRolesResponse{}
 	for _, k := range in.GetKeys() {
-		if r, ok := f.byGUID[localID(0, k.GetMarketoGuid())]; ok && k.GetMarketoGuid() != "" {
+		if r, ok := f.byGUID[store.LocalID(0, k.GetMarketoGuid())]; ok && k.GetMarketoGuid() != "" {
 			out.OpportunityRoles = append(out.OpportunityRoles, r)
 		}
 	}
@@ -400,15 +400,15 @@ func (h *harness) putLead(l *personv1.Lead) store.UpstreamKey {
 }
 
 func ownerKey(id int32) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamSalesPerson, LocalID: localID(id, "")}
+	return store.UpstreamKey{Object: store.UpstreamSalesPerson, LocalID: store.LocalID(id, "")}
 }
 
 func companyKey(id int32) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamCompany, LocalID: localID(id, "")}
+	return store.UpstreamKey{Object: store.UpstreamCompany, LocalID: store.LocalID(id, "")}
 }
 
 func leadKey(id int32) store.UpstreamKey {
-	return store.UpstreamKey{Object: store.UpstreamLead, LocalID: localID(id, "")}
+	return store.UpstreamKey{Object: store.UpstreamLead, LocalID: store.LocalID(id, "")}
 }
 
 // mark marks the keys for delivery now, as a fenced write's end does.

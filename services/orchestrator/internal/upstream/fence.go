@@ -137,24 +137,12 @@ func changed(obj store.UpstreamObject, reply any) []store.UpstreamKey {
 	for _, res := range r.GetResults() {
 		switch res.GetStatus() {
 		case commonv1.RecordStatus_RECORD_STATUS_CREATED, commonv1.RecordStatus_RECORD_STATUS_UPDATED, commonv1.RecordStatus_RECORD_STATUS_DELETED:
-			if id := localID(res.GetId(), res.GetGuid()); id != "" {
+			if id := store.LocalID(res.GetId(), res.GetGuid()); id != "" {
 				out = append(out, store.UpstreamKey{Object: obj, LocalID: id})
 			}
 		}
 	}
 	return out
-}
-
-// localID is a record's msisync id as UpstreamKey.LocalID: the decimal id, or the GUID
-// (lower case, without braces) of an opportunity or role.
-func localID(id int32, guid string) string {
-	if guid != "" {
-		return strings.ToLower(strings.Trim(guid, "{}"))
-	}
-	if id > 0 {
-		return strconv.Itoa(int(id))
-	}
-	return ""
 }
 
 // Fence key kinds.
@@ -177,8 +165,8 @@ func (k *keys) add(kind, value string) {
 	}
 }
 
-func (k *keys) id(id int32)         { k.add(byID, localID(id, "")) }
-func (k *keys) guid(g string)       { k.add(byID, localID(0, g)) }
+func (k *keys) id(id int32)         { k.add(byID, store.LocalID(id, "")) }
+func (k *keys) guid(g string)       { k.add(byID, store.LocalID(0, g)) }
 func (k *keys) external(ext string) { k.add(byExternal, extid.Key(ext)) }
 
 // role adds a role's dedupe key, when it names its opportunity and lead.

@@ -123,7 +123,7 @@ func readChunk(ctx context.Context, c links.Clients, obj store.UpstreamObject, i
 			return fmt.Errorf("reading sales persons: %w", err)
 		}
 		for _, r := range got.GetSalesPersons() {
-			if err := put(localID(r.GetId(), ""), r, extid.Key(r.GetExternalSalesPersonId()), nil); err != nil {
+			if err := put(store.LocalID(r.GetId(), ""), r, extid.Key(r.GetExternalSalesPersonId()), nil); err != nil {
 				return err
 			}
 		}
@@ -137,7 +137,7 @@ func readChunk(ctx context.Context, c links.Clients, obj store.UpstreamObject, i
 			return fmt.Errorf("reading companies: %w", err)
 		}
 		for _, r := range got.GetCompanies() {
-			if err := put(localID(r.GetId(), ""), r, extid.Key(r.GetExternalCompanyId()), ref(nil, store.UpstreamSalesPerson, r.GetExternalSalesPersonId())); err != nil {
+			if err := put(store.LocalID(r.GetId(), ""), r, extid.Key(r.GetExternalCompanyId()), ref(nil, store.UpstreamSalesPerson, r.GetExternalSalesPersonId())); err != nil {
 				return err
 			}
 		}
@@ -152,7 +152,7 @@ func readChunk(ctx context.Context, c links.Clients, obj store.UpstreamObject, i
 		}
 		for _, r := range got.GetLeads() {
 			parents := ref(ref(nil, store.UpstreamSalesPerson, r.GetExternalSalesPersonId()), store.UpstreamCompany, r.GetExternalCompanyId())
-			if err := put(localID(r.GetId(), ""), r, extid.Key(r.GetExternalPersonId()), parents); err != nil {
+			if err := put(store.LocalID(r.GetId(), ""), r, extid.Key(r.GetExternalPersonId()), parents); err != nil {
 				return err
 			}
 		}
@@ -167,7 +167,7 @@ func readChunk(ctx context.Context, c links.Clients, obj store.UpstreamObject, i
 		}
 		for _, r := range got.GetOpportunities() {
 			parents := ref(ref(nil, store.UpstreamSalesPerson, r.GetExternalSalesPersonId()), store.UpstreamCompany, r.GetExternalCompanyId())
-			if err := put(localID(0, r.GetMarketoGuid()), r, extid.Key(r.GetExternalOpportunityId()), parents); err != nil {
+			if err := put(store.LocalID(0, r.GetMarketoGuid()), r, extid.Key(r.GetExternalOpportunityId()), parents); err != nil {
 				return err
 			}
 		}
@@ -181,9 +181,9 @@ func readChunk(ctx context.Context, c links.Clients, obj store.UpstreamObject, i
 			return fmt.Errorf("reading opportunity roles: %w", err)
 		}
 		for _, r := range got.GetOpportunityRoles() {
-			lead := localID(r.GetLeadId(), "")
+			lead := store.LocalID(r.GetLeadId(), "")
 			parents := append(ref(nil, store.UpstreamOpportunity, r.GetExternalOpportunityId()), store.UpstreamRef{Object: store.UpstreamLead, Key: lead})
-			id := localID(0, r.GetMarketoGuid())
+			id := store.LocalID(0, r.GetMarketoGuid())
 			if err := put(id, r, roleKey(r.GetExternalOpportunityId(), r.GetLeadId(), r.GetRole()), parents); err != nil {
 				return err
 			}

@@ -98,7 +98,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 		}
 		got, err := c.SalesPersons.BatchGetSalesPersons(ctx, &identityv1.BatchGetSalesPersonsRequest{Keys: keys})
 		for _, r := range got.GetSalesPersons() {
-			out = append(out, localID(r.GetId(), ""))
+			out = append(out, store.LocalID(r.GetId(), ""))
 		}
 		return out, err
 	case obj == store.UpstreamCompany && kind == byExternal:
@@ -108,7 +108,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 		}
 		got, err := c.Companies.BatchGetCompanies(ctx, &accountv1.BatchGetCompaniesRequest{Keys: keys})
 		for _, r := range got.GetCompanies() {
-			out = append(out, localID(r.GetId(), ""))
+			out = append(out, store.LocalID(r.GetId(), ""))
 		}
 		return out, err
 	case obj == store.UpstreamLead && kind == byExternal:
@@ -118,7 +118,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 		}
 		got, err := c.Leads.BatchGetLeads(ctx, &personv1.BatchGetLeadsRequest{Keys: keys, ReadFields: []string{"external_person_id"}})
 		for _, r := range got.GetLeads() {
-			out = append(out, localID(r.GetId(), ""))
+			out = append(out, store.LocalID(r.GetId(), ""))
 		}
 		return out, err
 	case obj == store.UpstreamLead && kind == byEmail:
@@ -129,7 +129,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 				return nil, err
 			}
 			for _, r := range got.GetLeads() {
-				out = append(out, localID(r.GetId(), ""))
+				out = append(out, store.LocalID(r.GetId(), ""))
 			}
 			if token = got.GetNextPageToken(); token == "" {
 				return out, nil
@@ -142,7 +142,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 		}
 		got, err := c.Opportunities.BatchGetOpportunities(ctx, &opportunityv1.BatchGetOpportunitiesRequest{Keys: keys})
 		for _, r := range got.GetOpportunities() {
-			out = append(out, localID(0, r.GetMarketoGuid()))
+			out = append(out, store.LocalID(0, r.GetMarketoGuid()))
 		}
 		return out, err
 	case obj == store.UpstreamRole && kind == byRole:
@@ -159,7 +159,7 @@ func lookup(ctx context.Context, c links.Clients, obj store.UpstreamObject, kind
 		}
 		got, err := c.Roles.BatchGetOpportunityRoles(ctx, &opportunityv1.BatchGetOpportunityRolesRequest{Keys: keys})
 		for _, r := range got.GetOpportunityRoles() {
-			out = append(out, localID(0, r.GetMarketoGuid()))
+			out = append(out, store.LocalID(0, r.GetMarketoGuid()))
 		}
 		return out, err
 	}
