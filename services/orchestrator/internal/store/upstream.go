@@ -135,6 +135,9 @@ type UpstreamQueue struct {
 	OldestWaiting time.Time
 }
 
+// Backlog counts the object's records not delivered yet: pending, in flight or waiting.
+func (q UpstreamQueue) Backlog() int64 { return q.Pending + q.InFlight + q.Waiting }
+
 // UpstreamStore keeps the outbox of upstream mode: which local records still have to be
 // delivered to the customer's Marketo, what Marketo holds of each, and the forwarder's
 // state. Writers fence their writes (BeginUpstreamWrite before, EndUpstreamWrite after),

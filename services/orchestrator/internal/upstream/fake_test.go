@@ -488,7 +488,7 @@ func (h *harness) queue(obj store.UpstreamObject) store.UpstreamQueue {
 // outboxEmpty fails the test unless no row of obj is left in the outbox.
 func (h *harness) outboxEmpty(obj store.UpstreamObject) {
 	h.t.Helper()
-	if q := h.queue(obj); q.Pending+q.InFlight+q.Waiting != 0 {
+	if q := h.queue(obj); q.Backlog() != 0 {
 		h.t.Errorf("%s outbox: %+v, want empty", obj, q)
 	}
 }

@@ -27,7 +27,7 @@ func (f *Forwarder) Health(ctx context.Context) (Health, error) {
 		return h, err
 	}
 	for _, q := range queues {
-		h.Backlog += q.Pending + q.InFlight + q.Waiting
+		h.Backlog += q.Backlog()
 		if !q.OldestWaiting.IsZero() && (h.OldestWaiting.IsZero() || q.OldestWaiting.Before(h.OldestWaiting)) {
 			h.OldestWaiting = q.OldestWaiting
 		}

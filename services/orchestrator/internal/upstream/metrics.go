@@ -51,7 +51,7 @@ func (f *Forwarder) instrument(mp metric.MeterProvider) {
 			return err
 		}
 		for _, q := range queues {
-			o.ObserveInt64(backlog, q.Pending+q.InFlight+q.Waiting, metric.WithAttributes(attribute.String("object", string(q.Object))))
+			o.ObserveInt64(backlog, q.Backlog(), metric.WithAttributes(attribute.String("object", string(q.Object))))
 		}
 		return nil
 	}, backlog, left)
