@@ -39,17 +39,14 @@ func (f *Forwarder) Cycle(ctx context.Context) (int, error) {
 
 // releaseAll gives back the claims of deletes not sent.
 func (f *Forwarder) releaseAll(ctx context.Context, deletes map[store.UpstreamObject][]item) {
-	var acks []store.OutboxAck
-	now := f.opt.Now()
+	var rows []store.OutboxRow
 	for _, items := range deletes {
 		for _, it := range items {
-			acks = append(acks, store.OutboxAck{Row: it.row, RetryAt: now})
+			rows = append(rows, it.row)
 		}
 	}
-	if len(acks) > 0 {
-		if err := f.store.AckOutbox(context.WithoutCancel(ctx), acks, now); err != nil {
-			f.log.Error("releasing claims", "error", err)
-		}
+	if err := f.release(ctx, rows, f.opt.Now(), ""); err != nil {
+		f.log.Error("releasing claims", "error", err)
 	}
 }
 

@@ -139,6 +139,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, obj store.UpstreamObject, now t
 
 // AckOutbox implements store.UpstreamStore.
 func (s *Store) AckOutbox(ctx context.Context, acks []store.OutboxAck, now time.Time) error {
+	if len(acks) == 0 {
+		return nil // no write transaction (on SQLite, the write lock) for nothing
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, a := range acks {
 			if err := s.ackOne(ctx, tx, a, now); err != nil {
