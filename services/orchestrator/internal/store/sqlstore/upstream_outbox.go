@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/msisync/msisync/platform/sqldb"
@@ -137,14 +139,47 @@ func (s *Store) ClaimOutbox(ctx context.Context, obj store.UpstreamObject, now t
 	return out, nil
 }
 
-// AckOutbox implements store.UpstreamStore.
+// AckOutbox implements store.UpstreamStore. It writes a batch's acks with a few multi-row
+// statements per object: what Marketo holds, the parents, and the delivered rows; only the
+// releases, each with its own version, retry time and reason, go one by one.
 func (s *Store) AckOutbox(ctx context.Context, acks []store.OutboxAck, now time.Time) error {
 	if len(acks) == 0 {
 		return nil // no write transaction (on SQLite, the write lock) for nothing
 	}
+	delivered := map[store.UpstreamKey]*store.Delivered{}
+	var forgotten, refsReset []store.UpstreamKey
+	var done []store.OutboxRow
+	var released []store.OutboxAck
+	for _, a := range acks {
+		switch {
+		case a.Deliver != nil:
+			delivered[a.Row.Key] = a.Deliver
+			refsReset = append(refsReset, a.Row.Key)
+		case a.Forget:
+			forgotten = append(forgotten, a.Row.Key)
+			refsReset = append(refsReset, a.Row.Key)
+		}
+		if a.Done {
+			done = append(done, a.Row)
+		} else {
+			released = append(released, a)
+		}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, a := range acks {
-			if err := s.ackOne(ctx, tx, a, now); err != nil {
+		if err := s.deleteKeys(ctx, tx, "upstream_refs", refsReset); err != nil {
+			return err
+		}
+		if err := s.deleteKeys(ctx, tx, "upstream_ids", forgotten); err != nil {
+			return err
+		}
+		if err := s.storeDelivered(ctx, tx, delivered, now); err != nil {
+			return err
+		}
+		if err := s.removeDelivered(ctx, tx, done); err != nil {
+			return err
+		}
+		for _, a := range released {
+			if err := s.releaseRow(ctx, tx, a); err != nil {
 				return err
 			}
 		}
@@ -152,53 +187,97 @@ func (s *Store) AckOutbox(ctx context.Context, acks []store.OutboxAck, now time.
 	})
 }
 
-// ackOne applies one ack inside AckOutbox's transaction.
-func (s *Store) ackOne(ctx context.Context, tx *sql.Tx, a store.OutboxAck, now time.Time) error {
-	k := a.Row.Key
-	exec := func(doing, q string, args ...any) error {
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
-			return fmt.Errorf("%s of %s %s: %w", doing, k.Object, k.LocalID, err)
-		}
-		return nil
-	}
-	switch {
-	case a.Deliver != nil:
-		d := a.Deliver
-		if err := exec("storing what Marketo holds",
-			"INSERT INTO upstream_ids (object, local_id, external_key, marketo_id, marketo_guid, sent_hash, status, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
-				"ON CONFLICT (object, local_id) DO UPDATE SET external_key = excluded.external_key, marketo_id = excluded.marketo_id, "+
-				"marketo_guid = excluded.marketo_guid, sent_hash = excluded.sent_hash, status = excluded.status, code = excluded.code, message = excluded.message, at = excluded.at",
-			string(k.Object), k.LocalID, d.ExternalKey, d.MarketoID, d.MarketoGUID, d.SentHash, d.Status, d.Code, d.Message, micros(cmp.Or(d.At, now))); err != nil {
-			return err
-		}
-		if err := exec("replacing the parents", "DELETE FROM upstream_refs WHERE object = ? AND local_id = ?", string(k.Object), k.LocalID); err != nil {
-			return err
-		}
-		for _, p := range d.Parents {
-			if err := exec("storing a parent", "INSERT INTO upstream_refs (object, local_id, parent_object, parent_key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-				string(k.Object), k.LocalID, string(p.Object), p.Key); err != nil {
-				return err
+// deleteKeys deletes the keys' rows of table (upstream_ids or upstream_refs).
+func (s *Store) deleteKeys(ctx context.Context, tx *sql.Tx, table string, keys []store.UpstreamKey) error {
+	for obj, ids := range byObject(keys) {
+		for chunk := range slices.Chunk(ids, inChunk) {
+			in, args := sqldb.In(chunk)
+			if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM "+table+" WHERE object = ? AND local_id IN ("+in+")"), append([]any{string(obj)}, args...)...); err != nil {
+				return fmt.Errorf("deleting %s rows of %s records: %w", table, obj, err)
 			}
 		}
-	case a.Forget:
-		if err := exec("forgetting what Marketo held", "DELETE FROM upstream_ids WHERE object = ? AND local_id = ?", string(k.Object), k.LocalID); err != nil {
-			return err
+	}
+	return nil
+}
+
+// deliveredInsert are the upstream_ids columns storeDelivered writes.
+var deliveredInsert = []string{"object", "local_id", "external_key", "marketo_id", "marketo_guid", "sent_hash", "status", "code", "message", "at"}
+
+// storeDelivered replaces the upstream_ids rows and the parents of the records delivered
+// (their old parents are deleted already).
+func (s *Store) storeDelivered(ctx context.Context, tx *sql.Tx, delivered map[store.UpstreamKey]*store.Delivered, now time.Time) error {
+	keys := slices.SortedFunc(maps.Keys(delivered), func(a, b store.UpstreamKey) int {
+		return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.LocalID, b.LocalID))
+	})
+	var refs []any
+	for chunk := range slices.Chunk(keys, 50) {
+		args := make([]any, 0, len(chunk)*len(deliveredInsert))
+		for _, k := range chunk {
+			d := delivered[k]
+			args = append(args, string(k.Object), k.LocalID, d.ExternalKey, d.MarketoID, d.MarketoGUID, d.SentHash, d.Status, d.Code, d.Message, micros(cmp.Or(d.At, now)))
+			for _, p := range d.Parents {
+				refs = append(refs, string(k.Object), k.LocalID, string(p.Object), p.Key)
+			}
 		}
-		if err := exec("forgetting the parents", "DELETE FROM upstream_refs WHERE object = ? AND local_id = ?", string(k.Object), k.LocalID); err != nil {
-			return err
+		q := sqldb.InsertRows("upstream_ids", deliveredInsert, len(chunk)) + " ON CONFLICT (object, local_id) DO UPDATE SET external_key = excluded.external_key, " +
+			"marketo_id = excluded.marketo_id, marketo_guid = excluded.marketo_guid, sent_hash = excluded.sent_hash, status = excluded.status, " +
+			"code = excluded.code, message = excluded.message, at = excluded.at"
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
+			return fmt.Errorf("storing what Marketo holds: %w", err)
 		}
 	}
-	if a.Done {
-		if err := exec("removing the delivered row", "DELETE FROM upstream_outbox WHERE object = ? AND local_id = ? AND seq = ?", string(k.Object), k.LocalID, a.Row.Seq); err != nil {
-			return err
+	refColumns := []string{"object", "local_id", "parent_object", "parent_key"}
+	for chunk := range slices.Chunk(refs, 4*100) {
+		q := sqldb.InsertRows("upstream_refs", refColumns, len(chunk)/4) + " ON CONFLICT DO NOTHING"
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(q), chunk...); err != nil {
+			return fmt.Errorf("storing the parents sent: %w", err)
 		}
-		// Marked again since the claim: the newer version is due now.
-		return exec("releasing the row", "UPDATE upstream_outbox SET claimed_until = 0 WHERE object = ? AND local_id = ?", string(k.Object), k.LocalID)
 	}
-	return exec("releasing the row",
+	return nil
+}
+
+// removeDelivered removes the outbox rows delivered, unless they were marked again since
+// their claim (their seq moved): those are released, due now for their newer version.
+func (s *Store) removeDelivered(ctx context.Context, tx *sql.Tx, rows []store.OutboxRow) error {
+	by := map[store.UpstreamObject][]store.OutboxRow{}
+	for _, r := range rows {
+		by[r.Key.Object] = append(by[r.Key.Object], r)
+	}
+	for obj, rows := range by {
+		for chunk := range slices.Chunk(rows, 200) {
+			pairs := make([]string, len(chunk))
+			args := []any{string(obj)}
+			ids := make([]any, len(chunk))
+			for i, r := range chunk {
+				pairs[i] = "(?, CAST(? AS BIGINT))"
+				args = append(args, r.Key.LocalID, r.Seq)
+				ids[i] = r.Key.LocalID
+			}
+			if _, err := tx.ExecContext(ctx, s.db.Rebind("DELETE FROM upstream_outbox WHERE object = ? AND (local_id, seq) IN (VALUES "+strings.Join(pairs, ", ")+")"), args...); err != nil {
+				return fmt.Errorf("removing the delivered %s rows: %w", obj, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.db.Rebind("UPDATE upstream_outbox SET claimed_until = 0 WHERE object = ? AND local_id IN ("+sqldb.Placeholders(len(ids))+")"),
+				append([]any{string(obj)}, ids...)...); err != nil {
+				return fmt.Errorf("releasing the %s rows marked again: %w", obj, err)
+			}
+		}
+	}
+	return nil
+}
+
+// releaseRow gives one claimed row back for another attempt: at RetryAt with its reason,
+// or due now when it was marked again since its claim. A release without a reason (a batch
+// waiting to fill) is not an attempt.
+func (s *Store) releaseRow(ctx context.Context, tx *sql.Tx, a store.OutboxAck) error {
+	k := a.Row.Key
+	_, err := tx.ExecContext(ctx, s.db.Rebind(
 		"UPDATE upstream_outbox SET claimed_until = 0, attempts = attempts + CASE WHEN CAST(? AS TEXT) = '' THEN 0 ELSE 1 END, "+
-			"next_attempt_at = CASE WHEN seq = ? THEN CAST(? AS BIGINT) ELSE 0 END, wait_reason = CASE WHEN seq = ? THEN CAST(? AS TEXT) ELSE '' END WHERE object = ? AND local_id = ?",
+			"next_attempt_at = CASE WHEN seq = ? THEN CAST(? AS BIGINT) ELSE 0 END, wait_reason = CASE WHEN seq = ? THEN CAST(? AS TEXT) ELSE '' END WHERE object = ? AND local_id = ?"),
 		a.Reason, a.Row.Seq, micros(a.RetryAt), a.Row.Seq, a.Reason, string(k.Object), k.LocalID)
+	if err != nil {
+		return fmt.Errorf("releasing %s %s: %w", k.Object, k.LocalID, err)
+	}
+	return nil
 }
 
 // ReleaseOutbox implements store.UpstreamStore.
