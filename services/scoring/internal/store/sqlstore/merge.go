@@ -33,11 +33,7 @@ func (s *Store) MergeLeads(ctx context.Context, merges []store.LeadMerge) ([]sto
 		if err != nil {
 			return err
 		}
-		byID := make(map[int32]*lead, len(found))
-		before := make(map[int32]model.State, len(found))
-		for _, l := range found {
-			byID[l.link.LeadID], before[l.link.LeadID] = l, l.st
-		}
+		byID, before := indexLeads(found)
 		var touched []*lead
 		for i, m := range merges {
 			results[i].LeadID = m.Master
@@ -91,4 +87,15 @@ func (s *Store) MergeLeads(ctx context.Context, merges []store.LeadMerge) ([]sto
 		return nil, err
 	}
 	return results, nil
+}
+
+// indexLeads indexes leads read for a change by id, with their state before it (to tell
+// which fields the change moved).
+func indexLeads(found []*lead) (byID map[int32]*lead, before map[int32]model.State) {
+	byID = make(map[int32]*lead, len(found))
+	before = make(map[int32]model.State, len(found))
+	for _, l := range found {
+		byID[l.link.LeadID], before[l.link.LeadID] = l, l.st
+	}
+	return byID, before
 }

@@ -29,11 +29,7 @@ func (s *Store) PutInsights(ctx context.Context, in []store.Reported) ([]store.R
 		if err != nil {
 			return err
 		}
-		byID := make(map[int32]*lead, len(found))
-		before := make(map[int32]model.State, len(found))
-		for _, l := range found {
-			byID[l.link.LeadID], before[l.link.LeadID] = l, l.st
-		}
+		byID, before := indexLeads(found)
 		// A lead repeated in the batch keeps its last values: each lead is applied once, so
 		// its entry lists the fields that differ between before the batch and after it.
 		last := make(map[int32]model.Reported, len(in))
